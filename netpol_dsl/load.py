@@ -1,0 +1,517 @@
+"""YAML/JSON -> model. Safe loading only; every problem reported with file and line."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from netpol_dsl.errors import InvalidPolicyError, Issue, LoadError
+from netpol_dsl.model import NetworkPolicy
+from netpol_dsl.model._base import Context, issues_from_validation_error
+
+__all__ = ["Manifest", "Manifests", "load_manifests", "load_policy", "parse_documents"]
+
+#: Refuse YAML whose aliases expand past this many nodes ("billion laughs").
+MAX_EXPANDED_NODES = 1_000_000
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # type: ignore[assignment]
+
+
+class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
+    """Safe loader that refuses duplicate keys and records the line of every key and item."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        #: id(constructed dict or list) -> {key: line} or [line, ...]; the objects stay alive
+        #: in the documents, so their ids stay unique.
+        self.lines: dict[int, Any] = {}
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            if isinstance(key, (str, int, float, bool)):
+                if key in seen:
+                    raise _DuplicateKey(key, seen[key], line)
+                seen[key] = line
+        return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+
+    def _construct_map(self, node: yaml.MappingNode) -> Iterator[dict[Any, Any]]:
+        data: dict[Any, Any] = {}
+        yield data
+        data.update(self.construct_mapping(node))
+        self.lines[id(data)] = {
+            self.construct_object(k, deep=True): k.start_mark.line + 1
+            for k, _ in node.value
+            if isinstance(k, yaml.ScalarNode)
+        }
+
+    def _construct_seq(self, node: yaml.SequenceNode) -> Iterator[list[Any]]:
+        data: list[Any] = []
+        yield data
+        data.extend(self.construct_sequence(node))
+        self.lines[id(data)] = [n.start_mark.line + 1 for n in node.value]
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _Loader._construct_map)
+_Loader.add_constructor("tag:yaml.org,2002:seq", _Loader._construct_seq)
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: Any, first: int, again: int) -> None:
+        self.key, self.first, self.again = key, first, again
+
+
+def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
+    known = memo.get(id(node))
+    if known is not None:
+        return known
+    memo[id(node)] = 1  # guards recursive aliases
+    size = 1
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            size += _expanded_size(k, memo) + _expanded_size(v, memo)
+    elif isinstance(node, yaml.SequenceNode):
+        for v in node.value:
+            size += _expanded_size(v, memo)
+    memo[id(node)] = size
+    return size
+
+
+@dataclass(frozen=True, slots=True)
+class _Doc:
+    data: Any
+    line: int
+    lines: dict[int, Any]
+
+
+def _decode(raw: bytes, where: str) -> str:
+    if b"\x00" in raw[:8192]:
+        msg = f"{where}: got binary data; expected YAML or JSON text (UTF-8)"
+        raise LoadError(msg, source=where)
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        msg = f"{where}: got bytes that are not UTF-8 (at byte {err.start}); expected UTF-8 text"
+        raise LoadError(msg, source=where) from None
+
+
+def _parse_text(text: str, where: str) -> list[_Doc]:
+    loader = _Loader(text)
+    docs: list[_Doc] = []
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None:  # pragma: no cover
+                continue
+            if _expanded_size(node, {}) > MAX_EXPANDED_NODES:
+                msg = (f"{where}:{node.start_mark.line + 1}: got YAML aliases that expand past "
+                       f"{MAX_EXPANDED_NODES} nodes; expected plain manifests (refused as an "
+                       "alias bomb)")
+                raise LoadError(msg, source=where)
+            data = loader.construct_document(node)
+            docs.append(_Doc(data, node.start_mark.line + 1, loader.lines))
+    except _DuplicateKey as dup:
+        msg = (f"{where}:{dup.again}: got duplicate key {dup.key!r} (first at line {dup.first}); "
+               "expected each key once in a mapping. YAML would silently keep only the last one")
+        raise LoadError(msg, source=where) from None
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = err.problem or err.context or "invalid YAML"
+        msg = f"{where}{line}: got invalid YAML ({problem}); expected YAML or JSON manifests"
+        raise LoadError(msg, source=where) from None
+    except yaml.YAMLError as err:
+        msg = f"{where}: got invalid YAML ({err}); expected YAML or JSON manifests"
+        raise LoadError(msg, source=where) from None
+    except RecursionError:
+        msg = f"{where}: got YAML nested too deeply; expected plain manifests"
+        raise LoadError(msg, source=where) from None
+    finally:
+        loader.dispose()
+    return [d for d in docs if d.data is not None]
+
+
+def _json_no_dups(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise _DuplicateKey(k, 0, 0)
+        out[k] = v
+    return out
+
+
+def _parse_json(text: str, where: str) -> list[_Doc]:
+    try:
+        data = json.loads(text, object_pairs_hook=_json_no_dups)
+    except _DuplicateKey as dup:
+        msg = f"{where}: got duplicate key {dup.key!r}; expected each key once in a JSON object"
+        raise LoadError(msg, source=where) from None
+    except json.JSONDecodeError as err:
+        msg = f"{where}:{err.lineno}: got invalid JSON ({err.msg}); expected a JSON manifest"
+        raise LoadError(msg, source=where) from None
+    return [_Doc(data, 1, {})]
+
+
+def parse_documents(text: str, where: str = "<text>") -> list[Any]:
+    """Parse YAML (or JSON) text into plain Python documents, safely.
+
+    Duplicate keys, alias bombs and Python tags are refused with a ``LoadError``.
+
+    Example:
+        >>> parse_documents("a: 1\\n---\\nb: 2\\n")
+        [{'a': 1}, {'b': 2}]
+        >>> parse_documents("a: 1\\na: 2\\n")
+        Traceback (most recent call last):
+        ...
+        netpol_dsl.errors.LoadError: <text>:2: got duplicate key 'a' (first at line 1); expected each key once in a mapping. YAML would silently keep only the last one
+    """
+    return [d.data for d in _parse_text(text, where)]
+
+
+# --------------------------------------------------------------------------- objects
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    """One Kubernetes object read from input, with where it came from.
+
+    Example:
+        >>> m = Manifest({"kind": "Pod", "metadata": {"name": "a"}}, "pods.yaml", 3)
+        >>> m.kind, m.where
+        ('Pod', 'pods.yaml:3')
+    """
+
+    data: Mapping[str, Any]
+    file: str | None = None
+    line: int | None = None
+    lines: Mapping[int, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def kind(self) -> str:
+        """The object's ``kind`` (empty when missing).
+
+        Example:
+            >>> Manifest({"kind": "Namespace"}).kind
+            'Namespace'
+        """
+        kind = self.data.get("kind")
+        return kind if isinstance(kind, str) else ""
+
+    @property
+    def where(self) -> str | None:
+        """``file:line`` of the object's first line, when it came from a file.
+
+        Example:
+            >>> Manifest({}, None).where is None
+            True
+        """
+        if self.file is None:
+            return None
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+    def line_of(self, path: str) -> int | None:
+        """The line of a field path inside this object, as near as is known.
+
+        Example:
+            >>> m = load_manifests("kind: Pod\\nmetadata:\\n  name: a\\n").objects[0]
+            >>> m.line_of("metadata.name")
+            3
+        """
+        node: Any = self.data
+        line = self.line
+        for part in _split_path(path):
+            table = self.lines.get(id(node))
+            if isinstance(part, int):
+                if not isinstance(node, list) or part >= len(node):
+                    break
+                if isinstance(table, list) and part < len(table):
+                    line = table[part]
+            else:
+                if not isinstance(node, dict) or part not in node:
+                    break
+                if isinstance(table, dict) and part in table:
+                    line = table[part]
+            node = node[part]
+        return line
+
+
+def _split_path(path: str) -> Iterator[str | int]:
+    for chunk in path.split("."):
+        if not chunk:
+            continue
+        name, _, rest = chunk.partition("[")
+        if name:
+            yield name
+        while rest:
+            idx, _, rest = rest.partition("]")
+            if idx.isdigit():
+                yield int(idx)
+            rest = rest.removeprefix("[")
+
+
+def _policy_label(data: Mapping[str, Any]) -> str | None:
+    meta = data.get("metadata")
+    if not isinstance(meta, Mapping):
+        return None
+    name, ns = meta.get("name"), meta.get("namespace")
+    if not isinstance(name, str):
+        return None
+    return f"{ns}/{name}" if isinstance(ns, str) and ns else name
+
+
+def _validate(
+    data: Any, *, lenient_cidr: bool, source: str | None
+) -> tuple[NetworkPolicy, list[Issue]]:
+    if not isinstance(data, Mapping):
+        msg = f"got {type(data).__name__}; expected a NetworkPolicy mapping"
+        raise InvalidPolicyError(msg, source=source)
+    ctx = Context(lenient_cidr=lenient_cidr)
+    try:
+        policy = NetworkPolicy.model_validate(
+            dict(data), context={"netpol": ctx}, by_alias=True, by_name=False
+        )
+    except ValidationError as err:
+        raise InvalidPolicyError(issues=issues_from_validation_error(err), source=source) from None
+    return policy, ctx.warnings
+
+
+def load_policy(obj: Mapping[str, Any] | NetworkPolicy, *, lenient_cidr: bool = False) -> NetworkPolicy:
+    """Load one API-shaped NetworkPolicy dict, validated as kube-apiserver validates it.
+
+    Args:
+        obj: a dict in the API's shape (camelCase keys), e.g. from ``yaml.safe_load`` or the
+            official client's ``ApiClient().sanitize_for_serialization(obj)``.
+        lenient_cidr: accept CIDRs that older API servers stored (``10.0.1.1/4`` meaning
+            ``0.0.0.0/4``), as evaluation of live objects needs; authoring stays strict.
+
+    Returns:
+        The frozen ``NetworkPolicy``.
+
+    Raises:
+        InvalidPolicyError: listing every problem, each with its field path.
+
+    Example:
+        >>> p = load_policy({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+        ...     "metadata": {"name": "deny", "namespace": "a"}, "spec": {}})
+        >>> p.spec.effective_policy_types
+        ('Ingress',)
+    """
+    if isinstance(obj, NetworkPolicy):
+        return obj
+    policy, _ = _validate(obj, lenient_cidr=lenient_cidr, source=_label_of(obj))
+    return policy
+
+
+def _label_of(obj: Any) -> str | None:
+    return _policy_label(obj) if isinstance(obj, Mapping) else None
+
+
+@dataclass(frozen=True)
+class Manifests:
+    """What ``load_manifests`` read: the policies, every other object, and what it passed over.
+
+    Example:
+        >>> m = load_manifests("kind: ConfigMap\\nmetadata: {name: x}\\n")
+        >>> m.policies, dict(m.skipped)
+        ((), {'ConfigMap': 1})
+    """
+
+    policies: tuple[NetworkPolicy, ...] = ()
+    objects: tuple[Manifest, ...] = ()
+    policy_sources: tuple[Manifest, ...] = ()
+    skipped: Counter[str] = field(default_factory=Counter)
+    warnings: tuple[Issue, ...] = ()
+    errors: tuple[Issue, ...] = ()
+
+    def of_kind(self, *kinds: str) -> tuple[Manifest, ...]:
+        """The non-policy objects of the given kinds.
+
+        Example:
+            >>> load_manifests("kind: Pod\\nmetadata: {name: a}\\n").of_kind("Pod")[0].kind
+            'Pod'
+        """
+        return tuple(m for m in self.objects if m.kind in kinds)
+
+
+#: Kinds that ``load_manifests`` keeps for the evaluator (everything else is counted as skipped).
+CLUSTER_KINDS = frozenset({
+    "Namespace", "Pod", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job",
+    "CronJob", "ReplicationController",
+})
+
+Source = str | os.PathLike[str] | Mapping[str, Any] | NetworkPolicy
+
+
+def _iter_sources(source: Source | Iterable[Source]) -> Iterator[tuple[Any, str | None]]:
+    if isinstance(source, (str, os.PathLike, Mapping, NetworkPolicy)):
+        items: Iterable[Any] = [source]
+    else:
+        items = source
+    for item in items:
+        if isinstance(item, NetworkPolicy) or isinstance(item, Mapping):
+            yield item, None
+        elif isinstance(item, os.PathLike) or (
+            isinstance(item, str) and "\n" not in item and _looks_like_path(item)
+        ):
+            path = Path(item)
+            if path.is_dir():
+                for f in sorted(path.rglob("*")):
+                    if f.is_file() and f.suffix.lower() in MANIFEST_SUFFIXES:
+                        yield f, str(f)
+            elif path.is_file():
+                yield path, str(path)
+            else:
+                msg = f"{item}: got a path that does not exist; expected a file or directory"
+                raise LoadError(msg, source=str(item))
+        elif isinstance(item, str):
+            yield item, None
+        else:
+            msg = (f"load_manifests(): got {item!r} (type={type(item).__name__}); expected a path, "
+                   "YAML/JSON text, a dict or a NetworkPolicy")
+            raise LoadError(msg)
+
+
+def _looks_like_path(text: str) -> bool:
+    stripped = text.strip()
+    if not stripped or stripped[0] in "{[" or ": " in stripped or stripped.endswith(":"):
+        return False
+    return True
+
+
+def _expand(doc: Any, file: str | None, line: int | None, lines: Mapping[int, Any],
+            out: list[Manifest], skipped: Counter[str]) -> None:
+    if isinstance(doc, list):  # a bare JSON array of objects
+        table = lines.get(id(doc))
+        for i, item in enumerate(doc):
+            ln = table[i] if isinstance(table, list) and i < len(table) else line
+            _expand(item, file, ln, lines, out, skipped)
+        return
+    if not isinstance(doc, Mapping):
+        skipped[f"<{type(doc).__name__}>"] += 1
+        return
+    kind = doc.get("kind")
+    items = doc.get("items")
+    if isinstance(kind, str) and kind.endswith("List") and isinstance(items, list):
+        item_kind = kind[: -len("List")] if kind != "List" else None
+        table = lines.get(id(items))
+        for i, item in enumerate(items):
+            if isinstance(item, Mapping) and "kind" not in item and item_kind:
+                item = {"kind": item_kind, **item}
+            ln = table[i] if isinstance(table, list) and i < len(table) else line
+            _expand(item, file, ln, lines, out, skipped)
+        return
+    if not isinstance(kind, str) or not kind:
+        skipped["<no kind>"] += 1
+        return
+    out.append(Manifest(doc, file, line, lines))
+
+
+def load_manifests(
+    source: Source | Iterable[Source],
+    *,
+    lenient_cidr: bool = False,
+    collect_errors: bool = False,
+) -> Manifests:
+    """Read manifests from paths, directories, YAML/JSON text, dicts or model objects.
+
+    Multi-document YAML and ``List`` kinds (``kubectl get -o yaml``) are expanded. NetworkPolicies
+    are validated; Namespaces, Pods and workloads are kept for the evaluator; other kinds are
+    counted in ``skipped``, never an error.
+
+    Args:
+        source: one source or an iterable of them. A string is a path unless it looks like YAML.
+        lenient_cidr: accept CIDRs older API servers stored, with a warning (for evaluation).
+        collect_errors: put invalid policies' issues in ``errors`` instead of raising.
+
+    Raises:
+        LoadError: unreadable input (bad YAML/JSON, duplicate keys, binary data).
+        InvalidPolicyError: invalid policies, every issue with ``file:line``.
+
+    Example:
+        >>> m = load_manifests('''
+        ... apiVersion: networking.k8s.io/v1
+        ... kind: NetworkPolicy
+        ... metadata: {name: deny, namespace: a}
+        ... spec: {podSelector: {}}
+        ... ''')
+        >>> [p.key for p in m.policies]
+        ['a/deny']
+    """
+    found: list[Manifest] = []
+    skipped: Counter[str] = Counter()
+    for item, file in _iter_sources(source):
+        if isinstance(item, NetworkPolicy):
+            found.append(Manifest(item.to_dict(), None, None))
+            continue
+        if isinstance(item, Mapping):
+            _expand(item, None, None, {}, found, skipped)
+            continue
+        if isinstance(item, Path):
+            text = _decode(item.read_bytes(), str(item))
+            where = str(item)
+        else:
+            text, where = item, "<text>"
+        stripped = text.lstrip()
+        if (file and file.lower().endswith(".json")) or stripped.startswith(("{", "[")):
+            try:
+                docs = _parse_json(text, where)
+            except LoadError:
+                if file and file.lower().endswith(".json"):
+                    raise
+                docs = _parse_text(text, where)
+        else:
+            docs = _parse_text(text, where)
+        for d in docs:
+            _expand(d.data, file, d.line, d.lines, found, skipped)
+
+    policies: list[NetworkPolicy] = []
+    policy_sources: list[Manifest] = []
+    objects: list[Manifest] = []
+    warnings: list[Issue] = []
+    errors: list[Issue] = []
+    for m in found:
+        if m.kind == "NetworkPolicy" and str(m.data.get("apiVersion", "")).startswith(
+            "networking.k8s.io/"
+        ):
+            label = _policy_label(m.data)
+            try:
+                policy, warns = _validate(m.data, lenient_cidr=lenient_cidr, source=None)
+            except InvalidPolicyError as err:
+                errors.extend(_locate(i, m, label) for i in err.issues)
+                continue
+            policies.append(policy)
+            policy_sources.append(m)
+            warnings.extend(_locate(w, m, label) for w in warns)
+        elif m.kind in CLUSTER_KINDS:
+            objects.append(m)
+        else:
+            skipped[m.kind] += 1
+    if errors and not collect_errors:
+        raise InvalidPolicyError(issues=errors)
+    return Manifests(tuple(policies), tuple(objects), tuple(policy_sources), skipped,
+                     tuple(warnings), tuple(errors))
+
+
+def _locate(issue: Issue, m: Manifest, label: str | None) -> Issue:
+    parts = []
+    if m.file is not None:
+        line = m.line_of(issue.path)
+        parts.append(f"{m.file}:{line}" if line else m.file)
+    if label:
+        parts.append(label)
+    if not parts:
+        return issue
+    return replace(issue, source=": ".join(parts))
