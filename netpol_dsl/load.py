@@ -23,7 +23,7 @@ __all__ = ["Manifest", "Manifests", "load_manifests", "load_policy", "parse_docu
 MAX_EXPANDED_NODES = 1_000_000
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
-_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # type: ignore[assignment]
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
@@ -361,7 +361,7 @@ def _iter_sources(source: Source | Iterable[Source]) -> Iterator[tuple[Any, str 
     else:
         items = source
     for item in items:
-        if isinstance(item, NetworkPolicy) or isinstance(item, Mapping):
+        if isinstance(item, (NetworkPolicy, Mapping)):
             yield item, None
         elif isinstance(item, os.PathLike) or (
             isinstance(item, str) and "\n" not in item and _looks_like_path(item)
@@ -386,9 +386,9 @@ def _iter_sources(source: Source | Iterable[Source]) -> Iterator[tuple[Any, str 
 
 def _looks_like_path(text: str) -> bool:
     stripped = text.strip()
-    if not stripped or stripped[0] in "{[" or ": " in stripped or stripped.endswith(":"):
-        return False
-    return True
+    return not (
+        not stripped or stripped[0] in "{[" or ": " in stripped or stripped.endswith(":")
+    )
 
 
 def _expand(doc: Any, file: str | None, line: int | None, lines: Mapping[int, Any],

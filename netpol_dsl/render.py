@@ -13,7 +13,7 @@ from netpol_dsl.model import NetworkPolicy
 
 __all__ = ["to_dict", "to_json", "to_yaml"]
 
-_Dumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # type: ignore[assignment]
+_Dumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 _TOP_ORDER = ("apiVersion", "kind", "metadata", "spec")
 #: Maps whose keys are data, not fields: sorted so equal objects render identically.

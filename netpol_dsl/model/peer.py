@@ -42,11 +42,9 @@ class IPBlock(K8sModel):
             sub = self._cidr_issue(path, text, ctx, out)
             if sub is None:
                 continue
-            if (
-                sub.version != base.version
-                or not base.supernet_of(sub)
-                or sub.prefixlen <= base.prefixlen
-            ):
+            # Go: !cidr.Contains(except.IP) || cidrMaskLen >= exceptMaskLen
+            inside = sub.version == base.version and sub.network_address in base
+            if not inside or sub.prefixlen <= base.prefixlen:
                 out.append(Issue(path, text, f"a strict subset of `cidr` ({self.cidr})"))
         return out
 

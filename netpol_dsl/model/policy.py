@@ -82,7 +82,7 @@ class NetworkPolicySpec(K8sModel):
         ('Ingress', 'Egress')
     """
 
-    pod_selector: LabelSelector = Field(default_factory=LabelSelector)
+    pod_selector: LabelSelector = Field(default_factory=lambda: LabelSelector())
     policy_types: tuple[StrictStr, ...] | None = None
     ingress: tuple[NetworkPolicyIngressRule, ...] | None = None
     egress: tuple[NetworkPolicyEgressRule, ...] | None = None
@@ -111,9 +111,10 @@ class NetworkPolicySpec(K8sModel):
         """
         if self.policy_types:
             out: list[PolicyType] = []
-            for t in ("Ingress", "Egress"):
+            types: tuple[PolicyType, PolicyType] = ("Ingress", "Egress")
+            for t in types:
                 if t in self.policy_types:
-                    out.append(t)  # type: ignore[arg-type]
+                    out.append(t)
             return tuple(out)
         return ("Ingress", "Egress") if self.egress else ("Ingress",)
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated
 
-from pydantic import Field, StrictStr
+from pydantic import StrictStr
 
 from netpol_dsl import _rules
 from netpol_dsl.errors import Issue
@@ -103,7 +102,7 @@ class LabelSelector(K8sModel):
         {'matchLabels': {'app': 'api'}}
     """
 
-    match_labels: Annotated[dict[Str, Str] | None, Field(default=None)]
+    match_labels: dict[Str, Str] | None = None
     match_expressions: tuple[LabelSelectorRequirement, ...] | None = None
 
     def __hash__(self) -> int:
