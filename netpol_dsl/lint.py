@@ -1,0 +1,1232 @@
+"""Lint NetworkPolicy manifests for the classic mistakes: rules -> ``Finding`` values, never exceptions.
+
+Every rule has an id (``NP001``...), a severity, a one-line fix and a docs page
+(``docs/lint/NP001.md``). Findings carry ``file:line`` of the offending field. Rules that need to
+know the cluster's namespaces and pods (``needs_inventory``) run when an inventory is given
+(``manifests=`` here, ``--manifests`` on the command line); Namespaces, Pods and workloads found
+among the linted paths count as inventory too.
+
+Suppress findings on one object with an annotation listing rule ids (or ``all``)::
+
+    metadata:
+      annotations:
+        netpol-dsl.io/lint-ignore: "NP001,NP004"
+
+Example:
+    >>> report = lint_text('''
+    ... apiVersion: networking.k8s.io/v1
+    ... kind: NetworkPolicy
+    ... metadata: {name: default-deny, namespace: payments}
+    ... spec:
+    ...   podSelector: {}
+    ...   ingress: [{}]
+    ... ''')
+    >>> [f.rule.id for f in report.findings]
+    ['NP005']
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from netpol_dsl import load as _load
+from netpol_dsl.errors import InvalidPolicyError, LoadError
+from netpol_dsl.load import Manifest
+from netpol_dsl.model import (
+    LabelSelector,
+    NetworkPolicy,
+    NetworkPolicyPeer,
+    NetworkPolicyPort,
+)
+
+__all__ = [
+    "IGNORE_ANNOTATION",
+    "RULES",
+    "Finding",
+    "LintReport",
+    "Rule",
+    "Severity",
+    "lint",
+    "lint_text",
+]
+
+Severity = Literal["error", "warning", "info"]
+_SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
+
+#: The annotation that suppresses findings on one object: rule ids separated by commas, or ``all``.
+IGNORE_ANNOTATION = "netpol-dsl.io/lint-ignore"
+#: An annotation that states a policy's intent (``deny`` or ``allow``), read by NP005.
+INTENT_ANNOTATION = "netpol-dsl.io/intent"
+
+_NS_NAME_LABEL = "kubernetes.io/metadata.name"
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One lint rule: its id, severity, what it catches and how to fix it.
+
+    Example:
+        >>> RULES["NP001"].doc
+        'docs/lint/NP001.md'
+        >>> RULES["NP003"].needs_inventory
+        True
+    """
+
+    id: str
+    name: str
+    severity: Severity
+    summary: str
+    fix: str
+    needs_inventory: bool = False
+
+    @property
+    def doc(self) -> str:
+        """The path of the rule's docs page.
+
+        Example:
+            >>> RULES["NP012"].doc
+            'docs/lint/NP012.md'
+        """
+        return f"docs/lint/{self.id}.md"
+
+
+_RULE_LIST = (
+    Rule("NP000", "invalid-object", "error",
+         "an object kube-apiserver would reject",
+         "correct the field as the message says (see `netpol validate`)"),
+    Rule("NP001", "or-looks-like-and", "warning",
+         "a rule with a namespaceSelector-only peer and a podSelector-only peer: two peers (OR), "
+         "which usually was meant as one peer (AND)",
+         "put namespaceSelector and podSelector in the same list item (drop the second '-')"),
+    Rule("NP002", "egress-without-dns", "warning",
+         "pods isolated for egress without an egress rule to kube-dns on UDP and TCP 53",
+         "add an egress rule to kube-system/k8s-app=kube-dns on UDP 53 and TCP 53"),
+    Rule("NP003", "selector-matches-nothing", "warning",
+         "a pod or namespace selector that matches nothing in the inventory",
+         "fix the selector's labels to match the pods/namespaces (see the did-you-mean)",
+         needs_inventory=True),
+    Rule("NP004", "unknown-namespace-label", "warning",
+         "a namespaceSelector on a label key that no namespace has",
+         "select namespaces by 'kubernetes.io/metadata.name', which the API server sets",
+         needs_inventory=True),
+    Rule("NP005", "allow-all-in-deny-policy", "error",
+         "an allow-all rule ('- {}') in a policy whose name or intent says deny",
+         "delete the '- {}' rule (use 'ingress: []' / 'egress: []' or omit the field to deny)"),
+    Rule("NP006", "rules-for-missing-policy-type", "error",
+         "rules for a direction that policyTypes leaves out, so they are ignored (or an empty "
+         "rule list that does not isolate because policyTypes is absent)",
+         "add the direction to policyTypes, or delete the rules"),
+    Rule("NP007", "default-deny-kube-system", "warning",
+         "a default-deny policy in kube-system, which cuts cluster DNS and system add-ons",
+         "scope the policy to specific pods, or add the allow rules system components need"),
+    Rule("NP008", "named-port-undeclared", "warning",
+         "a named port that no destination pod declares (with that protocol), so it allows nothing",
+         "use the port number, or declare the name on the container's ports",
+         needs_inventory=True),
+    Rule("NP009", "ipblock-overlaps-pods", "warning",
+         "an ipBlock that covers pod IPs; whether ipBlocks match pod traffic depends on the CNI",
+         "select pods with podSelector/namespaceSelector and add the pod CIDR to 'except'",
+         needs_inventory=True),
+    Rule("NP010", "pod-not-covered", "warning",
+         "a pod that no NetworkPolicy selects, so all its traffic is allowed",
+         "add a default-deny-all policy to the pod's namespace, then allow-lists",
+         needs_inventory=True),
+    Rule("NP011", "redundant", "warning",
+         "a rule, peer, port or whole policy that adds nothing to what another already allows",
+         "delete the redundant entry"),
+    Rule("NP012", "duplicate-key", "error",
+         "a mapping with the same key twice; YAML keeps only the last value, silently",
+         "merge the two entries into one key (matchLabels ANDs its entries)"),
+)
+
+#: Every rule, by id.
+RULES: Mapping[str, Rule] = {r.id: r for r in _RULE_LIST}
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem one rule found, with where it is and how to fix it.
+
+    Example:
+        >>> f = Finding(RULES["NP006"], "egress rules are ignored", file="a.yaml", line=9,
+        ...             object="payments/api", path="spec.egress")
+        >>> str(f)
+        'a.yaml:9: NP006 error: payments/api: spec.egress: egress rules are ignored'
+    """
+
+    rule: Rule
+    message: str
+    file: str | None = None
+    line: int | None = None
+    object: str | None = None
+    kind: str = "NetworkPolicy"
+    path: str = ""
+    fix: str | None = None
+    severity_override: Severity | None = None
+
+    @property
+    def severity(self) -> Severity:
+        """The finding's severity: the rule's, unless this finding raised it.
+
+        Example:
+            >>> Finding(RULES["NP001"], "x", severity_override="error").severity
+            'error'
+        """
+        return self.severity_override or self.rule.severity
+
+    @property
+    def location(self) -> str:
+        """``file:line``, the file alone, or ``<input>``.
+
+        Example:
+            >>> Finding(RULES["NP001"], "x", file="p.yaml", line=3).location
+            'p.yaml:3'
+        """
+        if self.file is None:
+            return "<input>"
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+    def to_dict(self) -> dict[str, Any]:
+        """The finding as plain data (for ``--format json``).
+
+        Example:
+            >>> Finding(RULES["NP001"], "x").to_dict()["rule"]
+            'NP001'
+        """
+        return {
+            "rule": self.rule.id,
+            "name": self.rule.name,
+            "severity": self.severity,
+            "file": self.file,
+            "line": self.line,
+            "kind": self.kind,
+            "object": self.object,
+            "path": self.path,
+            "message": self.message,
+            "fix": self.fix or self.rule.fix,
+            "doc": self.rule.doc,
+        }
+
+    def __str__(self) -> str:
+        parts = [f"{self.location}: {self.rule.id} {self.severity}:"]
+        if self.object:
+            parts.append(f"{self.object}:")
+        if self.path:
+            parts.append(f"{self.path}:")
+        parts.append(self.message)
+        return " ".join(parts)
+
+
+@dataclass(frozen=True)
+class LintReport:
+    """What ``lint`` found: findings in file order, and what it could not check.
+
+    Example:
+        >>> r = lint_text("kind: ConfigMap\\nmetadata: {name: x}\\n")
+        >>> r.findings, r.policies
+        ((), 0)
+    """
+
+    findings: tuple[Finding, ...] = ()
+    suppressed: int = 0
+    policies: int = 0
+    skipped_rules: tuple[str, ...] = ()
+    files: tuple[str, ...] = ()
+
+    def failed(self, fail_on: Severity = "warning") -> bool:
+        """Whether any finding is at least as severe as ``fail_on``.
+
+        Example:
+            >>> LintReport().failed()
+            False
+        """
+        floor = _SEVERITY_RANK[fail_on]
+        return any(_SEVERITY_RANK[f.severity] >= floor for f in self.findings)
+
+    def counts(self) -> dict[str, int]:
+        """Number of findings per severity.
+
+        Example:
+            >>> LintReport().counts()
+            {'error': 0, 'warning': 0, 'info': 0}
+        """
+        c = Counter(f.severity for f in self.findings)
+        return {s: c.get(s, 0) for s in ("error", "warning", "info")}
+
+    def summary(self) -> str:
+        """One line: how many findings of which severity, in how many policies.
+
+        Example:
+            >>> LintReport(policies=2).summary()
+            'no findings in 2 policies'
+        """
+        c = self.counts()
+        n = len(self.findings)
+        what = f"{self.policies} polic{'y' if self.policies == 1 else 'ies'}"
+        text = (f"{n} finding{'s' if n != 1 else ''} ("
+                + ", ".join(f"{v} {k}{'s' if v != 1 else ''}" for k, v in c.items() if v)
+                + f") in {what}") if n else f"no findings in {what}"
+        if self.suppressed:
+            text += f"; {self.suppressed} suppressed by {IGNORE_ANNOTATION}"
+        if self.skipped_rules:
+            text += (f"; {', '.join(self.skipped_rules)} not run (they need an inventory: "
+                     "pass --manifests with Namespaces and Pods/workloads)")
+        return text
+
+    def to_text(self) -> str:
+        """Human-readable findings with their fix and docs page, then the summary.
+
+        Example:
+            >>> print(LintReport().to_text())
+            no findings in 0 policies
+        """
+        lines: list[str] = []
+        for f in self.findings:
+            lines.append(str(f))
+            lines.append(f"    fix: {f.fix or f.rule.fix}")
+            lines.append(f"    see: {f.rule.doc}")
+        lines.append(self.summary())
+        return "\n".join(lines)
+
+    def to_json(self) -> str:
+        """Findings and summary as JSON.
+
+        Example:
+            >>> json.loads(LintReport().to_json())["counts"]
+            {'error': 0, 'warning': 0, 'info': 0}
+        """
+        data = {
+            "findings": [f.to_dict() for f in self.findings],
+            "counts": self.counts(),
+            "policies": self.policies,
+            "suppressed": self.suppressed,
+            "skipped_rules": list(self.skipped_rules),
+        }
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+    def to_sarif(self) -> str:
+        """Findings as SARIF 2.1.0, for code-scanning UIs.
+
+        Example:
+            >>> json.loads(LintReport().to_sarif())["version"]
+            '2.1.0'
+        """
+        level = {"error": "error", "warning": "warning", "info": "note"}
+        results = []
+        for f in self.findings:
+            result: dict[str, Any] = {
+                "ruleId": f.rule.id,
+                "level": level[f.severity],
+                "message": {"text": " ".join(
+                    x for x in (f.object and f"{f.object}:", f.path and f"{f.path}:", f.message,
+                                f"Fix: {f.fix or f.rule.fix}.") if x
+                )},
+            }
+            if f.file is not None:
+                region = {"startLine": f.line} if f.line else {}
+                result["locations"] = [{"physicalLocation": {
+                    "artifactLocation": {"uri": Path(f.file).as_posix()},
+                    **({"region": region} if region else {}),
+                }}]
+            results.append(result)
+        sarif = {
+            "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+            "version": "2.1.0",
+            "runs": [{
+                "tool": {"driver": {
+                    "name": "netpol-dsl",
+                    "informationUri": "https://github.com/netpol-dsl/netpol-dsl",
+                    "rules": [{
+                        "id": r.id,
+                        "name": r.name,
+                        "shortDescription": {"text": r.summary},
+                        "help": {"text": f"Fix: {r.fix}. See {r.doc}."},
+                        "helpUri": r.doc,
+                        "defaultConfiguration": {"level": level[r.severity]},
+                    } for r in _RULE_LIST],
+                }},
+                "results": results,
+            }],
+        }
+        return json.dumps(sarif, indent=2, ensure_ascii=False) + "\n"
+
+
+# ------------------------------------------------------------------------------ reading
+
+
+class _TolerantLoader(_load._Loader):
+    """The foundation's line-recording safe loader, but duplicate keys are recorded, not fatal."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        #: (key, first line, repeated line, path of the mapping's key chain)
+        self.duplicates: list[tuple[Any, int, int]] = []
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            if isinstance(key, (str, int, float, bool)):
+                if key in seen:
+                    self.duplicates.append((key, seen[key], line))
+                seen[key] = line
+        return yaml.SafeLoader.construct_mapping(self, node, deep=deep)
+
+
+@dataclass
+class _Read:
+    manifests: list[Manifest] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+
+
+def _parse_tolerant(text: str, where: str, out: _Read) -> None:
+    loader = _TolerantLoader(text)
+    docs: list[tuple[Any, int, dict[int, Any]]] = []
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None:  # pragma: no cover
+                continue
+            if _load._expanded_size(node, {}) > _load.MAX_EXPANDED_NODES:
+                msg = (f"{where}:{node.start_mark.line + 1}: got YAML aliases that expand past "
+                       f"{_load.MAX_EXPANDED_NODES} nodes; expected plain manifests")
+                raise LoadError(msg, source=where)
+            data = loader.construct_document(node)
+            docs.append((data, node.start_mark.line + 1, loader.lines))
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = err.problem or err.context or "invalid YAML"
+        msg = f"{where}{line}: got invalid YAML ({problem}); expected YAML or JSON manifests"
+        raise LoadError(msg, source=where) from None
+    except yaml.YAMLError as err:
+        msg = f"{where}: got invalid YAML ({err}); expected YAML or JSON manifests"
+        raise LoadError(msg, source=where) from None
+    except RecursionError:
+        msg = f"{where}: got YAML nested too deeply; expected plain manifests"
+        raise LoadError(msg, source=where) from None
+    finally:
+        loader.dispose()
+    found: list[Manifest] = []
+    skipped: Counter[str] = Counter()
+    for data, start, lines in docs:
+        if data is not None:
+            _load._expand(data, where, start, lines, found, skipped)
+    out.manifests.extend(found)
+    for key, first, again in loader.duplicates:
+        owner = _owner_at(found, again)
+        obj = _label(owner.data) if owner else None
+        kind = owner.kind if owner else ""
+        ignored = owner is not None and _ignored(owner.data, "NP012")
+        if ignored:
+            continue
+        out.findings.append(Finding(
+            RULES["NP012"],
+            f"got duplicate key {key!r} (first at line {first}); YAML keeps only the last "
+            "value, so the first one is silently lost",
+            file=where, line=again, object=obj, kind=kind or "object",
+        ))
+
+
+def _owner_at(found: Sequence[Manifest], line: int) -> Manifest | None:
+    best: Manifest | None = None
+    for m in found:
+        if m.line is not None and m.line <= line and (best is None or (best.line or 0) < m.line):
+            best = m
+    return best
+
+
+def _read(paths: Iterable[str | Path], out: _Read) -> None:
+    for src in paths:
+        path = Path(src)
+        if path.is_dir():
+            files = [f for f in sorted(path.rglob("*"))
+                     if f.is_file() and f.suffix.lower() in _load.MANIFEST_SUFFIXES]
+        elif path.is_file():
+            files = [path]
+        else:
+            msg = f"{src}: got a path that does not exist; expected a file or directory"
+            raise LoadError(msg, source=str(src))
+        for f in files:
+            where = str(f)
+            out.files.append(where)
+            text = _load._decode(f.read_bytes(), where)
+            if f.suffix.lower() == ".json" or text.lstrip().startswith(("{", "[")):
+                try:
+                    docs = _load._parse_json(text, where)
+                except LoadError as err:
+                    if "duplicate key" in str(err):
+                        out.findings.append(Finding(
+                            RULES["NP012"], str(err).split(": ", 1)[-1], file=where,
+                            kind="object"))
+                        continue
+                    if f.suffix.lower() == ".json":
+                        raise
+                else:
+                    skipped: Counter[str] = Counter()
+                    for d in docs:
+                        _load._expand(d.data, where, d.line, d.lines, out.manifests, skipped)
+                    continue
+            _parse_tolerant(text, where, out)
+
+
+# ------------------------------------------------------------------------------ inventory
+
+
+@dataclass(frozen=True, slots=True)
+class _Pod:
+    namespace: str
+    name: str
+    labels: Mapping[str, str]
+    ips: tuple[str, ...]
+    ports: tuple[tuple[str, int, str], ...]  # (name, number, protocol)
+    host_network: bool
+    source: Manifest
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+@dataclass
+class _Inventory:
+    namespaces: dict[str, dict[str, str]] = field(default_factory=dict)
+    pods: list[_Pod] = field(default_factory=list)
+
+    def pods_in(self, namespaces: Iterable[str]) -> list[_Pod]:
+        wanted = set(namespaces)
+        return [p for p in self.pods if p.namespace in wanted]
+
+    def namespaces_matching(self, sel: LabelSelector) -> list[str]:
+        return sorted(n for n, labels in self.namespaces.items() if sel.matches(labels))
+
+    def add_namespace(self, name: str, labels: Mapping[str, str] | None = None) -> None:
+        current = self.namespaces.setdefault(name, {_NS_NAME_LABEL: name})
+        if labels:
+            current.update(labels)
+            current[_NS_NAME_LABEL] = name
+
+
+_TEMPLATE_PATHS = {
+    "Deployment": ("spec", "template"),
+    "ReplicaSet": ("spec", "template"),
+    "StatefulSet": ("spec", "template"),
+    "DaemonSet": ("spec", "template"),
+    "Job": ("spec", "template"),
+    "ReplicationController": ("spec", "template"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template"),
+}
+
+
+def _dig(data: Any, *keys: str) -> Any:
+    for k in keys:
+        if not isinstance(data, Mapping):
+            return None
+        data = data.get(k)
+    return data
+
+
+def _str_map(value: Any) -> dict[str, str]:
+    if not isinstance(value, Mapping):
+        return {}
+    return {str(k): str(v) for k, v in value.items() if isinstance(k, str)}
+
+
+def _pod_from(m: Manifest) -> _Pod | None:
+    meta = m.data.get("metadata")
+    name = _dig(meta, "name")
+    ns = _dig(meta, "namespace") or "default"
+    if not isinstance(name, str) or not isinstance(ns, str):
+        return None
+    if m.kind == "Pod":
+        template: Any = m.data
+        status = m.data.get("status")
+        ips = [str(i.get("ip")) for i in (_dig(status, "podIPs") or [])
+               if isinstance(i, Mapping) and i.get("ip")]
+        single = _dig(status, "podIP")
+        if isinstance(single, str) and single not in ips:
+            ips.insert(0, single)
+    else:
+        template = _dig(m.data, *_TEMPLATE_PATHS.get(m.kind, ("spec", "template")))
+        ips = []
+        if not isinstance(template, Mapping):
+            return None
+    labels = _str_map(_dig(template, "metadata", "labels"))
+    spec = template.get("spec") if isinstance(template, Mapping) else None
+    ports: list[tuple[str, int, str]] = []
+    containers = list(_dig(spec, "containers") or []) + list(_dig(spec, "initContainers") or [])
+    for c in containers:
+        for p in _dig(c, "ports") or []:
+            if not isinstance(p, Mapping):
+                continue
+            number = p.get("containerPort")
+            ports.append((str(p.get("name") or ""), number if isinstance(number, int) else 0,
+                          str(p.get("protocol") or "TCP")))
+    host = bool(_dig(spec, "hostNetwork"))
+    return _Pod(ns, name, labels, tuple(ips), tuple(ports), host, m)
+
+
+def _inventory(objects: Iterable[Manifest], policies: Iterable[NetworkPolicy]) -> _Inventory:
+    inv = _Inventory()
+    for m in objects:
+        if m.kind == "Namespace":
+            name = _dig(m.data, "metadata", "name")
+            if isinstance(name, str):
+                inv.add_namespace(name, _str_map(_dig(m.data, "metadata", "labels")))
+    for m in objects:
+        if m.kind == "Pod" or m.kind in _TEMPLATE_PATHS:
+            if m.kind == "Pod" and _dig(m.data, "metadata", "ownerReferences"):
+                # A pod owned by a workload in the same inventory is that workload's replica.
+                owners = {(_dig(o, "kind"), _dig(o, "name"))
+                          for o in _dig(m.data, "metadata", "ownerReferences") or []}
+                if any((o.kind, _dig(o.data, "metadata", "name")) in owners for o in objects):
+                    continue
+            pod = _pod_from(m)
+            if pod is not None:
+                inv.pods.append(pod)
+                inv.add_namespace(pod.namespace)
+    for p in policies:
+        if p.namespace:
+            inv.add_namespace(p.namespace)
+    return inv
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def _label(data: Mapping[str, Any]) -> str | None:
+    return _load._policy_label(data)
+
+
+def _ignored(data: Mapping[str, Any], rule_id: str) -> bool:
+    value = _dig(data, "metadata", "annotations", IGNORE_ANNOTATION)
+    if not isinstance(value, str):
+        return False
+    ids = {x.strip().upper() for x in re.split(r"[,\s]+", value) if x.strip()}
+    return rule_id.upper() in ids or "ALL" in ids or "*" in ids
+
+
+def _canon(obj: Any) -> str:
+    if hasattr(obj, "to_dict"):
+        obj = obj.to_dict()
+    return json.dumps(obj, sort_keys=True)
+
+
+def _sel_text(sel: LabelSelector) -> str:
+    parts = [f"{k}={v}" for k, v in sorted((sel.match_labels or {}).items())]
+    for r in sel.match_expressions or ():
+        vals = ",".join(r.values or ())
+        parts.append(f"{r.key} {r.operator}" + (f" ({vals})" if vals else ""))
+    return "{" + ", ".join(parts) + "}" if parts else "{}"
+
+
+def _peers_all(peers: Sequence[NetworkPolicyPeer] | None) -> bool:
+    return not peers
+
+
+def _ports_all(ports: Sequence[NetworkPolicyPort] | None) -> bool:
+    return not ports
+
+
+def _port_covers(port: NetworkPolicyPort, number: int, protocol: str,
+                 names: Iterable[str] = ()) -> bool:
+    if port.effective_protocol != protocol:
+        return False
+    if port.port is None:
+        return True
+    if isinstance(port.port, str):
+        return port.port in names
+    end = port.end_port if port.end_port is not None else port.port
+    return port.port <= number <= end
+
+
+def _rules_of(policy: NetworkPolicy) -> Iterator[tuple[str, int, Any]]:
+    for direction in ("ingress", "egress"):
+        for i, r in enumerate(getattr(policy.spec, direction) or ()):
+            yield direction, i, r
+
+
+def _peer_field(direction: str) -> str:
+    return "from" if direction == "ingress" else "to"
+
+
+_DENY_WORDS = re.compile(r"(^|[-_.])(deny|block|isolate|isolation|lockdown)([-_.]|$)")
+
+
+def _says_deny(policy: NetworkPolicy) -> bool:
+    intent = (policy.metadata.annotations or {}).get(INTENT_ANNOTATION, "")
+    if intent:
+        return "deny" in intent.lower()
+    return bool(_DENY_WORDS.search(policy.name.lower()))
+
+
+# ------------------------------------------------------------------------------ the rules
+
+
+@dataclass
+class _Ctx:
+    policies: Sequence[NetworkPolicy]
+    sources: Sequence[Manifest]
+    inventory: _Inventory | None
+    findings: list[Finding] = field(default_factory=list)
+    suppressed: int = 0
+
+    def report(self, rule_id: str, i: int, path: str, message: str, *,
+               fix: str | None = None, severity: Severity | None = None) -> None:
+        policy, src = self.policies[i], self.sources[i]
+        if _ignored(src.data, rule_id):
+            self.suppressed += 1
+            return
+        line = src.line_of(path) if path else src.line
+        self.findings.append(Finding(
+            RULES[rule_id], message, file=src.file, line=line, object=policy.key,
+            kind="NetworkPolicy", path=path, fix=fix, severity_override=severity,
+        ))
+
+    def report_object(self, rule_id: str, m: Manifest, label: str, message: str,
+                      path: str = "", fix: str | None = None) -> None:
+        if _ignored(m.data, rule_id):
+            self.suppressed += 1
+            return
+        self.findings.append(Finding(
+            RULES[rule_id], message, file=m.file, line=m.line_of(path) if path else m.line,
+            object=label, kind=m.kind, path=path, fix=fix,
+        ))
+
+
+def _np001_or_like_and(ctx: _Ctx) -> None:
+    for i, policy in enumerate(ctx.policies):
+        for direction, r_i, rule in _rules_of(policy):
+            peers = rule.peers or ()
+            ns_only = [(j, p) for j, p in enumerate(peers)
+                       if p.namespace_selector is not None and p.pod_selector is None]
+            pod_only = [(j, p) for j, p in enumerate(peers)
+                        if p.pod_selector is not None and p.namespace_selector is None]
+            if not ns_only or not pod_only:
+                continue
+            nj, ns_peer = ns_only[0]
+            pj, pod_peer = pod_only[0]
+            assert ns_peer.namespace_selector is not None and pod_peer.pod_selector is not None
+            everything = ns_peer.namespace_selector.is_empty
+            base = f"spec.{direction}[{r_i}].{_peer_field(direction)}"
+            who = ("every pod in every namespace" if everything else
+                   f"every pod in namespaces {_sel_text(ns_peer.namespace_selector)}")
+            msg = (f"{base}[{nj}] (namespaceSelector) and {base}[{pj}] (podSelector) are two "
+                   f"peers, ORed: this allows {who}, plus pods "
+                   f"{_sel_text(pod_peer.pod_selector)} in {policy.namespace or 'this namespace'}; "
+                   "for pods matching both, make them one peer")
+            ctx.report("NP001", i, f"{base}[{pj}]", msg,
+                       severity="error" if everything else None)
+
+
+_DNS_NS = {_NS_NAME_LABEL: "kube-system"}
+_DNS_POD = {"k8s-app": "kube-dns"}
+
+
+def _dns_rule_protocols(policy: NetworkPolicy, ns_labels: Mapping[str, str]) -> set[str]:
+    """Protocols (UDP/TCP) on port 53 to kube-dns that this policy's egress rules allow."""
+    found: set[str] = set()
+    if not policy.spec.isolates_egress:
+        return found
+    for rule in policy.spec.egress or ():
+        peers_ok = _peers_all(rule.peers) or any(
+            p.ip_block is not None  # a node-local DNS address, say: benefit of the doubt
+            or (
+                (p.namespace_selector.matches(ns_labels) if p.namespace_selector is not None
+                 else policy.namespace == "kube-system")
+                and (p.pod_selector is None or p.pod_selector.matches(_DNS_POD))
+            )
+            for p in rule.peers or ()
+        )
+        if not peers_ok:
+            continue
+        for proto, names in (("UDP", ("dns",)), ("TCP", ("dns-tcp",))):
+            if _ports_all(rule.ports) or any(_port_covers(p, 53, proto, names)
+                                              for p in rule.ports or ()):
+                found.add(proto)
+    return found
+
+
+def _covers_subject(wider: LabelSelector, narrower: LabelSelector) -> bool:
+    """Whether every pod ``narrower`` selects is selected by ``wider``, judged statically."""
+    if wider.is_empty or _canon(wider) == _canon(narrower):
+        return True
+    if wider.match_expressions:
+        return False
+    return set((wider.match_labels or {}).items()) <= set((narrower.match_labels or {}).items())
+
+
+def _np002_dns(ctx: _Ctx) -> None:
+    ns_labels: Mapping[str, str] = _DNS_NS
+    if ctx.inventory is not None and "kube-system" in ctx.inventory.namespaces:
+        ns_labels = ctx.inventory.namespaces["kube-system"]
+    by_ns: dict[str | None, list[int]] = defaultdict(list)
+    for i, p in enumerate(ctx.policies):
+        by_ns[p.namespace].append(i)
+    for ns, idxs in by_ns.items():
+        if ns == "kube-system":
+            continue
+        dns = {i: _dns_rule_protocols(ctx.policies[i], ns_labels) for i in idxs}
+        for i in idxs:
+            policy = ctx.policies[i]
+            if not policy.spec.isolates_egress:
+                continue
+            have: set[str] = set()
+            for j in idxs:
+                if _covers_subject(ctx.policies[j].spec.pod_selector, policy.spec.pod_selector):
+                    have |= dns[j]
+            missing = sorted({"UDP", "TCP"} - have)
+            if not missing:
+                continue
+            which = " and ".join(f"{m} 53" for m in missing)
+            path = "spec.policyTypes" if policy.spec.policy_types else "spec.egress"
+            ctx.report("NP002", i, path,
+                       f"isolates egress of pods {_sel_text(policy.spec.pod_selector)} in "
+                       f"{ns or 'its namespace'}, but no policy there allows egress to kube-dns on "
+                       f"{which}; DNS lookups will time out",
+                       fix=f"allow egress to namespace kube-system, pods k8s-app=kube-dns, on {which}")
+
+
+def _close(wanted: str, candidates: Iterable[str]) -> str | None:
+    pool = sorted(set(candidates))
+    hits = difflib.get_close_matches(wanted, pool, n=1, cutoff=0.6)
+    return hits[0] if hits else None
+
+
+def _did_you_mean(sel: LabelSelector, label_sets: Iterable[Mapping[str, str]]) -> str | None:
+    sets = list(label_sets)
+    pairs = {f"{k}={v}" for labels in sets for k, v in labels.items()}
+    keys = {k for labels in sets for k in labels}
+    for k, v in sorted((sel.match_labels or {}).items()):
+        if any(labels.get(k) == v for labels in sets):
+            continue
+        hit = _close(f"{k}={v}", pairs)
+        if hit:
+            return f"Did you mean {hit}?"
+    for r in sel.match_expressions or ():
+        if r.key not in keys:
+            hit = _close(r.key, keys)
+            if hit:
+                return f"Did you mean the key {hit!r}?"
+        elif r.operator == "In":
+            values = {labels[r.key] for labels in sets if r.key in labels}
+            for v in r.values or ():
+                hit = _close(v, values)
+                if hit and hit not in (r.values or ()):
+                    return f"Did you mean {r.key}={hit}?"
+    return None
+
+
+def _np003_np004_selectors(ctx: _Ctx) -> None:
+    inv = ctx.inventory
+    assert inv is not None
+    all_ns_keys = {k for labels in inv.namespaces.values() for k in labels}
+    for i, policy in enumerate(ctx.policies):
+        ns = policy.namespace or "default"
+        own = inv.pods_in([ns])
+        if not own:
+            # Nothing in the inventory lives there: every selector would "match nothing".
+            continue
+        sel = policy.spec.pod_selector
+        if not any(sel.matches(p.labels) for p in own):
+            hint = _did_you_mean(sel, [p.labels for p in own])
+            ctx.report("NP003", i, "spec.podSelector",
+                       f"podSelector {_sel_text(sel)} selects no pod in namespace {ns!r} "
+                       f"({len(own)} pod{'s' if len(own) != 1 else ''} in the inventory)"
+                       + (f". {hint}" if hint else ""))
+        for direction, r_i, rule in _rules_of(policy):
+            for j, peer in enumerate(rule.peers or ()):
+                base = f"spec.{direction}[{r_i}].{_peer_field(direction)}[{j}]"
+                scope = [ns]
+                nsel = peer.namespace_selector
+                if nsel is not None:
+                    unknown = sorted(nsel.keys() - all_ns_keys)
+                    if unknown:
+                        key = unknown[0]
+                        hint = (f"Namespaces carry {_NS_NAME_LABEL!r} (set by the API server)"
+                                if key in ("name", "namespace", "kubernetes.io/name") else None)
+                        near = _close(key, all_ns_keys)
+                        if hint is None and near:
+                            hint = f"Did you mean {near!r}?"
+                        ctx.report("NP004", i, f"{base}.namespaceSelector",
+                                   f"namespaceSelector uses the label key {key!r}, which no "
+                                   f"namespace in the inventory has"
+                                   + (f". {hint}" if hint else ""),
+                                   fix=f"select by '{_NS_NAME_LABEL}: <namespace>' or label the "
+                                       f"namespace with {key!r}")
+                        continue
+                    scope = inv.namespaces_matching(nsel)
+                    if not scope:
+                        hint = _did_you_mean(nsel, inv.namespaces.values())
+                        ctx.report("NP003", i, f"{base}.namespaceSelector",
+                                   f"namespaceSelector {_sel_text(nsel)} matches no namespace "
+                                   "in the inventory" + (f". {hint}" if hint else ""))
+                        continue
+                psel = peer.pod_selector
+                if psel is not None and not psel.is_empty:
+                    pods = inv.pods_in(scope)
+                    if not any(psel.matches(p.labels) for p in pods):
+                        hint = _did_you_mean(psel, [p.labels for p in pods])
+                        where = (f"namespace {scope[0]!r}" if len(scope) == 1
+                                 else f"{len(scope)} namespaces")
+                        ctx.report("NP003", i, f"{base}.podSelector",
+                                   f"podSelector {_sel_text(psel)} matches no pod in {where}"
+                                   + (f". {hint}" if hint else ""))
+
+
+def _peer_pods(inv: _Inventory, policy: NetworkPolicy,
+               peers: Sequence[NetworkPolicyPeer] | None) -> list[_Pod]:
+    if _peers_all(peers):
+        return list(inv.pods)
+    out: dict[str, _Pod] = {}
+    ns = policy.namespace or "default"
+    for peer in peers or ():
+        if peer.ip_block is not None:
+            block = peer.ip_block
+            out.update({p.key: p for p in inv.pods if any(block.contains(ip) for ip in p.ips)})
+            continue
+        scope = [ns] if peer.namespace_selector is None else inv.namespaces_matching(
+            peer.namespace_selector)
+        for p in inv.pods_in(scope):
+            if peer.pod_selector is None or peer.pod_selector.matches(p.labels):
+                out[p.key] = p
+    return list(out.values())
+
+
+def _np008_named_ports(ctx: _Ctx) -> None:
+    inv = ctx.inventory
+    assert inv is not None
+    for i, policy in enumerate(ctx.policies):
+        ns = policy.namespace or "default"
+        subjects = [p for p in inv.pods_in([ns]) if policy.spec.pod_selector.matches(p.labels)]
+        for direction, r_i, rule in _rules_of(policy):
+            named = [(k, port) for k, port in enumerate(rule.ports or ())
+                     if isinstance(port.port, str)]
+            if not named:
+                continue
+            # Named ports resolve against the destination pod, in both directions.
+            dests = subjects if direction == "ingress" else _peer_pods(inv, policy, rule.peers)
+            if not dests:
+                continue
+            for k, port in named:
+                proto = port.effective_protocol
+                if any(n == port.port and pr == proto for p in dests for n, _, pr in p.ports):
+                    continue
+                other = sorted({pr for p in dests for n, _, pr in p.ports if n == port.port})
+                names = sorted({n for p in dests for n, _, pr in p.ports if n and pr == proto})
+                extra = (f"; it is declared for {', '.join(other)}, not {proto}" if other else
+                         (f". Did you mean {hit!r}?" if (hit := _close(str(port.port), names))
+                          else ""))
+                ctx.report("NP008", i, f"spec.{direction}[{r_i}].ports[{k}].port",
+                           f"named port {port.port!r} ({proto}) is declared by none of the "
+                           f"{len(dests)} destination pod{'s' if len(dests) != 1 else ''}, "
+                           f"so this port allows nothing{extra}")
+
+
+def _np009_ipblock(ctx: _Ctx) -> None:
+    inv = ctx.inventory
+    assert inv is not None
+    for i, policy in enumerate(ctx.policies):
+        for direction, r_i, rule in _rules_of(policy):
+            for j, peer in enumerate(rule.peers or ()):
+                block = peer.ip_block
+                if block is None or (block.network.prefixlen == 0 and not block.except_):
+                    continue
+                hit = [(p, ip) for p in inv.pods for ip in p.ips if block.contains(ip)]
+                if not hit:
+                    continue
+                examples = ", ".join(f"{p.key} ({ip})" for p, ip in hit[:3])
+                more = f" and {len(hit) - 3} more" if len(hit) > 3 else ""
+                ctx.report("NP009", i, f"spec.{direction}[{r_i}].{_peer_field(direction)}[{j}]"
+                           ".ipBlock",
+                           f"ipBlock {block.cidr} covers pod IPs: {examples}{more}; some CNIs "
+                           "match pod traffic by ipBlock and some do not")
+
+
+def _np010_uncovered(ctx: _Ctx) -> None:
+    inv = ctx.inventory
+    assert inv is not None
+    by_ns: dict[str, list[NetworkPolicy]] = defaultdict(list)
+    for p in ctx.policies:
+        by_ns[p.namespace or "default"].append(p)
+    for pod in inv.pods:
+        if pod.host_network or pod.namespace.startswith("kube-"):
+            continue  # NetworkPolicy does not apply to hostNetwork pods; kube-* is the system's
+        if any(p.spec.pod_selector.matches(pod.labels) for p in by_ns.get(pod.namespace, ())):
+            continue
+        ctx.report_object("NP010", pod.source, pod.key,
+                          f"{pod.source.kind} {pod.key} is selected by no NetworkPolicy, so all "
+                          "its ingress and egress is allowed",
+                          fix=f"add a default-deny-all policy in namespace {pod.namespace!r}")
+
+
+def _rule_covers(wide: Any, narrow: Any) -> bool:
+    peers_ok = _peers_all(wide.peers) or (
+        not _peers_all(narrow.peers)
+        and {_canon(p) for p in narrow.peers} <= {_canon(p) for p in wide.peers}
+    )
+    ports_ok = _ports_all(wide.ports) or (
+        not _ports_all(narrow.ports)
+        and {_canon(p) for p in narrow.ports} <= {_canon(p) for p in wide.ports}
+    )
+    return peers_ok and ports_ok
+
+
+def _np011_redundant(ctx: _Ctx) -> None:
+    for i, policy in enumerate(ctx.policies):
+        for direction in ("ingress", "egress"):
+            rules: list[Any] = list(getattr(policy.spec, direction) or ())
+            for a, rule in enumerate(rules):
+                base = f"spec.{direction}[{a}]"
+                cover = next((b for b, other in enumerate(rules)
+                              if b != a and _rule_covers(other, rule)
+                              and (not _rule_covers(rule, other) or b < a)), None)
+                if cover is not None:
+                    same = _canon(rules[cover]) == _canon(rule)
+                    ctx.report("NP011", i, base,
+                               f"this rule is {'identical to' if same else 'covered by'} "
+                               f"spec.{direction}[{cover}], so it allows nothing more")
+                    continue
+                for what, items in ((_peer_field(direction), rule.peers or ()),
+                                    ("ports", rule.ports or ())):
+                    seen: dict[str, int] = {}
+                    for k, item in enumerate(items):
+                        key = _canon(item)
+                        if key in seen:
+                            ctx.report("NP011", i, f"{base}.{what}[{k}]",
+                                       f"repeats {base}.{what}[{seen[key]}]")
+                        else:
+                            seen[key] = k
+    # Whole policies: same subject and every rule already allowed by an earlier/wider policy.
+    for i, policy in enumerate(ctx.policies):
+        for j, other in enumerate(ctx.policies):
+            if i == j or other.namespace != policy.namespace:
+                continue
+            if _canon(other.spec.pod_selector) != _canon(policy.spec.pod_selector):
+                continue
+            if not set(policy.spec.effective_policy_types) <= set(
+                    other.spec.effective_policy_types):
+                continue
+            covered = all(
+                any(_rule_covers(o, r) for o in (getattr(other.spec, d) or ()))
+                for d in ("ingress", "egress") for r in (getattr(policy.spec, d) or ())
+            )
+            if not covered:
+                continue
+            mutual = set(other.spec.effective_policy_types) <= set(
+                policy.spec.effective_policy_types) and all(
+                any(_rule_covers(r, o) for r in (getattr(policy.spec, d) or ()))
+                for d in ("ingress", "egress") for o in (getattr(other.spec, d) or ()))
+            if mutual and j > i:
+                continue  # equal policies: report the later one only
+            ctx.report("NP011", i, "",
+                       f"adds nothing: {other.key} selects the same pods, isolates the same "
+                       "directions and already allows everything this policy allows",
+                       fix=f"delete this policy, or merge it into {other.key}")
+            break
+
+
+def _np005_allow_all_in_deny(ctx: _Ctx) -> None:
+    for i, policy in enumerate(ctx.policies):
+        if not _says_deny(policy):
+            continue
+        for direction, r_i, rule in _rules_of(policy):
+            if _peers_all(rule.peers) and _ports_all(rule.ports):
+                if direction == "egress" and not policy.spec.isolates_egress:
+                    continue
+                if direction == "ingress" and not policy.spec.isolates_ingress:
+                    continue
+                ctx.report("NP005", i, f"spec.{direction}[{r_i}]",
+                           f"the policy's name/intent says deny, but this {direction} rule "
+                           f"('- {{}}') allows all {direction} traffic to the selected pods"
+                           if direction == "ingress" else
+                           "the policy's name/intent says deny, but this egress rule "
+                           "('- {}') allows all egress traffic from the selected pods")
+
+
+def _np006_policy_types(ctx: _Ctx) -> None:
+    for i, policy in enumerate(ctx.policies):
+        spec = policy.spec
+        if spec.policy_types:
+            for direction, kind in (("ingress", "Ingress"), ("egress", "Egress")):
+                rules = getattr(spec, direction)
+                if rules and kind not in spec.policy_types:
+                    ctx.report("NP006", i, f"spec.{direction}",
+                               f"has {len(rules)} {direction} rule{'s' if len(rules) != 1 else ''}"
+                               f", but policyTypes {list(spec.policy_types)} leaves out {kind!r},"
+                               " so they are ignored",
+                               fix=f"add {kind!r} to policyTypes, or delete spec.{direction}")
+        elif spec.egress is not None and not spec.egress:
+            ctx.report("NP006", i, "spec.egress",
+                       "'egress: []' without policyTypes does not isolate egress: the API server "
+                       "adds Egress to policyTypes only when there are egress rules",
+                       fix="add 'policyTypes: [Ingress, Egress]' to deny all egress")
+
+
+def _np007_kube_system(ctx: _Ctx) -> None:
+    for i, policy in enumerate(ctx.policies):
+        if policy.namespace != "kube-system" or not policy.spec.pod_selector.is_empty:
+            continue
+        denied = [t for t in policy.spec.effective_policy_types
+                  if not getattr(policy.spec, t.lower())]
+        if denied:
+            ctx.report("NP007", i, "spec.podSelector",
+                       f"default-deny ({' and '.join(denied)}) for every pod in kube-system: "
+                       "this cuts cluster DNS and the add-ons there unless each flow is allowed")
+
+
+_STATIC_RULES = (_np001_or_like_and, _np002_dns, _np005_allow_all_in_deny, _np006_policy_types,
+                 _np007_kube_system, _np011_redundant)
+_INVENTORY_RULES = (_np003_np004_selectors, _np008_named_ports, _np009_ipblock, _np010_uncovered)
+_INVENTORY_IDS = tuple(r.id for r in _RULE_LIST if r.needs_inventory)
+
+
+def _sort_key(f: Finding) -> tuple[str, int, str, str]:
+    return (f.file or "", f.line or 0, f.rule.id, f.message)
+
+
+def _lint_read(read: _Read, inventory_objects: Sequence[Manifest] | None,
+               select: Iterable[str] | None, ignore: Iterable[str]) -> LintReport:
+    policies: list[NetworkPolicy] = []
+    sources: list[Manifest] = []
+    findings = list(read.findings)
+    suppressed = 0
+    objects: list[Manifest] = []
+    for m in read.manifests:
+        if m.kind == "NetworkPolicy" and str(m.data.get("apiVersion", "")).startswith(
+                "networking.k8s.io/"):
+            label = _label(m.data)
+            try:
+                policy, _ = _load._validate(m.data, lenient_cidr=False, source=None)
+            except InvalidPolicyError as err:
+                if _ignored(m.data, "NP000"):
+                    suppressed += 1
+                    continue
+                for issue in err.issues:
+                    findings.append(Finding(
+                        RULES["NP000"], str(issue).removeprefix(f"{issue.path}: "),
+                        file=m.file, line=m.line_of(issue.path) if issue.path else m.line,
+                        object=label, path=issue.path))
+                continue
+            policies.append(policy)
+            sources.append(m)
+        elif m.kind in _load.CLUSTER_KINDS:
+            objects.append(m)
+    inventory_src = objects + list(inventory_objects or ())
+    has_inventory = inventory_objects is not None or any(
+        m.kind != "Namespace" for m in objects)
+    inv = _inventory(inventory_src, policies) if has_inventory else None
+    ctx = _Ctx(policies, sources, inv)
+    for check in _STATIC_RULES:
+        check(ctx)
+    if inv is not None:
+        for check in _INVENTORY_RULES:
+            check(ctx)
+    wanted = {s.upper() for s in select} if select is not None else set(RULES)
+    dropped = {s.upper() for s in ignore}
+    kept = [f for f in findings + ctx.findings if f.rule.id in wanted and f.rule.id not in dropped]
+    skipped = () if inv is not None else tuple(r for r in _INVENTORY_IDS if r in wanted - dropped)
+    return LintReport(
+        findings=tuple(sorted(kept, key=_sort_key)),
+        suppressed=suppressed + ctx.suppressed,
+        policies=len(policies),
+        skipped_rules=skipped,
+        files=tuple(read.files),
+    )
+
+
+def _check_rule_ids(ids: Iterable[str], what: str) -> None:
+    for rid in ids:
+        if rid.upper() not in RULES:
+            msg = (f"{what}: got {rid!r}; expected a rule id, one of "
+                   + ", ".join(repr(r) for r in RULES))
+            raise LoadError(msg)
+
+
+def lint(
+    paths: str | Path | Iterable[str | Path],
+    *,
+    manifests: Iterable[str | Path] | None = None,
+    select: Iterable[str] | None = None,
+    ignore: Iterable[str] = (),
+) -> LintReport:
+    """Lint the NetworkPolicies in files or directories.
+
+    Args:
+        paths: YAML/JSON files or directories holding policies (and, optionally, inventory).
+        manifests: inventory (Namespaces, Pods, workloads) for the rules that need one.
+        select: run only these rule ids.
+        ignore: skip these rule ids.
+
+    Returns:
+        A ``LintReport``; findings never raise.
+
+    Raises:
+        LoadError: a path is missing, not text, or not YAML/JSON; an unknown rule id.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> d = pathlib.Path(tempfile.mkdtemp())
+        >>> _ = (d / "p.yaml").write_text('''apiVersion: networking.k8s.io/v1
+        ... kind: NetworkPolicy
+        ... metadata: {name: api, namespace: payments}
+        ... spec:
+        ...   podSelector: {matchLabels: {app: api}}
+        ...   policyTypes: [Ingress]
+        ...   egress: [{}]
+        ... ''')
+        >>> print(lint(d / "p.yaml").findings[0])  # doctest: +ELLIPSIS
+        /.../p.yaml:7: NP006 error: payments/api: spec.egress: has 1 egress rule, but policyTypes ['Ingress'] leaves out 'Egress', so they are ignored
+    """
+    if select is not None:
+        select = list(select)
+        _check_rule_ids(select, "--select")
+    ignore = list(ignore)
+    _check_rule_ids(ignore, "--ignore")
+    read = _Read()
+    _read([paths] if isinstance(paths, (str, Path)) else paths, read)
+    inventory: list[Manifest] | None = None
+    if manifests is not None:
+        inv_read = _Read()
+        _read(manifests, inv_read)
+        inventory = [m for m in inv_read.manifests if m.kind in _load.CLUSTER_KINDS]
+    return _lint_read(read, inventory, select, ignore)
+
+
+def lint_text(text: str, *, where: str = "<text>",
+              manifests: Iterable[str | Path] | None = None) -> LintReport:
+    """Lint policies given as YAML text.
+
+    Example:
+        >>> r = lint_text('''
+        ... apiVersion: networking.k8s.io/v1
+        ... kind: NetworkPolicy
+        ... metadata: {name: web, namespace: a}
+        ... spec:
+        ...   podSelector:
+        ...     matchLabels: {app: web, app: api}
+        ... ''')
+        >>> print(r.findings[0])
+        <text>:7: NP012 error: a/web: got duplicate key 'app' (first at line 7); YAML keeps only the last value, so the first one is silently lost
+    """
+    read = _Read()
+    _parse_tolerant(text, where, read)
+    inventory: list[Manifest] | None = None
+    if manifests is not None:
+        inv_read = _Read()
+        _read(manifests, inv_read)
+        inventory = [m for m in inv_read.manifests if m.kind in _load.CLUSTER_KINDS]
+    return _lint_read(read, inventory, None, ())
