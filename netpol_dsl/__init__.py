@@ -9,7 +9,14 @@ from netpol_dsl.errors import (
     RenderError,
     UnrepresentableError,
 )
-from netpol_dsl.load import Manifest, Manifests, load_manifests, load_policy, parse_documents
+from netpol_dsl.load import (
+    Manifest,
+    Manifests,
+    from_client_object,
+    load_manifests,
+    load_policy,
+    parse_documents,
+)
 from netpol_dsl.model import (
     IPBlock,
     LabelSelector,
@@ -44,6 +51,7 @@ __all__ = [
     "ObjectMeta",
     "RenderError",
     "UnrepresentableError",
+    "from_client_object",
     "load_manifests",
     "load_policy",
     "parse_documents",

@@ -12,13 +12,15 @@ from dataclasses import dataclass
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
-# apimachinery/pkg/util/validation/validation.go
+# apimachinery/pkg/util/validation/validation.go and pkg/api/validate/content (kube.go, dns.go).
+# Go's `^...$` without (?m) anchors at the ends of the text, so these use re.fullmatch: Python's
+# `$` would also match before a trailing newline ("foo\n" is not a valid name).
 _DNS1123_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
-_DNS1123_LABEL_RE = re.compile(rf"^{_DNS1123_LABEL}$")
-_DNS1123_SUBDOMAIN_RE = re.compile(rf"^{_DNS1123_LABEL}(\.{_DNS1123_LABEL})*$")
-_QUALIFIED_NAME_RE = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
-_LABEL_VALUE_RE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
-_PORT_NAME_CHARS_RE = re.compile(r"^[-a-z0-9]+$")
+_DNS1123_LABEL_RE = re.compile(_DNS1123_LABEL)
+_DNS1123_SUBDOMAIN_RE = re.compile(rf"{_DNS1123_LABEL}(\.{_DNS1123_LABEL})*")
+_QUALIFIED_NAME_RE = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
+_LABEL_VALUE_RE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
+_PORT_NAME_CHARS_RE = re.compile(r"[-a-z0-9]+")
 _PORT_NAME_ONE_LETTER_RE = re.compile(r"[a-z]")
 
 DNS1123_LABEL_MAX = 63
@@ -33,8 +35,23 @@ POLICY_TYPES = ("Ingress", "Egress")
 OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
 
 
-def _is_str(value: object) -> bool:
-    return isinstance(value, str)
+def _glen(value: str) -> int:
+    """Go's ``len()`` of a string: its UTF-8 bytes."""
+    return len(value.encode("utf-8", "surrogatepass"))
+
+
+def mask_trailing_dash(name: str) -> str:
+    """apimachinery ``maskTrailingDash``, for names that get a suffix appended (generateName).
+
+    Upstream drops the last *two* characters and appends ``a``; reproduced as written.
+
+    Example:
+        >>> mask_trailing_dash("web-"), mask_trailing_dash("-"), mask_trailing_dash("web")
+        ('wea', '-', 'web')
+    """
+    if len(name) > 1 and name.endswith("-"):
+        return name[:-2] + "a"
+    return name
 
 
 def dns1123_label(value: str) -> list[str]:
@@ -45,9 +62,9 @@ def dns1123_label(value: str) -> list[str]:
         ([], 1)
     """
     errs = []
-    if len(value) > DNS1123_LABEL_MAX:
+    if _glen(value) > DNS1123_LABEL_MAX:
         errs.append(f"must be no more than {DNS1123_LABEL_MAX} characters")
-    if not _DNS1123_LABEL_RE.match(value):
+    if not _DNS1123_LABEL_RE.fullmatch(value):
         errs.append(
             "a lowercase RFC 1123 label: lowercase letters, digits and '-', "
             "starting and ending with a letter or digit"
@@ -63,9 +80,9 @@ def dns1123_subdomain(value: str) -> list[str]:
         ([], 1)
     """
     errs = []
-    if len(value) > DNS1123_SUBDOMAIN_MAX:
+    if _glen(value) > DNS1123_SUBDOMAIN_MAX:
         errs.append(f"must be no more than {DNS1123_SUBDOMAIN_MAX} characters")
-    if not _DNS1123_SUBDOMAIN_RE.match(value):
+    if not _DNS1123_SUBDOMAIN_RE.fullmatch(value):
         errs.append(
             "a lowercase RFC 1123 subdomain: lowercase letters, digits, '-' and '.', "
             "starting and ending with a letter or digit"
@@ -96,9 +113,9 @@ def qualified_name(value: str) -> list[str]:
         return ["a qualified name: an optional DNS subdomain prefix and '/', then a name"]
     if not name:
         errs.append("the name part must be non-empty")
-    elif len(name) > QUALIFIED_NAME_MAX:
+    elif _glen(name) > QUALIFIED_NAME_MAX:
         errs.append(f"the name part must be no more than {QUALIFIED_NAME_MAX} characters")
-    if name and not _QUALIFIED_NAME_RE.match(name):
+    if name and not _QUALIFIED_NAME_RE.fullmatch(name):
         errs.append(
             "the name part: alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric"
         )
@@ -113,9 +130,9 @@ def label_value(value: str) -> list[str]:
         ([], [], 1)
     """
     errs = []
-    if len(value) > LABEL_VALUE_MAX:
+    if _glen(value) > LABEL_VALUE_MAX:
         errs.append(f"must be no more than {LABEL_VALUE_MAX} characters")
-    if not _LABEL_VALUE_RE.match(value):
+    if not _LABEL_VALUE_RE.fullmatch(value):
         errs.append(
             "empty, or alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric"
         )
@@ -140,9 +157,9 @@ def port_name(value: str) -> list[str]:
         ([], ['at least one letter'])
     """
     errs = []
-    if len(value) > PORT_NAME_MAX:
+    if _glen(value) > PORT_NAME_MAX:
         errs.append(f"no more than {PORT_NAME_MAX} characters")
-    if not _PORT_NAME_CHARS_RE.match(value):
+    if not _PORT_NAME_CHARS_RE.fullmatch(value):
         errs.append("only lowercase letters, digits and '-'")
     if "--" in value:
         errs.append("no two adjacent hyphens")
@@ -160,24 +177,32 @@ def port_name(value: str) -> list[str]:
 class ParsedCIDR:
     """A CIDR as kube-apiserver reads it.
 
-    ``network`` is the network the value denotes (host bits cleared, as Go's
-    ``net.ParseCIDR`` returns it); ``strict_errors`` say why the newest API servers
-    (``StrictIPCIDRValidation``) reject a value that older ones stored.
+    ``network`` is the network the value denotes, as Go's ``net.ParseCIDR`` returns it and
+    ``IPNet.Contains`` uses it (host bits cleared; an IPv4-mapped IPv6 value with a prefix of
+    96 or more is the IPv4 network it maps); ``bits`` is the prefix length as written, which
+    Go compares for ``except`` (``Mask.Size()``); ``strict_errors`` say why the newest API
+    servers (``StrictIPCIDRValidation``) reject a value that older ones stored.
     """
 
     network: IPNetwork | None
     error: str | None
     strict_errors: tuple[str, ...] = ()
+    bits: int = 0
 
 
-_V4_SLOPPY_RE = re.compile(r"^(\d+)\.(\d+)\.(\d+)\.(\d+)$")
+_OCTETS = r"([0-9]+)\.([0-9]+)\.([0-9]+)\.([0-9]+)"
+_V4_SLOPPY_RE = re.compile(_OCTETS)
 
 
 def _parse_ip_sloppy(text: str) -> tuple[ipaddress.IPv4Address | ipaddress.IPv6Address | None, bool]:
-    """Parse like ``netutils.ParseIPSloppy``; return (address, had_leading_zeros)."""
-    if "%" in text or not text:
-        return None, False  # Go's ParseIP takes no IPv6 zone
-    m = _V4_SLOPPY_RE.match(text)
+    """Parse like ``netutils.ParseIPSloppy``; return (address, had_leading_zeros).
+
+    That is Go's ``netip.ParseAddr`` after stripping leading zeros from a trailing dotted quad
+    (k8s.io/utils/net/parse.go ``matchZeros``). Zones (``%eth0``) are refused.
+    """
+    if "%" in text or not text or not text.isascii():
+        return None, False
+    m = _V4_SLOPPY_RE.fullmatch(text)
     if m:
         octets = [int(g) for g in m.groups()]
         if any(o > 255 for o in octets):
@@ -190,7 +215,7 @@ def _parse_ip_sloppy(text: str) -> tuple[ipaddress.IPv4Address | ipaddress.IPv6A
     head, _, tail = text.rpartition(":")
     leading = False
     if "." in tail:
-        m = _V4_SLOPPY_RE.match(tail)
+        m = _V4_SLOPPY_RE.fullmatch(tail)
         if not m or any(int(g) > 255 for g in m.groups()):
             return None, False
         leading = any(len(g) > 1 and g.startswith("0") for g in m.groups())
@@ -215,31 +240,33 @@ def parse_cidr(value: str) -> ParsedCIDR:
     """
     invalid = ParsedCIDR(None, "must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)")
     addr_text, slash, bits_text = value.partition("/")
-    if not slash or not bits_text.isascii() or not bits_text.isdigit():
+    # Go dtoi: ASCII digits only, no sign; leading zeros are read (and refused when strict).
+    if not slash or not bits_text.isascii() or not bits_text.isdigit() or len(bits_text) > 8:
         return invalid
     addr, leading = _parse_ip_sloppy(addr_text)
     if addr is None:
         return invalid
     bits = int(bits_text)
+    if bits > addr.max_prefixlen:
+        return invalid
     mapped = isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None
-    if mapped:
-        # Go treats "::ffff:a.b.c.d/n" as the IPv4 network a.b.c.d/(n-96).
+    network: IPNetwork
+    if mapped and bits >= 96:
+        # Go keeps the 16-byte form, but IPNet.Contains uses the IPv4 form of a masked
+        # "::ffff:a.b.c.d" and the last 32 bits of the mask: the IPv4 network /(bits-96).
         assert isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None
-        if bits < 96 or bits > 128:
-            return invalid
-        network: IPNetwork = ipaddress.IPv4Network((addr.ipv4_mapped, bits - 96), strict=False)
+        network = ipaddress.IPv4Network((addr.ipv4_mapped, bits - 96), strict=False)
     else:
-        if bits > addr.max_prefixlen:
-            return invalid
         network = ipaddress.ip_network((addr, bits), strict=False)
     strict: list[str] = []
+    # apimachinery parseCIDR strict checks, first failure only, in upstream's order.
     if leading or (len(bits_text) > 1 and bits_text.startswith("0")):
         strict.append("must not have leading 0s in IP or prefix length")
     elif mapped:
         strict.append("must not have an IPv4-mapped IPv6 address")
-    elif network.network_address != addr:
+    elif ipaddress.ip_network((addr, bits), strict=False).network_address != addr:
         strict.append("must not have bits set beyond the prefix length")
-    return ParsedCIDR(network, None, tuple(strict))
+    return ParsedCIDR(network, None, tuple(strict), bits)
 
 
 def parse_ip(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:

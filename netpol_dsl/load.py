@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 from collections import Counter
@@ -17,7 +18,14 @@ from netpol_dsl.errors import InvalidPolicyError, Issue, LoadError
 from netpol_dsl.model import NetworkPolicy
 from netpol_dsl.model._base import Context, issues_from_validation_error
 
-__all__ = ["Manifest", "Manifests", "load_manifests", "load_policy", "parse_documents"]
+__all__ = [
+    "Manifest",
+    "Manifests",
+    "from_client_object",
+    "load_manifests",
+    "load_policy",
+    "parse_documents",
+]
 
 #: Refuse YAML whose aliases expand past this many nodes ("billion laughs").
 MAX_EXPANDED_NODES = 1_000_000
@@ -273,27 +281,113 @@ def _policy_label(data: Mapping[str, Any]) -> str | None:
 
 
 def _validate(
-    data: Any, *, lenient_cidr: bool, source: str | None
+    data: Any,
+    *,
+    lenient_cidr: bool,
+    source: str | None,
+    require_namespace: bool = False,
+    namespace: str | None = None,
 ) -> tuple[NetworkPolicy, list[Issue]]:
     if not isinstance(data, Mapping):
-        msg = f"got {type(data).__name__}; expected a NetworkPolicy mapping"
+        msg = (f"got {type(data).__name__}; expected a NetworkPolicy mapping "
+               "(an API-shaped dict, or a kubernetes client V1NetworkPolicy)")
         raise InvalidPolicyError(msg, source=source)
-    ctx = Context(lenient_cidr=lenient_cidr)
+    extra: list[Issue] = []
+    data = dict(data)
+    if namespace is not None:
+        meta = data.get("metadata")
+        if isinstance(meta, Mapping):
+            given = meta.get("namespace")
+            if not given:
+                data["metadata"] = {**meta, "namespace": namespace}
+            elif given != namespace:
+                # apiserver rest.BeforeCreate: the object's namespace must match the request's.
+                extra.append(Issue("metadata.namespace", given,
+                                   f"the request namespace {namespace!r}",
+                                   hint="the namespace of the object does not match the "
+                                        "namespace it is loaded into"))
+        elif meta is None:
+            data["metadata"] = {"namespace": namespace}
+    ctx = Context(
+        lenient_cidr=lenient_cidr, require_namespace=require_namespace, wire_names_only=True
+    )
     try:
         policy = NetworkPolicy.model_validate(
-            dict(data), context={"netpol": ctx}, by_alias=True, by_name=False
+            data, context={"netpol": ctx}, by_alias=True, by_name=False
         )
     except ValidationError as err:
-        raise InvalidPolicyError(issues=issues_from_validation_error(err), source=source) from None
+        issues = issues_from_validation_error(err) + extra
+        raise InvalidPolicyError(issues=issues, source=source) from None
+    if extra:
+        raise InvalidPolicyError(issues=extra, source=source)
     return policy, ctx.warnings
 
 
-def load_policy(obj: Mapping[str, Any] | NetworkPolicy, *, lenient_cidr: bool = False) -> NetworkPolicy:
-    """Load one API-shaped NetworkPolicy dict, validated as kube-apiserver validates it.
+def _is_client_model(obj: Any) -> bool:
+    # The official client's generated models (kubernetes.client.V1NetworkPolicy, ...) carry
+    # ``openapi_types`` (attribute -> type) and ``attribute_map`` (attribute -> wire name).
+    return (
+        not isinstance(obj, (Mapping, str, bytes, type))
+        and isinstance(getattr(obj, "openapi_types", None), Mapping)
+        and isinstance(getattr(obj, "attribute_map", None), Mapping)
+    )
+
+
+def from_client_object(obj: Any) -> Any:
+    """Convert an official ``kubernetes`` client model to its API-shaped (camelCase) dict.
+
+    Duck-typed on ``openapi_types``/``attribute_map`` (``kubernetes`` is not imported), this
+    does what ``ApiClient().sanitize_for_serialization(obj)`` does: wire names, ``None``
+    dropped, dates in ISO format. Other values are returned as they are, lists and dicts
+    converted item by item. Do not use the client's ``to_dict()``: its keys are snake_case
+    (``pod_selector``), which the API (and ``load_policy``) does not accept.
+
+    Example:
+        >>> class V1IPBlock:  # the shape of kubernetes.client.V1IPBlock
+        ...     openapi_types = {"cidr": "str", "_except": "list[str]"}
+        ...     attribute_map = {"cidr": "cidr", "_except": "except"}
+        ...     def __init__(self, cidr, _except=None):
+        ...         self.cidr, self._except = cidr, _except
+        >>> from_client_object(V1IPBlock("10.0.0.0/8"))
+        {'cidr': '10.0.0.0/8'}
+    """
+    if _is_client_model(obj):
+        out: dict[str, Any] = {}
+        for attr, wire in obj.attribute_map.items():
+            if attr not in obj.openapi_types:
+                continue
+            value = getattr(obj, attr, None)
+            if value is not None:
+                out[wire] = from_client_object(value)
+        return out
+    if isinstance(obj, (list, tuple)):
+        return [from_client_object(v) for v in obj]
+    if isinstance(obj, Mapping):
+        return {k: from_client_object(v) for k, v in obj.items()}
+    if isinstance(obj, (datetime.datetime, datetime.date)):
+        return obj.isoformat()
+    return obj
+
+
+def load_policy(
+    obj: Mapping[str, Any] | NetworkPolicy | Any,
+    *,
+    namespace: str | None = None,
+    lenient_cidr: bool = False,
+) -> NetworkPolicy:
+    """Load one API-shaped NetworkPolicy, validated as kube-apiserver validates it on create.
+
+    Defaulting happens as upstream's does before validation (``protocol`` TCP, ``policyTypes``
+    from the rules; see ``effective_protocol`` and ``effective_policy_types``), and JSON
+    ``null`` reads as Go's zero value. Every problem is reported, not just the first.
 
     Args:
         obj: a dict in the API's shape (camelCase keys), e.g. from ``yaml.safe_load`` or the
-            official client's ``ApiClient().sanitize_for_serialization(obj)``.
+            official client's ``ApiClient().sanitize_for_serialization(obj)``; or a client
+            model object such as ``kubernetes.client.V1NetworkPolicy`` itself.
+        namespace: the namespace of the request, as ``kubectl -n`` gives it: it fills in a
+            missing ``metadata.namespace``, and a different one is an error. Without it a
+            missing namespace is an error, as ``ValidateObjectMeta`` requires one.
         lenient_cidr: accept CIDRs that older API servers stored (``10.0.1.1/4`` meaning
             ``0.0.0.0/4``), as evaluation of live objects needs; authoring stays strict.
 
@@ -308,10 +402,18 @@ def load_policy(obj: Mapping[str, Any] | NetworkPolicy, *, lenient_cidr: bool = 
         ...     "metadata": {"name": "deny", "namespace": "a"}, "spec": {}})
         >>> p.spec.effective_policy_types
         ('Ingress',)
+        >>> load_policy({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+        ...     "metadata": {"name": "deny"}}, namespace="payments").key
+        'payments/deny'
     """
     if isinstance(obj, NetworkPolicy):
-        return obj
-    policy, _ = _validate(obj, lenient_cidr=lenient_cidr, source=_label_of(obj))
+        if namespace is None or obj.namespace == namespace:
+            return obj
+        obj = obj.to_dict()
+    if _is_client_model(obj):
+        obj = from_client_object(obj)
+    policy, _ = _validate(obj, lenient_cidr=lenient_cidr, source=_label_of(obj),
+                          require_namespace=True, namespace=namespace)
     return policy
 
 
@@ -352,16 +454,22 @@ CLUSTER_KINDS = frozenset({
     "CronJob", "ReplicationController",
 })
 
-Source = str | os.PathLike[str] | Mapping[str, Any] | NetworkPolicy
+#: What ``load_manifests`` reads: a path, YAML/JSON text (or bytes), an API-shaped dict, a
+#: model, or an official ``kubernetes`` client object (duck-typed).
+Source = str | bytes | os.PathLike[str] | Mapping[str, Any] | NetworkPolicy | Any
 
 
 def _iter_sources(source: Source | Iterable[Source]) -> Iterator[tuple[Any, str | None]]:
-    if isinstance(source, (str, os.PathLike, Mapping, NetworkPolicy)):
+    if isinstance(source, (str, bytes, os.PathLike, Mapping, NetworkPolicy)) or _is_client_model(
+        source
+    ):
         items: Iterable[Any] = [source]
     else:
         items = source
     for item in items:
-        if isinstance(item, (NetworkPolicy, Mapping)):
+        if _is_client_model(item):
+            item = from_client_object(item)
+        if isinstance(item, (NetworkPolicy, Mapping, bytes)):
             yield item, None
         elif isinstance(item, os.PathLike) or (
             isinstance(item, str) and "\n" not in item and _looks_like_path(item)
@@ -380,7 +488,7 @@ def _iter_sources(source: Source | Iterable[Source]) -> Iterator[tuple[Any, str 
             yield item, None
         else:
             msg = (f"load_manifests(): got {item!r} (type={type(item).__name__}); expected a path, "
-                   "YAML/JSON text, a dict or a NetworkPolicy")
+                   "YAML/JSON text or bytes, a dict, a NetworkPolicy or a kubernetes client object")
             raise LoadError(msg)
 
 
@@ -405,11 +513,15 @@ def _expand(doc: Any, file: str | None, line: int | None, lines: Mapping[int, An
     kind = doc.get("kind")
     items = doc.get("items")
     if isinstance(kind, str) and kind.endswith("List") and isinstance(items, list):
+        # A typed list from the API (NetworkPolicyList) leaves kind and apiVersion off its items.
         item_kind = kind[: -len("List")] if kind != "List" else None
+        list_version = doc.get("apiVersion")
         table = lines.get(id(items))
         for i, item in enumerate(items):
             if isinstance(item, Mapping) and "kind" not in item and item_kind:
                 item = {"kind": item_kind, **item}
+                if "apiVersion" not in item and isinstance(list_version, str):
+                    item = {"apiVersion": list_version, **item}
             ln = table[i] if isinstance(table, list) and i < len(table) else line
             _expand(item, file, ln, lines, out, skipped)
         return
@@ -422,6 +534,7 @@ def _expand(doc: Any, file: str | None, line: int | None, lines: Mapping[int, An
 def load_manifests(
     source: Source | Iterable[Source],
     *,
+    namespace: str | None = None,
     lenient_cidr: bool = False,
     collect_errors: bool = False,
 ) -> Manifests:
@@ -433,6 +546,8 @@ def load_manifests(
 
     Args:
         source: one source or an iterable of them. A string is a path unless it looks like YAML.
+        namespace: fills in policies' missing ``metadata.namespace`` (``kubectl -n``); a
+            different one is an error. Without it a policy may have no namespace.
         lenient_cidr: accept CIDRs older API servers stored, with a warning (for evaluation).
         collect_errors: put invalid policies' issues in ``errors`` instead of raising.
 
@@ -462,6 +577,8 @@ def load_manifests(
         if isinstance(item, Path):
             text = _decode(item.read_bytes(), str(item))
             where = str(item)
+        elif isinstance(item, bytes):
+            text, where = _decode(item, "<bytes>"), "<bytes>"
         else:
             text, where = item, "<text>"
         stripped = text.lstrip()
@@ -488,7 +605,8 @@ def load_manifests(
         ):
             label = _policy_label(m.data)
             try:
-                policy, warns = _validate(m.data, lenient_cidr=lenient_cidr, source=None)
+                policy, warns = _validate(m.data, lenient_cidr=lenient_cidr, source=None,
+                                          namespace=namespace)
             except InvalidPolicyError as err:
                 errors.extend(_locate(i, m, label) for i in err.issues)
                 continue

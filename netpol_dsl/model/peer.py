@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, ClassVar
 
 from pydantic import Field, StrictStr
+from pydantic.alias_generators import to_camel as _camel
 
 from netpol_dsl import _rules
 from netpol_dsl.errors import Issue
@@ -28,30 +30,39 @@ class IPBlock(K8sModel):
     cidr: StrictStr
     except_: Annotated[tuple[StrictStr, ...] | None, Field(alias="except")] = None
 
-    def _check(self, ctx: Context) -> list[Issue]:
+    _ZERO: ClassVar[Mapping[str, Callable[[], Any]]] = {"cidr": str}
+    _NULL_ITEMS: ClassVar[frozenset[str]] = frozenset({"except"})
+
+    def _check(self, ctx: Context, broken: frozenset[str]) -> list[Issue]:
         # pkg/apis/networking/validation ValidateIPBlock, with apimachinery
-        # IsValidCIDRForLegacyField(strictValidation = StrictIPCIDRValidation).
+        # IsValidCIDRForLegacyField(strictValidation = StrictIPCIDRValidation). An empty or
+        # unparsable cidr ends the checks: upstream returns before looking at `except`.
         out: list[Issue] = []
+        if "cidr" in broken:
+            return out
         if not self.cidr:
             return [Issue("cidr", self.cidr, "a CIDR such as '10.0.0.0/8'", missing=True)]
         base = self._cidr_issue("cidr", self.cidr, ctx, out)
-        if base is None:
+        if base is None or "except_" in broken:
             return out
         for i, text in enumerate(self.except_ or ()):
             path = f"except[{i}]"
             sub = self._cidr_issue(path, text, ctx, out)
             if sub is None:
                 continue
-            # Go: !cidr.Contains(except.IP) || cidrMaskLen >= exceptMaskLen
-            inside = sub.version == base.version and sub.network_address in base
-            if not inside or sub.prefixlen <= base.prefixlen:
+            # Go: !cidrIPNet.Contains(exceptCIDR.IP) || cidrMaskLen >= exceptMaskLen, where the
+            # mask lengths are as written (an IPv4-mapped "::ffff:a.b.c.d/120" has 120).
+            net, sub_net = base.network, sub.network
+            assert net is not None and sub_net is not None
+            inside = sub_net.version == net.version and sub_net.network_address in net
+            if not inside or base.bits >= sub.bits:
                 out.append(Issue(path, text, f"a strict subset of `cidr` ({self.cidr})"))
         return out
 
     @staticmethod
     def _cidr_issue(
         path: str, text: str, ctx: Context, out: list[Issue]
-    ) -> _rules.IPNetwork | None:
+    ) -> _rules.ParsedCIDR | None:
         parsed = _rules.parse_cidr(text)
         if parsed.network is None:
             hint = None
@@ -62,16 +73,16 @@ class IPBlock(K8sModel):
                              hint=hint))
             return None
         if parsed.strict_errors:
-            issue = Issue(path, text, f"a CIDR that {parsed.strict_errors[0].removeprefix('must ')}"
-                          .replace("not have", "has no"), hint=f"Write '{parsed.network}'")
+            reason = parsed.strict_errors[0]
             if ctx.lenient_cidr:
                 ctx.warnings.append(
                     Issue(path, text, f"a canonical CIDR; older API servers stored it, "
                           f"and it means {parsed.network}", hint=f"Write '{parsed.network}'")
                 )
             else:
-                out.append(issue)
-        return parsed.network
+                out.append(Issue(path, text, f"a CIDR that {reason}",
+                                 hint=f"Write '{parsed.network}'"))
+        return parsed
 
     @property
     def network(self) -> _rules.IPNetwork:
@@ -135,14 +146,16 @@ class NetworkPolicyPeer(K8sModel):
     namespace_selector: LabelSelector | None = None
     ip_block: IPBlock | None = None
 
-    def _check(self, ctx: Context) -> list[Issue]:
-        # pkg/apis/networking/validation ValidateNetworkPolicyPeer
-        count = sum(x is not None for x in (self.pod_selector, self.namespace_selector,
-                                            self.ip_block))
+    def _check(self, ctx: Context, broken: frozenset[str]) -> list[Issue]:
+        # pkg/apis/networking/validation ValidateNetworkPolicyPeer. A field that failed its own
+        # validation (``broken``) is still *present*, so both kinds of problem are reported.
+        present = {name for name in ("pod_selector", "namespace_selector", "ip_block")
+                   if getattr(self, name) is not None or name in broken}
+        count = len(present)
         if count == 0:
             return [Issue("", {}, "a peer: podSelector, namespaceSelector or ipBlock",
                           hint="An empty peer is invalid; omit `from`/`to` to allow all")]
-        if count > 1 and self.ip_block is not None:
-            return [Issue("", self.to_dict(), "ipBlock alone, or selectors without ipBlock",
+        if count > 1 and "ip_block" in present:
+            return [Issue("", sorted(_camel(n) for n in present), "ipBlock alone, or selectors without ipBlock",
                           hint="Put the ipBlock in its own list item (OR)")]
         return []

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import ConfigDict, Field, StrictStr
 
@@ -38,6 +39,10 @@ class NetworkPolicyIngressRule(K8sModel):
 
     ports: tuple[NetworkPolicyPort, ...] | None = None
     from_: Annotated[tuple[NetworkPolicyPeer, ...] | None, Field(alias="from")] = None
+
+    # An empty ``from: []`` is valid upstream and means the same as no ``from``: every source
+    # (TestValidateNetworkPolicy success case ``setIngressFromEmptyFirstElement`` aside, the
+    # validation loops simply run zero times).
 
     @property
     def peers(self) -> tuple[NetworkPolicyPeer, ...] | None:
@@ -87,12 +92,19 @@ class NetworkPolicySpec(K8sModel):
     ingress: tuple[NetworkPolicyIngressRule, ...] | None = None
     egress: tuple[NetworkPolicyEgressRule, ...] | None = None
 
-    def _check(self, ctx: Context) -> list[Issue]:
-        # pkg/apis/networking/validation ValidateNetworkPolicySpec: at most two, each known.
-        # Duplicates (["Ingress", "Ingress"]) are accepted upstream and so here.
+    _ZERO: ClassVar[Mapping[str, Callable[[], Any]]] = {"podSelector": dict}
+    _NULL_ITEMS: ClassVar[frozenset[str]] = frozenset({"policyTypes"})
+
+    def _check(self, ctx: Context, broken: frozenset[str]) -> list[Issue]:
+        # pkg/apis/networking/validation ValidateNetworkPolicySpec: more than two policyTypes is
+        # one error on the list (and nothing else is checked); otherwise each entry must be
+        # Ingress or Egress. Duplicates (["Ingress", "Ingress"]) pass upstream, and so here.
+        if "policy_types" in broken:
+            return []
         types = self.policy_types or ()
         if len(types) > 2:
-            return [Issue("policyTypes", list(types), "at most two policyTypes")]
+            return [Issue("policyTypes", list(types), "at most two policyTypes",
+                          hint="Use 'Ingress', 'Egress' or both")]
         return [
             Issue(f"policyTypes[{i}]", t, "one of 'Ingress', 'Egress'")
             for i, t in enumerate(types)
@@ -159,30 +171,125 @@ class ObjectMeta(K8sModel):
     def __hash__(self) -> int:
         return hash(json.dumps(self.to_dict(), sort_keys=True))
 
-    def _check(self, ctx: Context) -> list[Issue]:
-        # apimachinery ValidateObjectMeta with NameIsDNSSubdomain, namespace a DNS-1123 label.
+    _NULL_ITEMS: ClassVar[frozenset[str]] = frozenset({"labels", "annotations"})
+
+    def _check(self, ctx: Context, broken: frozenset[str]) -> list[Issue]:
+        # apimachinery/pkg/api/validation/objectmeta.go ValidateObjectMetaAccessor with
+        # ValidateNetworkPolicyName = NameIsDNSSubdomain, namespaces NameIsDNSLabel.
         out: list[Issue] = []
         extra = self.model_extra or {}
-        if self.name is None or self.name == "":
-            if not extra.get("generateName"):
+        generate = extra.get("generateName")
+        if generate is not None and not isinstance(generate, str):
+            out.append(Issue("generateName", generate, "a string"))
+            generate = None
+        if generate:
+            for msg in _rules.dns1123_subdomain(_rules.mask_trailing_dash(generate)):
+                out.append(Issue("generateName", generate, msg))
+        if "name" not in broken:
+            if self.name:
+                for msg in _rules.dns1123_subdomain(self.name):
+                    out.append(Issue("name", self.name, msg))
+            elif generate:
+                # The API server names the object before validating it (names.SimpleNameGenerator:
+                # at most 58 characters of generateName, then 5 random alphanumerics).
+                generated = generate[:58] + "b2b2b"
+                for msg in _rules.dns1123_subdomain(generated):
+                    out.append(Issue("name", generated, msg))
+            else:
                 out.append(Issue("name", self.name, "a name (a DNS-1123 subdomain)",
+                                 hint="Set metadata.name (or metadata.generateName)",
                                  missing=True))
-        else:
-            for msg in _rules.dns1123_subdomain(self.name):
-                out.append(Issue("name", self.name, msg))
-        if self.namespace is not None:
-            for msg in _rules.dns1123_label(self.namespace):
-                out.append(Issue("namespace", self.namespace, msg))
-        out.extend(check_labels(self.labels, "labels"))
-        total = 0
-        for key, value in (self.annotations or {}).items():
-            for msg in _rules.qualified_name(key.lower()):
-                out.append(Issue("annotations", key, f"an annotation key: {msg}"))
-            total += len(key) + len(value)
-        if total > _rules.ANNOTATIONS_TOTAL_MAX:
-            out.append(Issue("annotations", f"<{total} bytes>",
-                             f"at most {_rules.ANNOTATIONS_TOTAL_MAX} bytes in all"))
+        if "namespace" not in broken:
+            if self.namespace:
+                for msg in _rules.dns1123_label(self.namespace):
+                    out.append(Issue("namespace", self.namespace, msg))
+            elif ctx.require_namespace:
+                # Upstream requires it; kubectl and the API server fill it in from the request
+                # namespace before validating, which ``load_policy(namespace=...)`` mirrors.
+                out.append(Issue("namespace", self.namespace, "a namespace (a DNS-1123 label)",
+                                 hint="Set metadata.namespace, or pass namespace= as "
+                                      "`kubectl -n` does", missing=True))
+        if "labels" not in broken:
+            out.extend(check_labels(self.labels, "labels"))
+        if "annotations" not in broken:
+            out.extend(_check_annotations(self.annotations or {}))
+        out.extend(_check_extra_meta(extra))
         return out
+
+
+def _check_annotations(annotations: Mapping[str, str]) -> list[Issue]:
+    # apimachinery ValidateAnnotations: keys are qualified names compared in lowercase; the
+    # total size of keys and values is at most 256 KiB (Go len(), so UTF-8 bytes).
+    out: list[Issue] = []
+    total = 0
+    for key, value in annotations.items():
+        for msg in _rules.qualified_name(key.lower()):
+            out.append(Issue("annotations", key, f"an annotation key: {msg}"))
+        total += len(key.encode()) + len(value.encode())
+    if total > _rules.ANNOTATIONS_TOTAL_MAX:
+        out.append(Issue("annotations", f"<{total} bytes>",
+                         f"at most {_rules.ANNOTATIONS_TOTAL_MAX} bytes in all"))
+    return out
+
+
+#: apimachinery metav1.FinalizerOrphanDependents and FinalizerDeleteDependents.
+_FINALIZER_ORPHAN = "orphan"
+_FINALIZER_DELETE = "foregroundDeletion"
+
+
+def _check_extra_meta(extra: Mapping[str, Any]) -> list[Issue]:
+    # The rest of validateObjectMetaAccessorWithOptsCommon for fields kept from real objects:
+    # generation >= 0, finalizers (qualified names, not both orphan and foregroundDeletion),
+    # ownerReferences (apiVersion with a version, kind, name and uid set; at most one
+    # controller). Their paths carry no index, as upstream's do.
+    out: list[Issue] = []
+    generation = extra.get("generation")
+    if generation is not None:
+        if not isinstance(generation, int) or isinstance(generation, bool):
+            out.append(Issue("generation", generation, "an integer"))
+        elif generation < 0:
+            out.append(Issue("generation", generation, "must be greater than or equal to 0"))
+    finalizers = extra.get("finalizers")
+    if finalizers is not None:
+        if not isinstance(finalizers, list) or not all(isinstance(f, str) for f in finalizers):
+            out.append(Issue("finalizers", finalizers, "a list of strings"))
+        else:
+            for f in finalizers:
+                for msg in _rules.qualified_name(f):
+                    out.append(Issue("finalizers", f, f"a finalizer name: {msg}"))
+            if _FINALIZER_ORPHAN in finalizers and _FINALIZER_DELETE in finalizers:
+                out.append(Issue("finalizers", finalizers,
+                                 f"not both {_FINALIZER_ORPHAN!r} and {_FINALIZER_DELETE!r}"))
+    refs = extra.get("ownerReferences")
+    if refs is not None:
+        if not isinstance(refs, list) or not all(isinstance(r, Mapping) for r in refs):
+            out.append(Issue("ownerReferences", refs, "a list of owner references"))
+        else:
+            controllers = 0
+            for ref in refs:
+                out.extend(_check_owner_reference(ref))
+                if ref.get("controller") is True:
+                    controllers += 1
+                    if controllers == 2:
+                        out.append(Issue("ownerReferences", refs,
+                                         "at most one reference with controller: true"))
+    return out
+
+
+def _check_owner_reference(ref: Mapping[str, Any]) -> list[Issue]:
+    out: list[Issue] = []
+    api_version = ref.get("apiVersion")
+    parts = api_version.split("/") if isinstance(api_version, str) else []
+    version = parts[-1] if 1 <= len(parts) <= 2 else ""
+    if not version:
+        out.append(Issue("ownerReferences.apiVersion", api_version, "a version, such as 'v1'"))
+    for key in ("kind", "name", "uid"):
+        value = ref.get(key)
+        if not isinstance(value, str) or not value:
+            out.append(Issue(f"ownerReferences.{key}", value, "a non-empty string"))
+    if version == "v1" and len(parts) == 1 and ref.get("kind") == "Event":
+        out.append(Issue("ownerReferences", dict(ref), "an owner other than a v1 Event"))
+    return out
 
 
 class NetworkPolicy(K8sModel):
@@ -204,6 +311,8 @@ class NetworkPolicy(K8sModel):
         >>> p.to_dict()["spec"]["ingress"][0]["from"]
         [{'podSelector': {'matchLabels': {'app': 'frontend'}}}]
     """
+
+    _ZERO: ClassVar[Mapping[str, Callable[[], Any]]] = {"metadata": dict, "spec": dict}
 
     api_version: Literal["networking.k8s.io/v1"] = "networking.k8s.io/v1"
     kind: Literal["NetworkPolicy"] = "NetworkPolicy"

@@ -56,12 +56,19 @@ class NetworkPolicyPort(K8sModel):
         """
         return self.protocol if self.protocol is not None else "TCP"
 
-    def _check(self, ctx: Context) -> list[Issue]:
-        # pkg/apis/networking/validation ValidateNetworkPolicyPort
+    def _check(self, ctx: Context, broken: frozenset[str]) -> list[Issue]:
+        # pkg/apis/networking/validation ValidateNetworkPolicyPort. Protocol is case-sensitive.
         out: list[Issue] = []
-        if self.protocol is not None and self.protocol not in _rules.PROTOCOLS:
+        if (
+            "protocol" not in broken
+            and self.protocol is not None
+            and self.protocol not in _rules.PROTOCOLS
+        ):
             out.append(Issue("protocol", self.protocol, "one of 'TCP', 'UDP', 'SCTP'"))
-        port, end = self.port, self.end_port
+        if "port" in broken:
+            return out  # every endPort rule depends on what port is
+        port = self.port
+        end = None if "end_port" in broken else self.end_port
         if isinstance(port, int):
             if _rules.port_number(port):
                 out.append(Issue("port", port, "1..65535 or a port name such as 'http'"))
@@ -77,7 +84,7 @@ class NetworkPolicyPort(K8sModel):
             msgs = _rules.port_name(port)
             if msgs:
                 hint = None
-                if port.isdigit():
+                if port.isascii() and port.isdigit():
                     hint = f"A quoted {port!r} is a port name, not a number; write {int(port)} unquoted"
                 out.append(Issue("port", port, "1..65535 or a port name (IANA_SVC_NAME: "
                                  + ", ".join(msgs) + ")", hint=hint))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
 
 from pydantic import StrictStr
 
@@ -44,30 +45,37 @@ class LabelSelectorRequirement(K8sModel):
     operator: Str
     values: tuple[Str, ...] | None = None
 
-    def _check(self, ctx: Context) -> list[Issue]:
-        # apimachinery/pkg/apis/meta/v1/validation ValidateLabelSelectorRequirement
+    _ZERO: ClassVar[Mapping[str, Callable[[], Any]]] = {"key": str, "operator": str}
+    _NULL_ITEMS: ClassVar[frozenset[str]] = frozenset({"values"})
+
+    def _check(self, ctx: Context, broken: frozenset[str]) -> list[Issue]:
+        # apimachinery/pkg/apis/meta/v1/validation ValidateLabelSelectorRequirement, with
+        # AllowInvalidLabelValueInSelector false as on create (values are label values).
         out: list[Issue] = []
-        if self.operator in ("In", "NotIn"):
-            if not self.values:
-                out.append(
-                    Issue("values", self.values, "at least one value when `operator` is "
-                          "'In' or 'NotIn'", missing=self.values is None)
-                )
-        elif self.operator in ("Exists", "DoesNotExist"):
-            if self.values:
-                out.append(
-                    Issue("values", list(self.values), "no values when `operator` is "
-                          "'Exists' or 'DoesNotExist'")
-                )
-        else:
-            out.append(
-                Issue("operator", self.operator, "one of 'In', 'NotIn', 'Exists', 'DoesNotExist'")
-            )
-        for msg in _rules.qualified_name(self.key):
-            out.append(Issue("key", self.key, f"a label key: {msg}"))
-        for i, value in enumerate(self.values or ()):
-            for msg in _rules.label_value(value):
-                out.append(Issue(f"values[{i}]", value, f"a label value: {msg}"))
+        values_known = "values" not in broken
+        if "operator" not in broken:
+            if self.operator in ("In", "NotIn"):
+                if values_known and not self.values:
+                    out.append(
+                        Issue("values", self.values, "at least one value when `operator` is "
+                              "'In' or 'NotIn'", missing=True)
+                    )
+            elif self.operator in ("Exists", "DoesNotExist"):
+                if values_known and self.values:
+                    out.append(
+                        Issue("values", list(self.values), "no values when `operator` is "
+                              "'Exists' or 'DoesNotExist'")
+                    )
+            else:
+                out.append(Issue("operator", self.operator,
+                                 "one of 'In', 'NotIn', 'Exists', 'DoesNotExist'"))
+        if "key" not in broken:
+            for msg in _rules.qualified_name(self.key):
+                out.append(Issue("key", self.key, f"a label key: {msg}"))
+        if values_known:
+            for i, value in enumerate(self.values or ()):
+                for msg in _rules.label_value(value):
+                    out.append(Issue(f"values[{i}]", value, f"a label value: {msg}"))
         return out
 
     def matches(self, labels: Mapping[str, str]) -> bool:
@@ -108,7 +116,12 @@ class LabelSelector(K8sModel):
     def __hash__(self) -> int:
         return hash((tuple(sorted((self.match_labels or {}).items())), self.match_expressions))
 
-    def _check(self, ctx: Context) -> list[Issue]:
+    _NULL_ITEMS: ClassVar[frozenset[str]] = frozenset({"matchLabels"})
+
+    def _check(self, ctx: Context, broken: frozenset[str]) -> list[Issue]:
+        # apimachinery ValidateLabelSelector; matchExpressions check themselves.
+        if "match_labels" in broken:
+            return []
         return check_labels(self.match_labels, "matchLabels")
 
     @property
