@@ -1,10 +1,615 @@
-"""The ``netpol`` command line: a thin Typer layer over the library (grown by the CLI issue)."""
+"""The ``netpol`` command line: a thin Typer layer over the library.
 
-from __future__ import annotations
+Each command parses its options, calls the library, formats the result and picks the exit code:
+0 ok, 1 findings / denied / changed, 2 usage or input error. Bad input never prints a traceback:
+errors are caught here, at the boundary, and printed as one ``error: ...`` line (set
+``NETPOL_DEBUG=1`` to see the traceback of an unexpected failure).
+"""
 
+import functools
+import json
+import os
 import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, TypeVar
 
-__all__ = ["main"]
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from netpol_dsl.errors import NetpolError
+
+__all__ = ["app", "main"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_EPILOG_STYLE: dict[str, Any] = {"no_args_is_help": False}
+
+app = typer.Typer(
+    name="netpol",
+    help=(
+        "Author, validate, lint, explain and test Kubernetes NetworkPolicies.\n\n"
+        "Exit codes: 0 ok; 1 findings, denied or changed; 2 usage or input error."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+export_app = typer.Typer(
+    help="Export intent as tests for other tools.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(export_app, name="export")
+
+
+class DataFormat(str, Enum):
+    """``--format`` of commands that print a result: text for people, json for programs."""
+
+    text = "text"
+    json = "json"
+
+
+class RenderFormat(str, Enum):
+    """``netpol render --format``."""
+
+    yaml = "yaml"
+    json = "json"
+
+
+class MatrixFormat(str, Enum):
+    """``netpol matrix --format``."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+    md = "md"
+
+
+class LintFormat(str, Enum):
+    """``netpol lint --format``."""
+
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+
+
+class DiffFormat(str, Enum):
+    """``netpol diff --format``."""
+
+    text = "text"
+    json = "json"
+    md = "md"
+
+
+class GraphFormat(str, Enum):
+    """``netpol graph --format``."""
+
+    mermaid = "mermaid"
+    dot = "dot"
+    svg = "svg"
+    html = "html"
+    json = "json"
+
+
+class Severity(str, Enum):
+    """``netpol lint --fail-on``."""
+
+    error = "error"
+    warning = "warning"
+    info = "info"
+
+
+# ------------------------------------------------------------------------------ plumbing
+
+
+def _out() -> Console:
+    # Created per call so that test runners that swap sys.stdout are honoured; rich enables
+    # colour only when the stream is a terminal (and NO_COLOR is unset).
+    return Console(file=sys.stdout, highlight=False, soft_wrap=True)
+
+
+def _err() -> Console:
+    return Console(file=sys.stderr, highlight=False, soft_wrap=True)
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    _err().print(f"[bold red]error:[/] {message}" if sys.stderr.isatty() else f"error: {message}",
+                 markup=sys.stderr.isatty(), highlight=False)
+    raise typer.Exit(code)
+
+
+def _note(message: str) -> None:
+    _err().print(message, markup=False, highlight=False)
+
+
+def _guard(func: F) -> F:
+    """Turn every expected failure into one ``error:`` line and exit code 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except NetpolError as err:
+            _fail(str(err))
+        except UnicodeDecodeError as err:
+            _fail(f"got bytes that are not UTF-8 ({err.reason} at byte {err.start}); "
+                  "expected UTF-8 text")
+        except OSError as err:
+            where = f"{err.filename}: " if err.filename else ""
+            _fail(f"{where}{err.strerror or err}")
+        except KeyboardInterrupt:
+            _fail("interrupted", 130)
+        except Exception as err:
+            if os.environ.get("NETPOL_DEBUG"):
+                raise
+            _fail(f"unexpected {type(err).__name__}: {err} (set NETPOL_DEBUG=1 for the traceback)")
+
+    return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def _progress(description: str) -> Iterator[None]:
+    """Show a spinner with elapsed time on stderr when the work takes over a second (TTY only)."""
+    if not sys.stderr.isatty():
+        yield
+        return
+    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                        console=_err(), transient=True)
+    progress.add_task(description, total=None)
+    timer = threading.Timer(1.0, progress.start)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+        progress.stop()
+
+
+def _write(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, encoding="utf-8")
+    _note(f"wrote {output}")
+
+
+def _parse_port(text: str) -> tuple[int | str, str]:
+    from netpol_dsl.intent import parse_port
+
+    try:
+        return parse_port(text)
+    except NetpolError as err:
+        raise typer.BadParameter(str(err)) from None
+
+
+def _cluster(manifests: list[str]) -> Any:
+    from netpol_dsl.evaluate import Cluster
+
+    with _progress("loading the inventory"):
+        return Cluster.from_manifests(list(manifests))
+
+
+ManifestsOpt = Annotated[
+    list[str],
+    typer.Option("--manifests", "-m", help="Manifests (files or directories): Namespaces, "
+                 "Pods/workloads and NetworkPolicies. Repeatable."),
+]
+OutputOpt = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout."),
+]
+
+
+# ------------------------------------------------------------------------------ commands
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"netpol {version('netpol-dsl')}")
+        except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+            typer.echo("netpol (unknown version)")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Author, validate, lint, explain and test Kubernetes NetworkPolicies."""
+
+
+@app.command()
+@_guard
+def render(
+    source: Annotated[str, typer.Argument(help="A policy definition: FILE.py, module:attr, or "
+                                               "YAML/JSON files or a directory.")],
+    output_dir: Annotated[Path | None, typer.Option(
+        "--output-dir", "-o", help="Write one file per policy into this directory.")] = None,
+    fmt: Annotated[RenderFormat, typer.Option("--format", "-f", help="Output format.")]
+    = RenderFormat.yaml,
+) -> None:
+    """Run a policy definition and print its NetworkPolicies as YAML (or JSON).
+
+    Examples:
+
+      netpol render examples/payments.py
+
+      netpol render examples.payments:policies -o k8s/netpol/
+
+      netpol render policies/ --format json
+    """
+    from netpol_dsl.render import to_json, to_yaml
+    from netpol_dsl.sources import load_policies
+
+    policies = load_policies(source)
+    if output_dir is None:
+        sys.stdout.write(to_yaml(policies) if fmt is RenderFormat.yaml else to_json(policies))
+        return
+    output_dir.mkdir(parents=True, exist_ok=True)
+    for p in policies:
+        stem = f"{p.namespace}.{p.name}" if p.namespace else p.name
+        if fmt is RenderFormat.yaml:
+            (output_dir / f"{stem}.yaml").write_text(to_yaml([p]), encoding="utf-8")
+        else:
+            (output_dir / f"{stem}.json").write_text(to_json(p), encoding="utf-8")
+    _note(f"wrote {len(policies)} polic{'y' if len(policies) == 1 else 'ies'} to {output_dir}")
+
+
+@app.command()
+@_guard
+def validate(
+    paths: Annotated[list[str], typer.Argument(help="Manifest files or directories.")],
+    fmt: Annotated[DataFormat, typer.Option("--format", "-f")] = DataFormat.text,
+    lenient_cidr: Annotated[bool, typer.Option(
+        "--lenient-cidr", help="Accept CIDRs older API servers stored (e.g. 10.0.1.1/4), "
+        "with a warning.")] = False,
+) -> None:
+    """Validate NetworkPolicies as kube-apiserver would; every problem as file:line: path: message.
+
+    Exit code 1 when any policy is invalid.
+
+    Examples:
+
+      netpol validate k8s/
+
+      netpol validate policy.yaml --format json
+    """
+    from netpol_dsl.load import load_manifests
+
+    m = load_manifests(list(paths), collect_errors=True, lenient_cidr=lenient_cidr)
+    if fmt is DataFormat.json:
+        data = {
+            "valid": not m.errors,
+            "policies": [p.key for p in m.policies],
+            "errors": [_issue_dict(i) for i in m.errors],
+            "warnings": [_issue_dict(i) for i in m.warnings],
+            "skipped": dict(sorted(m.skipped.items())),
+        }
+        typer.echo(json.dumps(data, indent=2))
+    else:
+        for issue in m.errors:
+            typer.echo(str(issue))
+        for issue in m.warnings:
+            typer.echo(f"warning: {issue}")
+        n = len(m.policies)
+        summary = f"{n} valid polic{'y' if n == 1 else 'ies'}"
+        if m.errors:
+            summary += f"; {len(m.errors)} problem{'s' if len(m.errors) != 1 else ''}"
+        _note(summary)
+    if m.errors:
+        raise typer.Exit(1)
+
+
+def _issue_dict(issue: Any) -> dict[str, Any]:
+    value = issue.value
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        value = repr(value)
+    return {"source": issue.source, "path": issue.path, "value": value,
+            "expected": issue.expected, "hint": issue.hint, "message": str(issue)}
+
+
+@app.command()
+@_guard
+def check(
+    manifests: ManifestsOpt,
+    src: Annotated[str, typer.Option("--from", help="Source: ns/pod, ns/workload or an IP.")],
+    dst: Annotated[str, typer.Option("--to", help="Destination: ns/pod, ns/workload or an IP.")],
+    port: Annotated[str, typer.Option("--port", "-p", help="PORT[/PROTO], e.g. 8080, 53/UDP, "
+                                                           "http.")],
+    fmt: Annotated[DataFormat, typer.Option("--format", "-f")] = DataFormat.text,
+) -> None:
+    """Is this connection allowed? One verdict with its explanation; exit 0 allowed, 1 denied.
+
+    Examples:
+
+      netpol check -m k8s/ --from payments/frontend --to payments/api-server --port 8080
+
+      netpol check -m k8s/ --from monitoring/rogue-pod --to payments/api-server -p 9090/TCP
+    """
+    number, protocol = _parse_port(port)
+    cluster = _cluster(manifests)
+    verdict = cluster.allows(src, dst, number, protocol=protocol)
+    if fmt is DataFormat.json:
+        typer.echo(json.dumps(verdict.to_dict(), indent=2, default=str))
+    else:
+        _out().print(verdict)
+    raise typer.Exit(0 if bool(verdict) else 1)
+
+
+@app.command()
+@_guard
+def matrix(
+    manifests: ManifestsOpt,
+    port: Annotated[str | None, typer.Option("--port", "-p", help="PORT[/PROTO]; without it, "
+                                             "each cell lists every allowed port.")] = None,
+    fmt: Annotated[MatrixFormat, typer.Option("--format", "-f")] = MatrixFormat.table,
+    output: OutputOpt = None,
+) -> None:
+    """The reachability matrix: who can reach whom (rows: sources, columns: destinations).
+
+    Examples:
+
+      netpol matrix -m k8s/ --port 8080
+
+      netpol matrix -m k8s/ --format md > matrix.md
+    """
+    from netpol_dsl.graph import connectivity_table
+
+    cluster = _cluster(manifests)
+    number: int | str | None = None
+    protocol = "TCP"
+    if port is not None:
+        number, protocol = _parse_port(port)
+    with _progress("computing the matrix"):
+        if number is None:
+            table = connectivity_table(cluster)
+        else:
+            table = connectivity_table(cluster, port=number, protocol=protocol)
+    if fmt is MatrixFormat.table and output is None:
+        _print_matrix(table)
+        return
+    text = {MatrixFormat.json: table.to_json, MatrixFormat.csv: table.to_csv,
+            MatrixFormat.md: table.to_markdown, MatrixFormat.table: table.to_text}[fmt]()
+    _write(text, output)
+
+
+def _print_matrix(table: Any) -> None:
+    t = Table(title=table.title, show_lines=False, header_style="bold")
+    t.add_column("from \\ to", style="bold")
+    for name in table.labels:
+        t.add_column(name, overflow="fold")
+    for i, name in enumerate(table.labels):
+        row = []
+        for j in range(len(table.labels)):
+            cell = table.cells[i][j]
+            if i == j:
+                row.append("[dim]-[/]")
+            elif cell.allowed:
+                row.append(f"[green]{_esc(cell.text)}[/]")
+            else:
+                row.append("[red]denied[/]")
+        t.add_row(_esc(name), *row)
+    console = _out()
+    if not console.is_terminal:
+        console = Console(file=sys.stdout, width=max(80, 24 * (len(table.labels) + 1)),
+                          highlight=False)
+    console.print(t)
+
+
+def _esc(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+@app.command()
+@_guard
+def explain(
+    manifests: ManifestsOpt,
+    pod: Annotated[str, typer.Argument(help="The pod or workload: ns/name.")],
+    fmt: Annotated[DataFormat, typer.Option("--format", "-f")] = DataFormat.text,
+) -> None:
+    """Which policies select a pod, its isolation per direction, who reaches it and whom it reaches.
+
+    Examples:
+
+      netpol explain -m k8s/ payments/api-server
+    """
+    from netpol_dsl.explain import explain_pod
+
+    cluster = _cluster(manifests)
+    with _progress("explaining"):
+        report = explain_pod(cluster, pod)
+    if fmt is DataFormat.json:
+        typer.echo(json.dumps(report.to_dict(), indent=2))
+    else:
+        typer.echo(report.to_text())
+
+
+@app.command()
+@_guard
+def lint(
+    paths: Annotated[list[str], typer.Argument(help="Policy files or directories.")],
+    manifests: Annotated[list[str] | None, typer.Option(
+        "--manifests", "-m", help="Inventory (Namespaces, Pods/workloads) for the rules that "
+        "need one (NP003, NP004, NP008, NP009, NP010). Repeatable.")] = None,
+    fmt: Annotated[LintFormat, typer.Option("--format", "-f")] = LintFormat.text,
+    select: Annotated[list[str] | None, typer.Option(
+        "--select", help="Run only these rule ids (repeatable).")] = None,
+    ignore: Annotated[list[str] | None, typer.Option(
+        "--ignore", help="Skip these rule ids (repeatable).")] = None,
+    fail_on: Annotated[Severity, typer.Option(
+        "--fail-on", help="Exit 1 when a finding is at least this severe.")] = Severity.warning,
+    output: OutputOpt = None,
+) -> None:
+    """Find the classic NetworkPolicy mistakes; each finding has a rule id, file:line and a fix.
+
+    Suppress a rule on one object with the annotation
+    netpol-dsl.io/lint-ignore: "NP001,NP004". Rules: see docs/lint/.
+
+    Examples:
+
+      netpol lint k8s/netpol/
+
+      netpol lint k8s/netpol/ --manifests k8s/ --format sarif -o lint.sarif
+    """
+    from netpol_dsl.lint import lint as run_lint
+
+    with _progress("linting"):
+        report = run_lint(list(paths), manifests=manifests, select=select, ignore=ignore or ())
+    if fmt is LintFormat.text:
+        if output is not None:
+            _write(report.to_text(), output)
+        else:
+            _print_lint(report)
+    else:
+        _write(report.to_json() if fmt is LintFormat.json else report.to_sarif(), output)
+    raise typer.Exit(1 if report.failed(fail_on.value) else 0)
+
+
+def _print_lint(report: Any) -> None:
+    console = _out()
+    colour = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+    for f in report.findings:
+        head = f"{f.location}: [{colour[f.severity]}]{f.rule.id} {f.severity}[/]:"
+        rest = " ".join(x for x in (f.object and f"{f.object}:", f.path and f"{f.path}:",
+                                    f.message) if x)
+        console.print(head + " " + _esc(rest))
+        console.print(f"    fix: {_esc(f.fix or f.rule.fix)}", style="dim" if console.is_terminal
+                      else None)
+        console.print(f"    see: {f.rule.doc}", style="dim" if console.is_terminal else None)
+    _note(report.summary())
+
+
+@app.command()
+@_guard
+def diff(
+    old: Annotated[str, typer.Argument(help="Old policies: a file, a directory, FILE.py, or a "
+                                            "git revision (REV or REV:path).")],
+    new: Annotated[str, typer.Argument(help="New policies, the same kinds of source.")],
+    manifests: ManifestsOpt,
+    fmt: Annotated[DiffFormat, typer.Option("--format", "-f")] = DiffFormat.text,
+    output: OutputOpt = None,
+) -> None:
+    """Connectivity gained and lost between two policy sets; exit 1 when anything changed.
+
+    Policies in --manifests are replaced by OLD, then by NEW; pods and namespaces stay.
+
+    Examples:
+
+      netpol diff main k8s/netpol/ --manifests k8s/
+
+      netpol diff old/ new/ -m k8s/ --format md > comment.md
+    """
+    from netpol_dsl.diff import diff_sources
+
+    cluster = _cluster(manifests)
+    with _progress("comparing connectivity"):
+        result = diff_sources(old, new, cluster)
+    text = {DiffFormat.text: result.to_text, DiffFormat.json: result.to_json,
+            DiffFormat.md: result.to_markdown}[fmt]()
+    _write(text, output)
+    raise typer.Exit(1 if result.changed else 0)
+
+
+@app.command()
+@_guard
+def graph(
+    manifests: ManifestsOpt,
+    fmt: Annotated[GraphFormat, typer.Option("--format", "-f")] = GraphFormat.mermaid,
+    port: Annotated[str | None, typer.Option("--port", "-p", help="Only flows on PORT[/PROTO].")]
+    = None,
+    denied: Annotated[bool, typer.Option(
+        "--denied", help="Also draw denied connections into isolated pods, dashed.")] = False,
+    intent: Annotated[Path | None, typer.Option(
+        "--intent", help="Draw the probes of an intent file (denied ones dashed).")] = None,
+    output: OutputOpt = None,
+) -> None:
+    """Draw who can reach whom: namespaces as boxes, workloads as nodes, allowed flows as edges.
+
+    Mermaid and DOT always work; SVG needs Graphviz (`dot`); HTML is one self-contained file
+    (diagram and matrix, no network fetches).
+
+    Examples:
+
+      netpol graph -m k8s/ --format mermaid
+
+      netpol graph -m k8s/ --format html -o report.html
+    """
+    from netpol_dsl import graph as g
+    from netpol_dsl.intent import load_intents
+
+    cluster = _cluster(manifests)
+    number: int | str | None = None
+    protocol = "TCP"
+    if port is not None:
+        number, protocol = _parse_port(port)
+    probes = load_intents(intent) if intent is not None else ()
+    with _progress("drawing"):
+        diagram = g.build_graph(cluster, port=number, protocol=protocol, denied=denied,
+                                probes=probes)
+        if fmt is GraphFormat.mermaid:
+            text = g.to_mermaid(diagram)
+        elif fmt is GraphFormat.dot:
+            text = g.to_dot(diagram)
+        elif fmt is GraphFormat.json:
+            text = json.dumps(diagram.to_dict(), indent=2)
+        elif fmt is GraphFormat.svg:
+            text = g.to_svg(diagram, engine="graphviz")
+        else:
+            table = (g.connectivity_table(cluster) if number is None
+                     else g.connectivity_table(cluster, port=number, protocol=protocol))
+            text = g.to_html(diagram, table)
+    _write(text, output)
+
+
+@export_app.command("netassert")
+@_guard
+def export_netassert(
+    manifests: ManifestsOpt,
+    intent: Annotated[Path, typer.Option("--intent", help="The intent file (YAML).")],
+    output: OutputOpt = None,
+    verify: Annotated[bool, typer.Option(
+        "--verify/--no-verify", help="Check the intent offline first; exit 1 when it does not "
+        "hold.")] = True,
+) -> None:
+    """Turn intent assertions into netassert v2 test YAML, to run against a live cluster.
+
+    Examples:
+
+      netpol export netassert -m k8s/ --intent intent.yaml -o netassert.yaml
+    """
+    from netpol_dsl.export import to_netassert
+    from netpol_dsl.intent import check_intents, load_intents
+
+    intents = load_intents(intent)
+    cluster = _cluster(manifests)
+    text = to_netassert(cluster, intents)
+    _write(text, output)
+    if verify:
+        results = check_intents(cluster, intents)
+        bad = [r for r in results if not r.ok]
+        for r in bad:
+            _note(f"intent does not hold offline: {r}")
+        if bad:
+            raise typer.Exit(1)
 
 
 def main() -> None:
@@ -14,15 +619,4 @@ def main() -> None:
         >>> callable(main)
         True
     """
-    from netpol_dsl import LoadError, load_manifests, to_yaml
-
-    args = sys.argv[1:]
-    if not args:
-        print("usage: netpol render PATH...", file=sys.stderr)
-        raise SystemExit(2)
-    try:
-        m = load_manifests(args[1:] if args[0] == "render" else args)
-    except LoadError as err:
-        print(f"error: {err}", file=sys.stderr)
-        raise SystemExit(2) from None
-    sys.stdout.write(to_yaml(m.policies))
+    app(prog_name="netpol")
