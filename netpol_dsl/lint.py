@@ -780,6 +780,7 @@ def _np002_dns(ctx: _Ctx) -> None:
         if ns == "kube-system":
             continue
         dns = {i: _dns_rule_protocols(ctx.policies[i], ns_labels) for i in idxs}
+        reported: set[str] = set()
         for i in idxs:
             policy = ctx.policies[i]
             if not policy.spec.isolates_egress:
@@ -788,9 +789,11 @@ def _np002_dns(ctx: _Ctx) -> None:
             for j in idxs:
                 if _covers_subject(ctx.policies[j].spec.pod_selector, policy.spec.pod_selector):
                     have |= dns[j]
-            missing = sorted({"UDP", "TCP"} - have)
-            if not missing:
+            missing = [proto for proto in ("UDP", "TCP") if proto not in have]
+            subject = _canon(policy.spec.pod_selector)
+            if not missing or subject in reported:
                 continue
+            reported.add(subject)
             which = " and ".join(f"{m} 53" for m in missing)
             path = "spec.policyTypes" if policy.spec.policy_types else "spec.egress"
             ctx.report("NP002", i, path,
