@@ -260,13 +260,16 @@ def render(
     if output_dir is None:
         sys.stdout.write(to_yaml(policies) if fmt is RenderFormat.yaml else to_json(policies))
         return
+    from netpol_dsl.policyset import file_name
+
     output_dir.mkdir(parents=True, exist_ok=True)
     for p in policies:
-        stem = f"{p.namespace}.{p.name}" if p.namespace else p.name
+        name = file_name(p)
         if fmt is RenderFormat.yaml:
-            (output_dir / f"{stem}.yaml").write_text(to_yaml([p]), encoding="utf-8")
+            (output_dir / name).write_text(to_yaml([p]), encoding="utf-8")
         else:
-            (output_dir / f"{stem}.json").write_text(to_json(p), encoding="utf-8")
+            (output_dir / name.removesuffix(".yaml")).with_suffix(".json").write_text(
+                to_json(p), encoding="utf-8")
     _note(f"wrote {len(policies)} polic{'y' if len(policies) == 1 else 'ies'} to {output_dir}")
 
 

@@ -35,7 +35,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from netpol_dsl.errors import LoadError, NetpolError
+from netpol_dsl.errors import DslUsageError, LoadError, NetpolError
 from netpol_dsl.load import load_manifests
 from netpol_dsl.model import NetworkPolicy
 
@@ -66,12 +66,10 @@ def looks_like_python(spec: str) -> bool:
 
 
 def collect_policies(value: Any, *, where: str = "<python>") -> list[NetworkPolicy]:
-    """Collect NetworkPolicies from a PolicySet, a policy, an iterable of them, or a module dict.
-
-    Objects with a ``compile()`` method (a ``PolicySet``) are compiled.
+    """Collect NetworkPolicies from a module namespace, PolicySet, policy or list (``collect``).
 
     Raises:
-        LoadError: nothing in ``value`` is a policy.
+        LoadError: nothing in ``value`` is a policy, naming ``where``.
 
     Example:
         >>> from netpol_dsl.model import NetworkPolicy, ObjectMeta
@@ -79,46 +77,12 @@ def collect_policies(value: Any, *, where: str = "<python>") -> list[NetworkPoli
         >>> [q.key for q in collect_policies({"policies": [p], "other": 3})]
         ['a/x']
     """
-    found: list[NetworkPolicy] = []
-    for item in _candidates(value):
-        if isinstance(item, NetworkPolicy):
-            found.append(item)
-        elif callable(getattr(item, "compile", None)) and not isinstance(item, type):
-            compiled = item.compile()
-            found.extend(p for p in compiled if isinstance(p, NetworkPolicy))
-    if not found:
-        msg = (f"{where}: got no NetworkPolicy; expected a module-level PolicySet (e.g. "
-               "`policies = PolicySet(...)`), a NetworkPolicy, or a list of them")
-        raise LoadError(msg, source=where)
-    seen: dict[str, NetworkPolicy] = {}
-    for p in found:
-        seen.setdefault(p.key, p)
-    return list(seen.values())
+    from netpol_dsl.policyset import collect
 
-
-def _candidates(value: Any) -> Iterator[Any]:
-    if isinstance(value, dict):
-        preferred = value.get("policies")
-        if preferred is not None:
-            yield from _candidates(preferred)
-            return
-        for name, item in value.items():
-            if not name.startswith("_"):
-                yield from _candidates_flat(item)
-        return
-    yield from _candidates_flat(value)
-
-
-def _candidates_flat(item: Any) -> Iterator[Any]:
-    if isinstance(item, NetworkPolicy) or (
-        callable(getattr(item, "compile", None)) and not isinstance(item, type)
-        and hasattr(item, "to_yaml")
-    ):
-        yield item
-    elif isinstance(item, (list, tuple)):
-        for x in item:
-            if isinstance(x, NetworkPolicy) or hasattr(x, "to_yaml"):
-                yield x
+    try:
+        return collect(value)
+    except DslUsageError as err:
+        raise LoadError(f"{where}: {err}", source=where) from None
 
 
 def _run_python(spec: str) -> list[NetworkPolicy]:

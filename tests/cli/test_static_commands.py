@@ -1,0 +1,229 @@
+"""render, validate and lint through the Typer runner: examples, goldens and bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+LESSON = "tests/fixtures/cli/lesson"
+
+
+def test_help_lists_every_command(run):
+    r = run("--help")
+    assert r.exit_code == 0
+    for cmd in ("render", "validate", "check", "matrix", "explain", "lint", "diff", "graph",
+                "export"):
+        assert cmd in r.stdout
+    assert "Exit codes" in r.stdout
+
+
+@pytest.mark.parametrize("cmd", ["render", "validate", "check", "matrix", "explain", "lint",
+                                 "diff", "graph", "export netassert"])
+def test_each_command_has_help_with_examples(run, cmd):
+    r = run(*cmd.split(), "--help")
+    assert r.exit_code == 0
+    assert "netpol " in r.stdout and "Example" in r.stdout
+
+
+def test_no_arguments_shows_usage(run):
+    r = run()
+    assert r.exit_code == 2
+    assert "Usage" in r.output
+
+
+def test_version(run):
+    r = run("--version")
+    assert r.exit_code == 0 and r.stdout.startswith("netpol ")
+
+
+# ------------------------------------------------------------------------------ render
+
+
+def test_render_example_yaml(run):
+    r = run("render", "examples/payments.py")
+    assert r.exit_code == 0, r.output
+    docs = list(yaml.safe_load_all(r.stdout))
+    assert {d["metadata"]["name"] for d in docs} >= {"default-deny-all", "allow-frontend-to-api"}
+
+
+def test_render_golden(run, golden):
+    r = run("render", "tests/fixtures/cli/dsl_policies.py")
+    assert r.exit_code == 0, r.output
+    golden("render-dsl.yaml", r.stdout)
+
+
+def test_render_module_attr_and_json(run):
+    r = run("render", "examples.payments:policies", "--format", "json")
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    assert data["kind"] == "List" and len(data["items"]) == 7
+
+
+def test_render_to_directory(run, tmp_path):
+    r = run("render", "examples/payments.py", "-o", str(tmp_path / "out"))
+    assert r.exit_code == 0
+    files = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert "payments.default-deny-all.yaml" in files and len(files) == 7
+    assert "wrote 7 policies" in r.stderr
+
+
+def test_render_yaml_passthrough_is_deterministic(run):
+    a = run("render", f"{LESSON}/policies")
+    b = run("render", f"{LESSON}/policies/payments.yaml")
+    assert a.exit_code == b.exit_code == 0 and a.stdout == b.stdout
+
+
+def test_render_missing_file(run):
+    r = run("render", "nope/missing.py")
+    assert r.exit_code == 2
+    assert r.stderr == "error: nope/missing.py: got a path that does not exist; expected a Python file\n"
+
+
+def test_render_python_that_raises(run, tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text("raise RuntimeError('boom')\n")
+    r = run("render", str(bad))
+    assert r.exit_code == 2
+    assert "running the policy definition raised RuntimeError: boom" in r.stderr
+    assert "Traceback" not in r.output
+
+
+def test_render_python_syntax_error(run, tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text("policies = (\n")
+    r = run("render", str(bad))
+    assert r.exit_code == 2 and "syntax error" in r.stderr
+
+
+def test_render_python_without_policies(run, tmp_path):
+    empty = tmp_path / "empty.py"
+    empty.write_text("x = 1\n")
+    r = run("render", str(empty))
+    assert r.exit_code == 2 and "defines no policies" in r.stderr
+
+
+def test_render_bad_format(run):
+    r = run("render", "examples/payments.py", "--format", "toml")
+    assert r.exit_code == 2 and "Invalid value" in r.output
+
+
+# ------------------------------------------------------------------------------ validate
+
+
+def test_validate_lesson_ok(run):
+    r = run("validate", LESSON)
+    assert r.exit_code == 0 and r.stdout == "" and "7 valid policies" in r.stderr
+
+
+def test_validate_invalid_policy_lists_every_problem(run, tmp_path, golden):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+        "metadata: {name: x, namespace: a}\nspec:\n  ingress:\n"
+        "  - ports: [{port: 70000, protocol: HTTP}]\n"
+        "    from: [{ipBlock: {cidr: 10.0.0.1}}]\n")
+    r = run("validate", str(bad))
+    assert r.exit_code == 1
+    golden("validate-bad.txt", r.stdout.replace(str(bad), "bad.yaml"))
+    assert all(line.startswith(f"{bad}:") for line in r.stdout.splitlines())
+
+
+def test_validate_json(run, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+                   "metadata: {name: x, namespace: a}\nspec: {podSelector: 3}\n")
+    r = run("validate", str(bad), "--format", "json")
+    assert r.exit_code == 1
+    data = json.loads(r.stdout)
+    assert data["valid"] is False and data["errors"][0]["path"] == "spec.podSelector"
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b"a: [1,\n", "got invalid YAML"),
+    (b"\xff\xfekind: Pod\n", "not UTF-8"),
+    (b"kind: A\nkind: B\n", "duplicate key 'kind'"),
+    (b"\x00\x01\x02", "binary data"),
+])
+def test_validate_unreadable_input(run, tmp_path, content, message):
+    f = tmp_path / "in.yaml"
+    f.write_bytes(content)
+    r = run("validate", str(f))
+    assert r.exit_code == 2
+    assert r.stderr.startswith("error: ") and message in r.stderr
+    assert "Traceback" not in r.output
+
+
+def test_validate_missing_path(run):
+    r = run("validate", "no/such/dir")
+    assert r.exit_code == 2 and "does not exist" in r.stderr
+
+
+def test_validate_directory_as_file_argument_is_an_error(run, tmp_path):
+    r = run("validate")
+    assert r.exit_code == 2 and "Missing argument" in r.output
+
+
+# ------------------------------------------------------------------------------ lint
+
+
+def test_lint_lesson_with_inventory(run, golden):
+    r = run("lint", f"{LESSON}/policies", "--manifests", f"{LESSON}/namespaces.yaml",
+            "--manifests", f"{LESSON}/workloads.yaml")
+    assert r.exit_code == 1
+    golden("lint-lesson.txt", r.stdout)
+    assert "2 findings (2 warnings) in 7 policies" in r.stderr
+
+
+def test_lint_lesson_json(run, golden):
+    r = run("lint", f"{LESSON}/policies", "-m", LESSON, "--format", "json")
+    assert r.exit_code == 1
+    golden("lint-lesson.json", r.stdout)
+
+
+def test_lint_sarif(run, tmp_path):
+    out = tmp_path / "lint.sarif"
+    r = run("lint", f"{LESSON}/policies", "-m", LESSON, "--format", "sarif", "-o", str(out))
+    assert r.exit_code == 1
+    sarif = json.loads(out.read_text())
+    assert [x["ruleId"] for x in sarif["runs"][0]["results"]] == ["NP010", "NP010"]
+
+
+def test_lint_clean_exits_zero(run):
+    r = run("lint", f"{LESSON}/policies")
+    assert r.exit_code == 0
+    assert "no findings in 7 policies" in r.stderr
+    assert "not run" in r.stderr
+
+
+def test_lint_fail_on_error_ignores_warnings(run):
+    r = run("lint", f"{LESSON}/policies", "-m", LESSON, "--fail-on", "error")
+    assert r.exit_code == 0
+
+
+def test_lint_python_definition(run):
+    r = run("lint", "examples/payments.py", "-m", LESSON, "--ignore", "NP010")
+    assert r.exit_code == 0, r.output
+
+
+def test_lint_duplicate_keys_is_a_finding_not_a_crash(run, tmp_path):
+    f = tmp_path / "dup.yaml"
+    f.write_text("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+                 "metadata: {name: x, namespace: a}\nspec:\n  podSelector:\n    matchLabels:\n"
+                 "      app: web\n      app: api\n")
+    r = run("lint", str(f))
+    assert r.exit_code == 1
+    assert f"{f}:8: NP012 error: a/x: got duplicate key 'app' (first at line 7)" in r.stdout
+
+
+def test_lint_unknown_rule_id(run):
+    r = run("lint", f"{LESSON}/policies", "--select", "NP999")
+    assert r.exit_code == 2 and "got 'NP999'; expected a rule id" in r.stderr
+
+
+def test_lint_bad_yaml(run, tmp_path):
+    f = tmp_path / "x.yaml"
+    f.write_text("spec: {a: 1\n")
+    r = run("lint", str(f))
+    assert r.exit_code == 2 and "invalid YAML" in r.stderr and "Traceback" not in r.output
