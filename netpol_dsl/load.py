@@ -15,7 +15,7 @@ import yaml
 from pydantic import ValidationError
 
 from netpol_dsl.errors import InvalidPolicyError, Issue, LoadError
-from netpol_dsl.model import NetworkPolicy
+from netpol_dsl.model import NetworkPolicy, NetworkPolicyPeer
 from netpol_dsl.model._base import Context, issues_from_validation_error
 
 __all__ = [
@@ -170,6 +170,9 @@ def _parse_json(text: str, where: str) -> list[_Doc]:
     except json.JSONDecodeError as err:
         msg = f"{where}:{err.lineno}: got invalid JSON ({err.msg}); expected a JSON manifest"
         raise LoadError(msg, source=where) from None
+    except RecursionError:
+        msg = f"{where}: got JSON nested too deeply; expected plain manifests"
+        raise LoadError(msg, source=where) from None
     return [_Doc(data, 1, {})]
 
 
@@ -320,7 +323,21 @@ def _validate(
         raise InvalidPolicyError(issues=issues, source=source) from None
     if extra:
         raise InvalidPolicyError(issues=extra, source=source)
-    return policy, ctx.warnings
+    return policy, _cidr_warnings(policy) if lenient_cidr else []
+
+
+def _cidr_warnings(policy: NetworkPolicy) -> list[Issue]:
+    out: list[Issue] = []
+    spec = policy.spec
+    rules: list[tuple[str, tuple[NetworkPolicyPeer, ...] | None]] = [
+        (f"spec.ingress[{i}].from", r.from_) for i, r in enumerate(spec.ingress or ())
+    ] + [(f"spec.egress[{i}].to", r.to) for i, r in enumerate(spec.egress or ())]
+    for where, peers in rules:
+        for j, peer in enumerate(peers or ()):
+            if peer.ip_block is not None:
+                prefix = f"{where}[{j}].ipBlock"
+                out.extend(w.with_prefix(prefix) for w in peer.ip_block.cidr_warnings())
+    return out
 
 
 def _is_client_model(obj: Any) -> bool:
@@ -475,11 +492,18 @@ def _iter_sources(source: Source | Iterable[Source]) -> Iterator[tuple[Any, str 
             isinstance(item, str) and "\n" not in item and _looks_like_path(item)
         ):
             path = Path(item)
-            if path.is_dir():
+            try:
+                is_dir, is_file = path.is_dir(), path.is_file()
+            except OSError as err:  # e.g. a name too long for the file system
+                shown = str(item) if len(str(item)) <= 80 else str(item)[:77] + "..."
+                msg = (f"{shown}: got a path that cannot be read ({err.strerror}); expected a "
+                       "file, a directory, or YAML/JSON text (text needs a newline or ': ')")
+                raise LoadError(msg, source=shown) from None
+            if is_dir:
                 for f in sorted(path.rglob("*")):
                     if f.is_file() and f.suffix.lower() in MANIFEST_SUFFIXES:
                         yield f, str(f)
-            elif path.is_file():
+            elif is_file:
                 yield path, str(path)
             else:
                 msg = f"{item}: got a path that does not exist; expected a file or directory"

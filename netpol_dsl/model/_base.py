@@ -46,14 +46,13 @@ class Context:
         lenient_cidr: accept CIDRs older API servers stored, recording a warning instead.
         require_namespace: report a missing ``metadata.namespace`` (``load_policy``).
         wire_names_only: the input is API-shaped: only camelCase names are fields.
-        warnings: issues that did not make the object invalid.
 
     Example:
         >>> Context(lenient_cidr=True).lenient_cidr
         True
     """
 
-    __slots__ = ("lenient_cidr", "require_namespace", "warnings", "wire_names_only")
+    __slots__ = ("lenient_cidr", "require_namespace", "wire_names_only")
 
     def __init__(
         self,
@@ -65,7 +64,6 @@ class Context:
         self.lenient_cidr = lenient_cidr
         self.require_namespace = require_namespace
         self.wire_names_only = wire_names_only
-        self.warnings: list[Issue] = []
 
 
 def context_of(info: ValidationInfo) -> Context:
@@ -113,8 +111,9 @@ class K8sModel(BaseModel, metaclass=_Meta):
     #: a JSON ``null`` decodes to the zero value there (``spec: null`` is an empty spec,
     #: a missing ``cidr`` is ""), and validation then judges that value.
     _ZERO: ClassVar[Mapping[str, Callable[[], Any]]] = {}
-    #: Wire names of string lists / string maps whose ``null`` items decode to "".
-    _NULL_ITEMS: ClassVar[frozenset[str]] = frozenset()
+    #: Wire name of a list or map -> the Go zero value its ``null`` items decode to ("" in
+    #: ``values: [null]``, an empty rule in ``ingress: [null]``).
+    _NULL_ITEMS: ClassVar[Mapping[str, Callable[[], Any]]] = {}
 
     def _check(self, ctx: Context, broken: frozenset[str]) -> list[Issue]:
         """Return this object's own problems, with paths relative to it.
@@ -155,14 +154,15 @@ class K8sModel(BaseModel, metaclass=_Meta):
             if data.get(wire) is None and data.get(name) is None:
                 out = dict(data) if out is None else out
                 out[name if name in data else wire] = zero()
-        for wire in cls._NULL_ITEMS:
-            value = data.get(wire)
-            if isinstance(value, list) and None in value:
+        for wire, item_zero in cls._NULL_ITEMS.items():
+            key = wire if wire in data else _field_name(cls, wire)
+            value = data.get(key)
+            if isinstance(value, (list, tuple)) and any(v is None for v in value):
                 out = dict(data) if out is None else out
-                out[wire] = ["" if v is None else v for v in value]
-            elif isinstance(value, dict) and None in value.values():
+                out[key] = [item_zero() if v is None else v for v in value]
+            elif isinstance(value, dict) and any(v is None for v in value.values()):
                 out = dict(data) if out is None else out
-                out[wire] = {k: "" if v is None else v for k, v in value.items()}
+                out[key] = {k: item_zero() if v is None else v for k, v in value.items()}
         return data if out is None else out
 
     @classmethod

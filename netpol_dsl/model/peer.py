@@ -31,7 +31,7 @@ class IPBlock(K8sModel):
     except_: Annotated[tuple[StrictStr, ...] | None, Field(alias="except")] = None
 
     _ZERO: ClassVar[Mapping[str, Callable[[], Any]]] = {"cidr": str}
-    _NULL_ITEMS: ClassVar[frozenset[str]] = frozenset({"except"})
+    _NULL_ITEMS: ClassVar[Mapping[str, Callable[[], Any]]] = {"except": str}
 
     def _check(self, ctx: Context, broken: frozenset[str]) -> list[Issue]:
         # pkg/apis/networking/validation ValidateIPBlock, with apimachinery
@@ -73,16 +73,32 @@ class IPBlock(K8sModel):
                              hint=hint))
             return None
         if parsed.strict_errors:
-            reason = parsed.strict_errors[0]
-            if ctx.lenient_cidr:
-                ctx.warnings.append(
-                    Issue(path, text, f"a canonical CIDR; older API servers stored it, "
-                          f"and it means {parsed.network}", hint=f"Write '{parsed.network}'")
-                )
-            else:
-                out.append(Issue(path, text, f"a CIDR that {reason}",
+            # Lenient loading accepts it; load.py reports it as a warning with its full path.
+            if not ctx.lenient_cidr:
+                out.append(Issue(path, text, f"a CIDR that {parsed.strict_errors[0]}",
                                  hint=f"Write '{parsed.network}'"))
         return parsed
+
+    def cidr_warnings(self) -> list[Issue]:
+        """Values that only older API servers accept (``StrictIPCIDRValidation`` off).
+
+        Example:
+            >>> from netpol_dsl.model._base import Context
+            >>> b = IPBlock.model_validate({"cidr": "10.0.1.1/4"},
+            ...                            context={"netpol": Context(lenient_cidr=True)})
+            >>> [(w.path, w.value) for w in b.cidr_warnings()]
+            [('cidr', '10.0.1.1/4')]
+        """
+        out: list[Issue] = []
+        for path, text in [("cidr", self.cidr)] + [
+            (f"except[{i}]", t) for i, t in enumerate(self.except_ or ())
+        ]:
+            parsed = _rules.parse_cidr(text)
+            if parsed.strict_errors:
+                out.append(Issue(path, text, f"a CIDR that {parsed.strict_errors[0]}; older API "
+                                 f"servers stored it, and it means {parsed.network}",
+                                 hint=f"Write '{parsed.network}'"))
+        return out
 
     @property
     def network(self) -> _rules.IPNetwork:

@@ -37,12 +37,12 @@ class NetworkPolicyIngressRule(K8sModel):
         {}
     """
 
+    _NULL_ITEMS: ClassVar[Mapping[str, Callable[[], Any]]] = {"ports": dict, "from": dict}
+
+    # ``from: []`` is valid upstream (ValidateNetworkPolicySpec loops over zero peers) and,
+    # like no ``from``, means every source.
     ports: tuple[NetworkPolicyPort, ...] | None = None
     from_: Annotated[tuple[NetworkPolicyPeer, ...] | None, Field(alias="from")] = None
-
-    # An empty ``from: []`` is valid upstream and means the same as no ``from``: every source
-    # (TestValidateNetworkPolicy success case ``setIngressFromEmptyFirstElement`` aside, the
-    # validation loops simply run zero times).
 
     @property
     def peers(self) -> tuple[NetworkPolicyPeer, ...] | None:
@@ -62,6 +62,8 @@ class NetworkPolicyEgressRule(K8sModel):
         >>> NetworkPolicyEgressRule(ports=[NetworkPolicyPort(protocol="UDP", port=53)]).to_dict()
         {'ports': [{'protocol': 'UDP', 'port': 53}]}
     """
+
+    _NULL_ITEMS: ClassVar[Mapping[str, Callable[[], Any]]] = {"ports": dict, "to": dict}
 
     ports: tuple[NetworkPolicyPort, ...] | None = None
     to: tuple[NetworkPolicyPeer, ...] | None = None
@@ -93,7 +95,8 @@ class NetworkPolicySpec(K8sModel):
     egress: tuple[NetworkPolicyEgressRule, ...] | None = None
 
     _ZERO: ClassVar[Mapping[str, Callable[[], Any]]] = {"podSelector": dict}
-    _NULL_ITEMS: ClassVar[frozenset[str]] = frozenset({"policyTypes"})
+    _NULL_ITEMS: ClassVar[Mapping[str, Callable[[], Any]]] = {
+        "policyTypes": str, "ingress": dict, "egress": dict}
 
     def _check(self, ctx: Context, broken: frozenset[str]) -> list[Issue]:
         # pkg/apis/networking/validation ValidateNetworkPolicySpec: more than two policyTypes is
@@ -171,7 +174,7 @@ class ObjectMeta(K8sModel):
     def __hash__(self) -> int:
         return hash(json.dumps(self.to_dict(), sort_keys=True))
 
-    _NULL_ITEMS: ClassVar[frozenset[str]] = frozenset({"labels", "annotations"})
+    _NULL_ITEMS: ClassVar[Mapping[str, Callable[[], Any]]] = {"labels": str, "annotations": str}
 
     def _check(self, ctx: Context, broken: frozenset[str]) -> list[Issue]:
         # apimachinery/pkg/api/validation/objectmeta.go ValidateObjectMetaAccessor with

@@ -46,7 +46,7 @@ class LabelSelectorRequirement(K8sModel):
     values: tuple[Str, ...] | None = None
 
     _ZERO: ClassVar[Mapping[str, Callable[[], Any]]] = {"key": str, "operator": str}
-    _NULL_ITEMS: ClassVar[frozenset[str]] = frozenset({"values"})
+    _NULL_ITEMS: ClassVar[Mapping[str, Callable[[], Any]]] = {"values": str}
 
     def _check(self, ctx: Context, broken: frozenset[str]) -> list[Issue]:
         # apimachinery/pkg/apis/meta/v1/validation ValidateLabelSelectorRequirement, with
@@ -116,7 +116,8 @@ class LabelSelector(K8sModel):
     def __hash__(self) -> int:
         return hash((tuple(sorted((self.match_labels or {}).items())), self.match_expressions))
 
-    _NULL_ITEMS: ClassVar[frozenset[str]] = frozenset({"matchLabels"})
+    _NULL_ITEMS: ClassVar[Mapping[str, Callable[[], Any]]] = {
+        "matchLabels": str, "matchExpressions": dict}
 
     def _check(self, ctx: Context, broken: frozenset[str]) -> list[Issue]:
         # apimachinery ValidateLabelSelector; matchExpressions check themselves.
