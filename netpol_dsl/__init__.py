@@ -25,6 +25,7 @@ from netpol_dsl.errors import (
     RenderError,
     UnrepresentableError,
 )
+from netpol_dsl.evaluate import Cluster, ConnectionSet, Verdict
 from netpol_dsl.load import (
     Manifest,
     Manifests,
@@ -64,6 +65,8 @@ from netpol_dsl.selectors import (
 
 __all__ = [
     "AllowFrom",
+    "Cluster",
+    "ConnectionSet",
     "DoesNotExist",
     "DslUsageError",
     "Exists",
@@ -91,6 +94,7 @@ __all__ = [
     "RenderError",
     "Selector",
     "UnrepresentableError",
+    "Verdict",
     "all_namespaces",
     "all_pods",
     "all_sctp",

@@ -1,0 +1,42 @@
+"""The evaluator: is this traffic allowed, and why? Exact upstream NetworkPolicy semantics.
+
+``Cluster`` holds namespaces, pods and policies and answers ``allows``, ``connections``,
+``matrix`` and ``exposure``; see ``netpol_dsl.evaluate.cluster`` for the rules it follows.
+
+Example:
+    >>> from netpol_dsl.evaluate import Cluster, Pod
+    >>> bool(Cluster(pods=[Pod("a", "x"), Pod("a", "y")]).allows("a/x", "a/y", 80))
+    True
+"""
+
+from netpol_dsl.evaluate._connections import ConnectionSet
+from netpol_dsl.evaluate._expect import expect_reachability
+from netpol_dsl.evaluate._exposure import Exposure, ExternalExposure
+from netpol_dsl.evaluate._inventory import ContainerPort, EndpointSpec, Namespace, Pod
+from netpol_dsl.evaluate._matrix import Matrix
+from netpol_dsl.evaluate.cluster import Cluster
+from netpol_dsl.evaluate.verdict import (
+    DirectionVerdict,
+    PolicyMiss,
+    RuleMatch,
+    RuleMiss,
+    Verdict,
+)
+
+__all__ = [
+    "Cluster",
+    "ConnectionSet",
+    "ContainerPort",
+    "DirectionVerdict",
+    "EndpointSpec",
+    "Exposure",
+    "ExternalExposure",
+    "Matrix",
+    "Namespace",
+    "Pod",
+    "PolicyMiss",
+    "RuleMatch",
+    "RuleMiss",
+    "Verdict",
+    "expect_reachability",
+]

@@ -1,0 +1,560 @@
+"""The fast path: pods grouped into equivalence classes, policies compiled once per cluster.
+
+Two pods are in one class when nothing a policy can look at tells them apart: the same
+namespace, the same values for every label key that some selector mentions, the same set of
+ipBlocks their IPs fall in (when ipBlocks match pod IPs), the same numbers for every named port
+some policy mentions, and the same ``hostNetwork`` flag. Every verdict is a function of the two
+ends' classes, so the engine evaluates classes, never pods x policies.
+
+Label selectors are evaluated once per distinct selector over all distinct label projections
+with numpy masks (an inverted index of ``key=value`` postings). Each rule becomes a boolean
+vector over classes (the peers it admits) and a port specification.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from bisect import bisect_right
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from netpol_dsl import _rules
+from netpol_dsl.evaluate._connections import PROTOCOLS, ConnectionSet
+from netpol_dsl.evaluate._inventory import Namespace, Pod
+from netpol_dsl.model import (
+    IPBlock,
+    LabelSelector,
+    NetworkPolicy,
+    NetworkPolicyPeer,
+    NetworkPolicyPort,
+)
+
+__all__ = ["Engine"]
+
+BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
+PortMap = Mapping[tuple[str, str], tuple[int, ...]]
+_NO_PORTS: PortMap = {}
+
+
+def _ip_int(text: str) -> tuple[int, int] | None:
+    addr = _rules.parse_ip(text)
+    if addr is None:
+        return None
+    return addr.version, int(addr)
+
+
+def _net_range(net: _rules.IPNetwork) -> tuple[int, int, int]:
+    return net.version, int(net.network_address), int(net.broadcast_address)
+
+
+@dataclass(frozen=True, slots=True)
+class _Block:
+    """An ipBlock as integer ranges: ``cidr`` minus each ``except``."""
+
+    version: int
+    lo: int
+    hi: int
+    excepts: tuple[tuple[int, int], ...]
+
+    @classmethod
+    def of(cls, block: IPBlock) -> _Block:
+        version, lo, hi = _net_range(block.network)
+        excepts = tuple(
+            (e_lo, e_hi) for v, e_lo, e_hi in map(_net_range, block.except_networks) if v == version
+        )
+        return cls(version, lo, hi, excepts)
+
+    def contains(self, version: int, ip: int) -> bool:
+        if version != self.version or not (self.lo <= ip <= self.hi):
+            return False
+        return not any(lo <= ip <= hi for lo, hi in self.excepts)
+
+
+class _PortSpec:
+    """The ``ports`` of one rule: all, numeric ranges per protocol, and named ports."""
+
+    __slots__ = ("all", "named", "numeric")
+
+    def __init__(self, ports: Sequence[NetworkPolicyPort] | None) -> None:
+        self.all = not ports
+        ranges: dict[str, list[tuple[int, int]]] = {}
+        named: list[tuple[str, str]] = []
+        for p in ports or ():
+            proto = p.effective_protocol  # protocol defaults to TCP (networking/v1 defaults.go)
+            if p.port is None:
+                ranges.setdefault(proto, []).append((1, 65535))
+            elif isinstance(p.port, int):
+                end = p.end_port if p.end_port is not None else p.port
+                ranges.setdefault(proto, []).append((p.port, end))
+            else:
+                named.append((p.port, proto))
+        self.numeric = ConnectionSet(ranges)
+        self.named = tuple(dict.fromkeys(named))
+
+    def allows(self, protocol: str, port: int, portmap: PortMap) -> bool:
+        if self.all or self.numeric.allows(protocol, port):
+            return True
+        # Named ports resolve against the destination pod's container ports with that name and
+        # protocol; no such port means no match (API reference, NetworkPolicyPort.port).
+        return any(
+            proto == protocol and port in portmap.get((name, proto), ())
+            for name, proto in self.named
+        )
+
+    def resolve(self, portmap: PortMap) -> ConnectionSet:
+        if self.all:
+            return ConnectionSet.all()
+        if not self.named:
+            return self.numeric
+        extra: dict[str, list[tuple[int, int]]] = {}
+        for name, proto in self.named:
+            for n in portmap.get((name, proto), ()):
+                extra.setdefault(proto, []).append((n, n))
+        return self.numeric | ConnectionSet(extra) if extra else self.numeric
+
+
+class _Rule:
+    __slots__ = ("all_peers", "blocks", "direction", "id", "policy", "ports", "rule", "vec")
+
+    def __init__(self, rid: int, policy: int, rule: int, direction: str, all_peers: bool,
+                 vec: BoolArray, blocks: tuple[_Block, ...], ports: _PortSpec) -> None:
+        self.id = rid
+        self.policy = policy
+        self.rule = rule
+        self.direction = direction
+        self.all_peers = all_peers
+        self.vec = vec
+        self.blocks = blocks
+        self.ports = ports
+
+    def admits_ip(self, version: int, ip: int) -> bool:
+        return self.all_peers or any(b.contains(version, ip) for b in self.blocks)
+
+
+class _LabelIndex:
+    """Evaluates label selectors over a fixed list of label sets at once."""
+
+    def __init__(self, labelsets: Sequence[Mapping[str, str]]) -> None:
+        self.n = len(labelsets)
+        kv: dict[tuple[str, str], list[int]] = {}
+        keys: dict[str, list[int]] = {}
+        for i, labels in enumerate(labelsets):
+            for k, v in labels.items():
+                kv.setdefault((k, v), []).append(i)
+                keys.setdefault(k, []).append(i)
+        self._kv = {k: np.asarray(v, dtype=np.int64) for k, v in kv.items()}
+        self._keys = {k: np.asarray(v, dtype=np.int64) for k, v in keys.items()}
+        self._cache: dict[Any, BoolArray] = {}
+
+    def _postings(self, table: Mapping[Any, IntArray], *keys: Any) -> BoolArray:
+        mask = np.zeros(self.n, dtype=bool)
+        for key in keys:
+            idx = table.get(key)
+            if idx is not None:
+                mask[idx] = True
+        return mask
+
+    def mask(self, sel: LabelSelector) -> BoolArray:
+        key = (tuple(sorted((sel.match_labels or {}).items())), sel.match_expressions)
+        found = self._cache.get(key)
+        if found is not None:
+            return found
+        mask = np.ones(self.n, dtype=bool)
+        for k, v in key[0]:
+            mask &= self._postings(self._kv, (k, v))
+        # Operators as apimachinery labels.Selector: NotIn and DoesNotExist match a missing key.
+        for r in sel.match_expressions or ():
+            if r.operator == "In":
+                mask &= self._postings(self._kv, *((r.key, v) for v in r.values or ()))
+            elif r.operator == "NotIn":
+                mask &= ~self._postings(self._kv, *((r.key, v) for v in r.values or ()))
+            elif r.operator == "Exists":
+                mask &= self._postings(self._keys, r.key)
+            else:
+                mask &= ~self._postings(self._keys, r.key)
+        mask.setflags(write=False)
+        self._cache[key] = mask
+        return mask
+
+
+class Engine:
+    """Compiled form of one cluster; every query is answered per class."""
+
+    def __init__(
+        self,
+        namespaces: Mapping[str, Namespace],
+        pods: Sequence[Pod],
+        policies: Sequence[NetworkPolicy],
+        ipblock_pods: bool,
+    ) -> None:
+        self.ipblock_pods = ipblock_pods
+        self.policies = policies
+        # ---- what policies look at
+        refkeys: set[str] = set()
+        port_names: set[str] = set()
+        blocks: dict[IPBlock, _Block] = {}
+        for pol in policies:
+            refkeys |= pol.spec.pod_selector.keys()
+            rules: list[tuple[Sequence[NetworkPolicyPeer] | None,
+                              Sequence[NetworkPolicyPort] | None]] = [
+                (r.from_, r.ports) for r in pol.spec.ingress or ()]
+            rules += [(r.to, r.ports) for r in pol.spec.egress or ()]
+            for peers, rule_ports in rules:
+                for peer in peers or ():
+                    if peer.pod_selector is not None:
+                        refkeys |= peer.pod_selector.keys()
+                    if peer.ip_block is not None and peer.ip_block not in blocks:
+                        blocks[peer.ip_block] = _Block.of(peer.ip_block)
+                for p in rule_ports or ():
+                    if isinstance(p.port, str):
+                        port_names.add(p.port)
+        # ---- ipBlock intervals: between two consecutive edges every block contains all or none
+        bounds: dict[int, list[int]] = {4: [], 6: []}
+        for b in blocks.values():
+            bounds[b.version] += [b.lo, b.hi + 1]
+            for lo, hi in b.excepts:
+                bounds[b.version] += [lo, hi + 1]
+        edges = {v: sorted(set(xs)) for v, xs in bounds.items()}
+        use_ips = ipblock_pods and bool(blocks)
+        # ---- namespaces
+        self.ns_names: list[str] = list(namespaces)
+        self.ns_id = {n: i for i, n in enumerate(self.ns_names)}
+        # ---- classes
+        class_of: dict[tuple[Any, ...], int] = {}
+        class_keys: list[tuple[Any, ...]] = []
+        pod_class: list[int] = []
+        lp_of: dict[tuple[tuple[str, str], ...], int] = {}
+        for pod in pods:
+            labels = pod.labels
+            lp = tuple(sorted((k, v) for k, v in labels.items() if k in refkeys))
+            ipsig: tuple[tuple[int, int], ...] = ()
+            if use_ips and pod.ips:
+                sig = set()
+                for text in pod.ips:
+                    parsed = _ip_int(text)
+                    if parsed is not None:
+                        ver, val = parsed
+                        sig.add((ver, bisect_right(edges[ver], val) - 1))
+                ipsig = tuple(sorted(sig))
+            portsig: tuple[tuple[str, str, int], ...] = ()
+            if port_names and pod.ports:
+                portsig = tuple(sorted(
+                    (cp.name, cp.protocol, cp.port) for cp in pod.ports if cp.name in port_names
+                ))
+            key = (pod.namespace, lp, ipsig, portsig, pod.host_network)
+            cid = class_of.get(key)
+            if cid is None:
+                cid = class_of[key] = len(class_keys)
+                class_keys.append(key)
+                if lp not in lp_of:
+                    lp_of[lp] = len(lp_of)
+            pod_class.append(cid)
+        self.class_of = class_of
+        self.pod_class = np.asarray(pod_class, dtype=np.int64)
+        self.pod_class_list = pod_class
+        self.pod_index = {p.key: i for i, p in enumerate(pods)}
+        k = self.n = len(class_keys)
+        self.class_ns = np.asarray([self.ns_id[c[0]] for c in class_keys], dtype=np.int64)
+        self.class_lp = np.asarray([lp_of[c[1]] for c in class_keys], dtype=np.int64)
+        self.class_hn = [bool(c[4]) for c in class_keys]
+        self.class_portmap: list[PortMap] = []
+        for c in class_keys:
+            pm: dict[tuple[str, str], tuple[int, ...]] = {}
+            for name, proto, num in c[3]:
+                pm[(name, proto)] = (*pm.get((name, proto), ()), num)
+            self.class_portmap.append(pm)
+        ns_members: dict[int, list[int]] = {}
+        for cid, ns in enumerate(self.class_ns.tolist()):
+            ns_members.setdefault(ns, []).append(cid)
+        self.ns_classes = {ns: np.asarray(m, dtype=np.int64) for ns, m in ns_members.items()}
+        # ---- selector indexes
+        self._lp_index = _LabelIndex([dict(lp) for lp in lp_of])
+        self._ns_index = _LabelIndex([namespaces[n].labels for n in self.ns_names])
+        # ---- ipBlock membership per class
+        sigs: dict[tuple[tuple[int, int], ...], int] = {}
+        class_sig: list[int] = []
+        for c in class_keys:
+            if c[2]:
+                class_sig.append(sigs.setdefault(c[2], len(sigs)))
+            else:
+                class_sig.append(-1)
+        self._sigs = list(sigs)
+        self._class_sig = np.asarray(class_sig, dtype=np.int64)
+        self._edges = edges
+        # ---- compile rules
+        self._ones = np.ones(k, dtype=bool)
+        self._zeros = np.zeros(k, dtype=bool)
+        self._ones.setflags(write=False)
+        self._zeros.setflags(write=False)
+        self._peer_cache: dict[Any, BoolArray] = {}
+        self._union_cache: dict[tuple[int, ...], BoolArray] = {}
+        self._port_cache: dict[Any, _PortSpec] = {}
+        self.rules: list[_Rule] = []
+        in_rules: list[list[_Rule]] = [[] for _ in range(k)]
+        eg_rules: list[list[_Rule]] = [[] for _ in range(k)]
+        self.in_iso = [False] * k
+        self.eg_iso = [False] * k
+        self.in_policies: list[list[int]] = [[] for _ in range(k)]
+        self.eg_policies: list[list[int]] = [[] for _ in range(k)]
+        for pi, pol in enumerate(policies):
+            ns = pol.namespace or "default"
+            ns_i = self.ns_id[ns]
+            members = self.ns_classes.get(ns_i)
+            if members is None:
+                continue
+            # A policy selects pods of its own namespace matched by spec.podSelector.
+            chosen = members[self._lp_index.mask(pol.spec.pod_selector)[self.class_lp[members]]]
+            # hostNetwork pods are outside NetworkPolicy's reach: never isolated.
+            selected = [c for c in chosen.tolist() if not self.class_hn[c]]
+            if not selected:
+                continue
+            if pol.spec.isolates_ingress:
+                compiled = [self._rule(pi, ri, "ingress", ns_i, r.from_, r.ports)
+                            for ri, r in enumerate(pol.spec.ingress or ())]
+                for c in selected:
+                    self.in_iso[c] = True
+                    self.in_policies[c].append(pi)
+                    in_rules[c].extend(compiled)
+            if pol.spec.isolates_egress:
+                compiled = [self._rule(pi, ri, "egress", ns_i, r.to, r.ports)
+                            for ri, r in enumerate(pol.spec.egress or ())]
+                for c in selected:
+                    self.eg_iso[c] = True
+                    self.eg_policies[c].append(pi)
+                    eg_rules[c].extend(compiled)
+        self.in_rules = [tuple(x) for x in in_rules]
+        self.eg_rules = [tuple(x) for x in eg_rules]
+
+    # ------------------------------------------------------------------ compilation
+
+    def _ports(self, ports: Sequence[NetworkPolicyPort] | None) -> _PortSpec:
+        key = tuple(ports or ())
+        spec = self._port_cache.get(key)
+        if spec is None:
+            spec = self._port_cache[key] = _PortSpec(ports)
+        return spec
+
+    def _peer_vec(self, ns_i: int, peer: NetworkPolicyPeer) -> BoolArray:
+        key = (ns_i if peer.namespace_selector is None and peer.ip_block is None else -1, peer)
+        vec = self._peer_cache.get(key)
+        if vec is not None:
+            return vec
+        if peer.ip_block is not None:
+            vec = self._block_vec(peer.ip_block)
+        elif peer.namespace_selector is None:
+            # podSelector alone: pods of the policy's namespace that match it.
+            vec = np.zeros(self.n, dtype=bool)
+            members = self.ns_classes.get(ns_i)
+            if members is not None:
+                assert peer.pod_selector is not None
+                vec[members] = self._lp_index.mask(peer.pod_selector)[self.class_lp[members]]
+        else:
+            vec = self._ns_index.mask(peer.namespace_selector)[self.class_ns]
+            if peer.pod_selector is not None:
+                vec = vec & self._lp_index.mask(peer.pod_selector)[self.class_lp]
+        vec.setflags(write=False)
+        self._peer_cache[key] = vec
+        return vec
+
+    def _block_vec(self, block: IPBlock) -> BoolArray:
+        if not self.ipblock_pods or not self._sigs:
+            return self._zeros
+        b = _Block.of(block)
+        member = np.zeros(len(self._sigs) + 1, dtype=bool)  # the last slot is "no IP"
+        for i, sig in enumerate(self._sigs):
+            for ver, interval in sig:
+                edges = self._edges[ver]
+                if interval >= 0 and b.contains(ver, edges[interval]):
+                    member[i] = True
+                    break
+        out: BoolArray = member[self._class_sig]
+        return out
+
+    def _rule(self, pi: int, ri: int, direction: str, ns_i: int,
+              peers: Sequence[NetworkPolicyPeer] | None, ports: Sequence[NetworkPolicyPort] | None,
+              ) -> _Rule:
+        blocks: tuple[_Block, ...] = ()
+        if not peers:  # absent or empty from/to: every peer, in the cluster or not
+            vec, all_peers = self._ones, True
+        else:
+            vecs = [self._peer_vec(ns_i, p) for p in peers]
+            vec = vecs[0]
+            for v in vecs[1:]:
+                vec = vec | v
+            blocks = tuple(_Block.of(p.ip_block) for p in peers if p.ip_block is not None)
+            all_peers = False
+        r = _Rule(len(self.rules), pi, ri, direction, all_peers, vec, blocks, self._ports(ports))
+        self.rules.append(r)
+        return r
+
+    # ------------------------------------------------------------------ single queries
+
+    def allowed(self, s: int, d: int, protocol: str, port: int) -> bool:
+        """Pod class ``s`` to pod class ``d`` (neither hostNetwork)."""
+        pm = self.class_portmap[d]
+        if self.eg_iso[s]:
+            for r in self.eg_rules[s]:
+                if r.vec[d] and r.ports.allows(protocol, port, pm):
+                    break
+            else:
+                return False
+        if self.in_iso[d]:
+            return any(r.vec[s] and r.ports.allows(protocol, port, pm) for r in self.in_rules[d])
+        return True
+
+    def allowed_from_ip(self, ip: tuple[int, int], d: int, protocol: str, port: int) -> bool:
+        if not self.in_iso[d]:
+            return True
+        pm = self.class_portmap[d]
+        return any(r.admits_ip(*ip) and r.ports.allows(protocol, port, pm) for r in self.in_rules[d])
+
+    def allowed_to_ip(self, s: int, ip: tuple[int, int], protocol: str, port: int) -> bool:
+        if not self.eg_iso[s]:
+            return True
+        return any(r.admits_ip(*ip) and r.ports.allows(protocol, port, _NO_PORTS)
+                   for r in self.eg_rules[s])
+
+    def connections(self, s: int, d: int) -> ConnectionSet:
+        pm = self.class_portmap[d]
+        out = ConnectionSet.all()
+        if self.eg_iso[s]:
+            out = ConnectionSet.none().union(
+                *(r.ports.resolve(pm) for r in self.eg_rules[s] if r.vec[d]))
+        if self.in_iso[d] and not out.is_empty:
+            out = out & ConnectionSet.none().union(
+                *(r.ports.resolve(pm) for r in self.in_rules[d] if r.vec[s]))
+        return out
+
+    def connections_from_ip(self, ip: tuple[int, int], d: int) -> ConnectionSet:
+        if not self.in_iso[d]:
+            return ConnectionSet.all()
+        pm = self.class_portmap[d]
+        return ConnectionSet.none().union(
+            *(r.ports.resolve(pm) for r in self.in_rules[d] if r.admits_ip(*ip)))
+
+    def connections_to_ip(self, s: int, ip: tuple[int, int]) -> ConnectionSet:
+        if not self.eg_iso[s]:
+            return ConnectionSet.all()
+        return ConnectionSet.none().union(
+            *(r.ports.resolve(_NO_PORTS) for r in self.eg_rules[s] if r.admits_ip(*ip)))
+
+    # ------------------------------------------------------------------ all pairs
+
+    def _union(self, rules: Sequence[_Rule]) -> BoolArray:
+        key = tuple(r.id for r in rules)
+        vec = self._union_cache.get(key)
+        if vec is None:
+            if not rules:
+                vec = self._zeros
+            else:
+                vec = rules[0].vec.copy()
+                for r in rules[1:]:
+                    if r.all_peers:
+                        vec = self._ones
+                        break
+                    vec |= r.vec
+            self._union_cache[key] = vec
+        return vec
+
+    def _named_mask(self, spec: _PortSpec, protocol: str, port: int) -> BoolArray:
+        """Destination classes on which ``spec``'s named ports give ``protocol``/``port``."""
+        out = np.zeros(self.n, dtype=bool)
+        for name, proto in spec.named:
+            if proto != protocol:
+                continue
+            for d, pm in enumerate(self.class_portmap):
+                if port in pm.get((name, proto), ()):
+                    out[d] = True
+        return out
+
+    def class_matrix(self, protocol: str, port: int) -> BoolArray:
+        """``A[s, d]``: class ``s`` may reach class ``d`` on ``protocol``/``port``."""
+        k = self.n
+        # Ingress: one column of allowed sources per distinct set of applicable rules.
+        cols: dict[tuple[int, ...] | None, int] = {}
+        col_vecs: list[BoolArray] = []
+        in_idx = np.empty(k, dtype=np.int64)
+        for d in range(k):
+            if not self.in_iso[d]:
+                sig: tuple[int, ...] | None = None
+            else:
+                pm = self.class_portmap[d]
+                sig = tuple(r.id for r in self.in_rules[d] if r.ports.allows(protocol, port, pm))
+            j = cols.get(sig)
+            if j is None:
+                j = cols[sig] = len(col_vecs)
+                col_vecs.append(self._ones if sig is None else
+                                self._union([self.rules[i] for i in sig]))
+            in_idx[d] = j
+        # Egress: one row of allowed destinations per distinct rule list.
+        rows: dict[tuple[int, ...] | None, int] = {}
+        row_vecs: list[BoolArray] = []
+        eg_idx = np.empty(k, dtype=np.int64)
+        named_cache: dict[int, BoolArray] = {}
+        for s in range(k):
+            esig: tuple[int, ...] | None = None
+            if self.eg_iso[s]:
+                esig = tuple(r.id for r in self.eg_rules[s])
+            j = rows.get(esig)
+            if j is None:
+                j = rows[esig] = len(row_vecs)
+                if esig is None:
+                    row_vecs.append(self._ones)
+                else:
+                    row = np.zeros(k, dtype=bool)
+                    for r in self.eg_rules[s]:
+                        spec = r.ports
+                        if spec.all or spec.numeric.allows(protocol, port):
+                            row |= r.vec
+                        elif spec.named:
+                            nm = named_cache.get(id(spec))
+                            if nm is None:
+                                nm = named_cache[id(spec)] = self._named_mask(spec, protocol, port)
+                            row |= r.vec & nm
+                    row_vecs.append(row)
+            eg_idx[s] = j
+        egress = np.stack(row_vecs)[eg_idx]            # [s, d]
+        ingress = np.stack(col_vecs)[in_idx]           # [d, s]
+        out: BoolArray = egress & ingress.T
+        hn = np.flatnonzero(np.asarray(self.class_hn, dtype=bool))
+        if hn.size:
+            out[hn, :] = True
+            out[:, hn] = True
+        return out
+
+    def port_atoms(self) -> Iterator[tuple[str, int]]:
+        """One (protocol, port) per range of ports on which every rule gives the same answer."""
+        cuts: dict[str, set[int]] = {p: {1} for p in PROTOCOLS}
+        for spec in self._port_cache.values():
+            for proto, ranges in spec.numeric.ranges.items():
+                for lo, hi in ranges:
+                    cuts[proto].update((lo, hi + 1))
+            for name, proto in spec.named:
+                for pm in self.class_portmap:
+                    for n in pm.get((name, proto), ()):
+                        cuts[proto].update((n, n + 1))
+        for proto in PROTOCOLS:
+            for p in sorted(cuts[proto]):
+                if p <= 65535:
+                    yield proto, p
+
+    def class_matrix_any(self) -> BoolArray:
+        """``A[s, d]``: class ``s`` may reach class ``d`` on some protocol and port."""
+        out = np.zeros((self.n, self.n), dtype=bool)
+        for proto, port in self.port_atoms():
+            out |= self.class_matrix(proto, port)
+        return out
+
+    def ip_of(self, text: str) -> tuple[int, int] | None:
+        """Parse an external address for the single-query methods."""
+        return _ip_int(text)
+
+
+def parse_address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """An IP address as Kubernetes reads it, or None."""
+    return _rules.parse_ip(text)

@@ -1,0 +1,180 @@
+"""Matrix: which pod may reach which, for one port (or any connection), over all ordered pairs."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator, Mapping
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["Matrix"]
+
+
+class Matrix:
+    """All ordered pod pairs of a cluster: may the source reach the destination?
+
+    Stored per equivalence class, so it stays small for large clusters; ``rows()`` and the
+    exporters expand it to pods. A pod always reaches itself.
+
+    Example:
+        >>> from netpol_dsl.evaluate import Cluster, Pod
+        >>> m = Cluster(pods=[Pod("a", "x"), Pod("a", "y")]).matrix(port=80)
+        >>> m.pods, m.allowed("a/x", "a/y")
+        (('a/x', 'a/y'), True)
+        >>> print(m.to_csv(), end="")
+        src\\dst,a/x,a/y
+        a/x,1,1
+        a/y,1,1
+    """
+
+    def __init__(
+        self,
+        pods: tuple[str, ...],
+        src_index: npt.NDArray[np.int64],
+        dst_index: npt.NDArray[np.int64],
+        table: npt.NDArray[np.bool_],
+        *,
+        port: int | str | None,
+        protocol: str,
+    ) -> None:
+        """Made by ``Cluster.matrix``: pod ``i`` is row ``src_index[i]`` / column ``dst_index[i]``."""
+        self.pods = pods
+        self.port = port
+        self.protocol = protocol
+        self._src = src_index
+        self._dst = dst_index
+        self._table = table
+        self._index: Mapping[str, int] = {p: i for i, p in enumerate(pods)}
+
+    def _i(self, pod: object) -> int:
+        key = getattr(pod, "key", pod)
+        try:
+            return self._index[key]  # type: ignore[index]
+        except KeyError:
+            msg = f"matrix: got pod {key!r}; expected one of the cluster's pods ('namespace/name')"
+            raise KeyError(msg) from None
+
+    def allowed(self, src: object, dst: object) -> bool:
+        """Whether ``src`` may reach ``dst`` (pods as ``"ns/name"`` or ``Pod``).
+
+        Example:
+            >>> from netpol_dsl.evaluate import Cluster, Pod
+            >>> Cluster(pods=[Pod("a", "x")]).matrix(port=80).allowed("a/x", "a/x")
+            True
+        """
+        i, j = self._i(src), self._i(dst)
+        return i == j or bool(self._table[self._src[i], self._dst[j]])
+
+    def row(self, src: object) -> tuple[bool, ...]:
+        """One source's row, in ``pods`` order.
+
+        Example:
+            >>> from netpol_dsl.evaluate import Cluster, Pod
+            >>> Cluster(pods=[Pod("a", "x"), Pod("a", "y")]).matrix().row("a/y")
+            (True, True)
+        """
+        i = self._i(src)
+        row = self._table[self._src[i]][self._dst].copy()
+        row[i] = True
+        return tuple(bool(x) for x in row)
+
+    def rows(self) -> Iterator[tuple[str, tuple[bool, ...]]]:
+        """``(source, row)`` for every pod, in ``pods`` order.
+
+        Example:
+            >>> from netpol_dsl.evaluate import Cluster, Pod
+            >>> list(Cluster(pods=[Pod("a", "x")]).matrix(port=80).rows())
+            [('a/x', (True,))]
+        """
+        for pod in self.pods:
+            yield pod, self.row(pod)
+
+    def pairs(self, allowed: bool = True) -> Iterator[tuple[str, str]]:
+        """Every ordered pair (self pairs included) whose verdict equals ``allowed``.
+
+        Example:
+            >>> from netpol_dsl.evaluate import Cluster, Pod
+            >>> list(Cluster(pods=[Pod("a", "x"), Pod("a", "y")]).matrix().pairs(False))
+            []
+        """
+        for src, row in self.rows():
+            for dst, ok in zip(self.pods, row, strict=True):
+                if ok == allowed:
+                    yield src, dst
+
+    def count(self) -> int:
+        """How many ordered pairs (self pairs included) are allowed, without expanding rows.
+
+        Example:
+            >>> from netpol_dsl.evaluate import Cluster, Pod
+            >>> Cluster(pods=[Pod("a", "x"), Pod("a", "y")]).matrix(port=80).count()
+            4
+        """
+        rows = np.bincount(self._src, minlength=self._table.shape[0])
+        cols = np.bincount(self._dst, minlength=self._table.shape[1])
+        total = int(rows.astype(np.int64) @ self._table.astype(np.int64) @ cols.astype(np.int64))
+        diag = self._table[self._src, self._dst]
+        return total + int((~diag).sum())
+
+    def to_dict(self) -> dict[str, object]:
+        """``{"port", "protocol", "pods", "allowed": [[bool, ...], ...]}`` (rows are sources).
+
+        Example:
+            >>> from netpol_dsl.evaluate import Cluster, Pod
+            >>> Cluster(pods=[Pod("a", "x")]).matrix(port=80).to_dict()["allowed"]
+            [[True]]
+        """
+        return {
+            "port": self.port,
+            "protocol": self.protocol if self.port is not None else None,
+            "pods": list(self.pods),
+            "allowed": [list(row) for _, row in self.rows()],
+        }
+
+    def to_json(self) -> str:
+        """``to_dict()`` as JSON.
+
+        Example:
+            >>> from netpol_dsl.evaluate import Cluster, Pod
+            >>> Cluster(pods=[Pod("a", "x")]).matrix(port=80).to_json()
+            '{"port": 80, "protocol": "TCP", "pods": ["a/x"], "allowed": [[true]]}'
+        """
+        return json.dumps(self.to_dict())
+
+    def to_csv(self) -> str:
+        """A CSV table: a header of destinations, then one row per source with 1 (allowed) or 0.
+
+        Example:
+            >>> from netpol_dsl.evaluate import Cluster, Pod
+            >>> Cluster(pods=[Pod("a", "x")]).matrix(port=80).to_csv().splitlines()
+            ['src\\\\dst,a/x', 'a/x,1']
+        """
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(["src\\dst", *self.pods])
+        for src, row in self.rows():
+            w.writerow([src, *("1" if ok else "0" for ok in row)])
+        return buf.getvalue()
+
+    def to_markdown(self) -> str:
+        """A Markdown table: rows are sources, columns destinations, ✓ allowed and ✗ denied.
+
+        Example:
+            >>> from netpol_dsl.evaluate import Cluster, Pod
+            >>> print(Cluster(pods=[Pod("a", "x")]).matrix(port=80).to_markdown())
+            | src \\ dst | a/x |
+            |---|---|
+            | a/x | ✓ |
+        """
+        lines = ["| src \\ dst | " + " | ".join(self.pods) + " |",
+                 "|---|" + "---|" * len(self.pods)]
+        for src, row in self.rows():
+            lines.append(f"| {src} | " + " | ".join("✓" if ok else "✗" for ok in row) + " |")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        what = "any connection" if self.port is None else f"{self.protocol} {self.port}"
+        return f"<Matrix {len(self.pods)} pods, {what}>"
