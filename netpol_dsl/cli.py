@@ -141,6 +141,8 @@ def _guard(func: F) -> F:
             raise
         except NetpolError as err:
             _fail(str(err))
+        except KeyError as err:  # the evaluator's "no such pod" lookups
+            _fail(str(err.args[0]) if err.args else "not found")
         except UnicodeDecodeError as err:
             _fail(f"got bytes that are not UTF-8 ({err.reason} at byte {err.start}); "
                   "expected UTF-8 text")
@@ -188,10 +190,7 @@ def _write(text: str, output: Path | None) -> None:
 def _parse_port(text: str) -> tuple[int | str, str]:
     from netpol_dsl.intent import parse_port
 
-    try:
-        return parse_port(text)
-    except NetpolError as err:
-        raise typer.BadParameter(str(err)) from None
+    return parse_port(text)
 
 
 def _cluster(manifests: list[str]) -> Any:
@@ -346,9 +345,12 @@ def check(
 
       netpol check -m k8s/ --from monitoring/rogue-pod --to payments/api-server -p 9090/TCP
     """
+    from netpol_dsl.graph import resolve_endpoint
+
     number, protocol = _parse_port(port)
     cluster = _cluster(manifests)
-    verdict = cluster.allows(src, dst, number, protocol=protocol)
+    verdict = cluster.allows(resolve_endpoint(cluster, src), resolve_endpoint(cluster, dst),
+                             number, protocol=protocol)
     if fmt is DataFormat.json:
         typer.echo(json.dumps(verdict.to_dict(), indent=2, default=str))
     else:
@@ -373,47 +375,37 @@ def matrix(
 
       netpol matrix -m k8s/ --format md > matrix.md
     """
-    from netpol_dsl.graph import connectivity_table
-
     cluster = _cluster(manifests)
     number: int | str | None = None
     protocol = "TCP"
     if port is not None:
         number, protocol = _parse_port(port)
     with _progress("computing the matrix"):
-        if number is None:
-            table = connectivity_table(cluster)
-        else:
-            table = connectivity_table(cluster, port=number, protocol=protocol)
+        m = cluster.matrix(port=number, protocol=protocol)
     if fmt is MatrixFormat.table and output is None:
-        _print_matrix(table)
+        _print_matrix(m)
         return
-    text = {MatrixFormat.json: table.to_json, MatrixFormat.csv: table.to_csv,
-            MatrixFormat.md: table.to_markdown, MatrixFormat.table: table.to_text}[fmt]()
+    text = {MatrixFormat.json: m.to_json, MatrixFormat.csv: m.to_csv,
+            MatrixFormat.md: m.to_markdown, MatrixFormat.table: m.to_markdown}[fmt]()
     _write(text, output)
 
 
-def _print_matrix(table: Any) -> None:
-    t = Table(title=table.title, show_lines=False, header_style="bold")
+def _print_matrix(m: Any) -> None:
+    what = "any port" if m.port is None else f"{m.protocol} {m.port}"
+    t = Table(title=f"Reachability on {what} (rows: from, columns: to)", header_style="bold")
     t.add_column("from \\ to", style="bold")
-    for name in table.labels:
-        t.add_column(name, overflow="fold")
-    for i, name in enumerate(table.labels):
-        row = []
-        for j in range(len(table.labels)):
-            cell = table.cells[i][j]
-            if i == j:
-                row.append("[dim]-[/]")
-            elif cell.allowed:
-                row.append(f"[green]{_esc(cell.text)}[/]")
-            else:
-                row.append("[red]denied[/]")
-        t.add_row(_esc(name), *row)
+    for name in m.pods:
+        t.add_column(_esc(name), justify="center")
+    for i, (src, row) in enumerate(m.rows()):
+        cells = ["[dim]-[/]" if j == i else ("[green]yes[/]" if ok else "[red]no[/]")
+                 for j, ok in enumerate(row)]
+        t.add_row(_esc(src), *cells)
     console = _out()
     if not console.is_terminal:
-        console = Console(file=sys.stdout, width=max(80, 24 * (len(table.labels) + 1)),
-                          highlight=False)
+        console = Console(file=sys.stdout, width=10_000, highlight=False, color_system=None)
     console.print(t)
+    allowed = sum(ok for _, row in m.rows() for ok in row) - len(m.pods)
+    _note(f"{allowed} of {len(m.pods) * (len(m.pods) - 1)} pairs allowed")
 
 
 def _esc(text: str) -> str:

@@ -50,6 +50,7 @@ __all__ = [
     "find_pod",
     "graphviz_available",
     "isolation",
+    "resolve_endpoint",
     "to_dot",
     "to_html",
     "to_mermaid",
@@ -234,6 +235,25 @@ def find_pod(cluster: Any, ref: str) -> Any:
     raise LoadError(msg)
 
 
+def resolve_endpoint(cluster: Any, ref: str) -> str:
+    """An IP address as is; otherwise the key of the pod ``ref`` names (see ``find_pod``).
+
+    Raises:
+        LoadError: no such pod, with a did-you-mean.
+
+    Example:
+        >>> from netpol_dsl.evaluate import Cluster
+        >>> c = Cluster.from_manifests("kind: Pod\\napiVersion: v1\\nmetadata: {name: w, namespace: a}\\n")
+        >>> resolve_endpoint(c, "10.0.0.1"), resolve_endpoint(c, "a/w[Pod]")
+        ('10.0.0.1', 'a/w')
+    """
+    from netpol_dsl import _rules
+
+    if _rules.parse_ip(ref.strip()) is not None:
+        return ref.strip()
+    return str(find_pod(cluster, ref).key)
+
+
 def isolation(cluster: Any, pod: Any) -> tuple[list[Any], bool, bool]:
     """The policies that select ``pod``, and whether it is isolated for ingress and for egress.
 
@@ -292,7 +312,7 @@ def build_graph(
         ...   {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "b", "namespace": "x"}}]}
         ... ''')
         >>> [(e.src, e.dst, e.label) for e in build_graph(c).edges]
-        [('x/a', 'x/b', 'all'), ('x/b', 'x/a', 'all')]
+        [('x/a', 'x/b', 'all ports'), ('x/b', 'x/a', 'all ports')]
     """
     nodes = workloads(cluster)
     iso = {n.id: isolation(cluster, cluster_pod(cluster, n))[1:] for n in nodes}
@@ -303,7 +323,7 @@ def build_graph(
                 continue
             if port is None:
                 conn = cluster.connections(a.query, b.query)
-                label = str(conn)
+                label = "all ports" if conn.is_all else str(conn)
                 ok = not conn.is_empty
             else:
                 ok = bool(cluster.allows(a.query, b.query, port, protocol=protocol))
@@ -425,7 +445,7 @@ class ConnectivityTable:
 
         Example:
             >>> print(ConnectivityTable(("a/x",), ((Cell(True, "-"),),)).to_markdown(), end="")
-            | from \\\\ to | a/x |
+            | from \\ to | a/x |
             |---|---|
             | **a/x** | - |
         """

@@ -263,9 +263,14 @@ def check_intents(cluster: Any, intents: Iterable[Intent]) -> list[IntentResult]
     """Evaluate each intent against a ``Cluster``.
 
     Example:
-        >>> from netpol_dsl.evaluate import Cluster  # doctest: +SKIP
-        >>> check_intents(Cluster.from_manifests("k8s/"), load_intents("intent.yaml"))  # doctest: +SKIP
-        [...]
+        >>> from netpol_dsl.evaluate import Cluster
+        >>> c = Cluster.from_manifests('''
+        ... {"apiVersion": "v1", "kind": "List", "items": [
+        ...   {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "namespace": "a"}},
+        ...   {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "db", "namespace": "a"}}]}
+        ... ''')
+        >>> [str(r) for r in check_intents(c, parse_intents("- {from: a/web, to: a/db, port: 5432, expect: deny}"))]
+        ['a/web -> a/db TCP 5432: expected deny, got allow']
     """
     out = []
     for i in intents:

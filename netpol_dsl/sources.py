@@ -163,7 +163,7 @@ def git_revision_files(rev: str, path: str) -> Iterator[Path]:
         LoadError: git is missing, the revision is unknown, or the path is not in it.
 
     Example:
-        >>> with git_revision_files("HEAD", "pyproject.toml") as p:  # doctest: +SKIP
+        >>> with git_revision_files("HEAD", "pyproject.toml") as p:
         ...     p.name
         'pyproject.toml'
     """
