@@ -381,28 +381,62 @@ def raw_objects(directory: Path) -> list[dict[str, Any]]:
     return out
 
 
-def repaired_policy(doc: dict[str, Any]) -> dict[str, Any]:
-    """N7 ``apiserver-repair``: objects the API server would store differently.
+def repaired(
+    objs: list[dict[str, Any]], *, host_network: bool = False
+) -> tuple[list[dict[str, Any]], set[str]]:
+    """Undo the input conventions where the peer reads objects differently; say which applied.
 
-    The peer reads manifests as files, so a few carry what a cluster would never return:
-    ``status: {}`` on a NetworkPolicy (a read-only field) and policy names with ``_`` (the API
-    server rejects them). Neither changes what a policy allows; the status is dropped and ``_``
-    becomes ``-``.
+    N7 ``apiserver-repair``: the peer reads manifests as files, so a few carry what a cluster
+    would never return, and the library refuses them as kube-apiserver would: ``status: {}`` on
+    a NetworkPolicy (dropped) and policy names with ``_`` (``_`` becomes ``-``). Neither changes
+    what a policy allows.
+    N8 ``host-network``: the peer applies policies to ``hostNetwork: true`` pods like to any
+    pod; upstream leaves that undefined and this library documents such pods as outside
+    NetworkPolicy's reach (always allowed). ``hostNetwork`` is removed so both sides apply
+    policies to those pods.
+    N9 ``kindless-owner``: an ownerReference without ``kind`` (the API server rejects it) is read
+    by the peer as an owner shown as ``<name>[Pod]``; the library ignores such a reference, so
+    it is given ``kind: Pod``.
+
+    ``host_network=True`` keeps ``hostNetwork`` (skips N8).
     """
-    doc = {k: v for k, v in doc.items() if k != "status"}
-    meta = dict(doc.get("metadata") or {})
-    if isinstance(meta.get("name"), str):
-        meta["name"] = meta["name"].replace("_", "-")
-    doc["metadata"] = meta
-    return doc
+    applied: set[str] = set()
+    out = []
+    for obj in objs:
+        obj = json.loads(json.dumps(obj))  # a deep copy
+        kind = obj.get("kind")
+        meta = obj.get("metadata")
+        if kind == "NetworkPolicy":
+            if "status" in obj:
+                del obj["status"]
+                applied.add("N7")
+            if isinstance(meta, dict) and isinstance(meta.get("name"), str) and "_" in meta["name"]:
+                meta["name"] = meta["name"].replace("_", "-")
+                applied.add("N7")
+        else:
+            spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
+            specs = [spec]
+            tpl = spec.get("template") or ((spec.get("jobTemplate") or {}).get("spec") or {}).get("template")
+            if isinstance(tpl, dict) and isinstance(tpl.get("spec"), dict):
+                specs.append(tpl["spec"])
+            for sp in specs:
+                if sp.get("hostNetwork") is True and not host_network:
+                    del sp["hostNetwork"]
+                    applied.add("N8")
+            for r in (meta or {}).get("ownerReferences") or ():
+                if isinstance(r, dict) and "kind" not in r:
+                    r["kind"] = "Pod"
+                    applied.add("N9")
+        out.append(obj)
+    return out, applied
 
 
-def reference_cluster(directory: Path) -> Any:
-    """Build a reference cluster the way the spec reads the objects (independent of the library)."""
+def reference_cluster(objs: list[dict[str, Any]]) -> Any:
+    """A reference cluster from raw objects, read straight from the API shapes (no library code
+    but the policy model)."""
     from netpol_dsl.load import load_policy
     from tests.evaluate import reference as ref
 
-    objs = raw_objects(directory)
     ns_labels: dict[str, dict[str, str]] = {}
     pods: list[Any] = []
     policies = []
@@ -423,7 +457,7 @@ def reference_cluster(directory: Path) -> Any:
         if kind == "Namespace":
             ns_labels[meta["name"]] = dict(meta.get("labels") or {})
         elif kind == "NetworkPolicy":
-            p = repaired_policy(obj)
+            p = {**obj, "metadata": {**(obj.get("metadata") or {})}}
             p["metadata"].setdefault("namespace", "default")
             policies.append(load_policy(p, lenient_cidr=True))
         elif kind == "Pod":

@@ -225,8 +225,10 @@ def allowed(cluster: RefCluster, src: Any, dst: Any, protocol: str, port: int) -
     """Whether ``src`` may open a connection to ``dst`` on (protocol, port).
 
     ``src``/``dst`` are pods or IP strings (external endpoints), not both IPs. A pod always
-    reaches itself. Otherwise the source's egress AND the destination's ingress must allow it;
-    an external end has no policies, so only the pod side counts.
+    reaches itself. A hostNetwork pod at either end: allowed, as ``netpol_dsl.evaluate``
+    documents (upstream leaves hostNetwork pods undefined; the library keeps them outside
+    NetworkPolicy's reach). Otherwise the source's egress AND the destination's ingress must
+    allow it; an external end has no policies, so only the pod side counts.
     """
     if protocol not in PROTOCOLS:
         msg = f"unknown protocol {protocol!r}"
@@ -235,6 +237,8 @@ def allowed(cluster: RefCluster, src: Any, dst: Any, protocol: str, port: int) -
         msg = "at least one end must be a pod"
         raise ValueError(msg)
     if not isinstance(src, str) and not isinstance(dst, str) and src.key == dst.key:
+        return True
+    if any(not isinstance(end, str) and end.host_network for end in (src, dst)):
         return True
     ok = True
     if not isinstance(src, str):

@@ -14,8 +14,18 @@ convention they undo):
 - N4 listed-pairs-only: self pairs, IP-to-IP pairs and empty connections are not compared.
 - N5 missing-namespaces: created with the default label; objects without namespace in ``default``.
 - N6 undeclared-named-port: a named port no destination declares allows nothing.
-- N7 apiserver-repair: only where the library refuses an object as the API server would
-  (``status`` on a NetworkPolicy, a name with ``_``), that object is repaired first.
+- N7 apiserver-repair: where the library refuses an object as the API server would
+  (``status`` on a NetworkPolicy, a policy name with ``_``), that object is repaired first.
+- N8 host-network: the peer applies policies to ``hostNetwork`` pods like any pod; upstream
+  leaves that undefined and the library keeps such pods outside NetworkPolicy's reach, so
+  ``hostNetwork`` is removed first. ``test_library_host_network_is_the_only_difference``
+  checks, on the original objects, that every remaining difference involves such a pod.
+- N9 kindless-owner: an ownerReference without ``kind`` (invalid) is given ``kind: Pod``, the
+  way the peer shows it.
+
+Cases that need no repair are loaded from their folder as they are
+(``Cluster.from_manifests(tests/<case>/)``); the others from the repaired objects. ``REPAIRS``
+names, per case, which of N7..N9 applied, and the test checks that list.
 
 Two cases (``onlineboutique_with_replicas*``) have no ``list`` output; they are compared with
 their boolean ``connections_map*.txt`` instead (pod pairs, ``true`` = all connections allowed).
@@ -48,10 +58,45 @@ def test_corpus_is_complete() -> None:
     assert sum(1 for c in CASES if c.outputs) == 96
 
 
-def _library_cluster(case: ng.Case):
+#: Which input repairs (N7..N9, see npguard.repaired) each case needs; every other case is
+#: loaded from its folder untouched.
+REPAIRS: dict[str, set[str]] = {
+    "example_pods_w_same_owner_and_labels_gap_no_policy": {"N9"},
+    "example_pods_w_same_owner_and_labels_gap_with_good_match_expression": {"N7", "N9"},
+    "example_pods_w_same_owner_and_labels_gap_with_good_match_expression2": {"N7", "N9"},
+    "example_pods_w_same_owner_and_labels_gap_with_policy_selector_not_in_gap": {"N7", "N9"},
+    "exposure_test_to_any_namespace_with_podSelector": {"N7"},
+    "netpol-analysis-example-minimal": {"N7"},
+    **{
+        name: {"N8"}
+        for name in (
+            "ipblockstest", "ipblockstest_2", "ipblockstest_3", "ipblockstest_4",
+            "minikube_resources",
+            "multiple_topology_resources_1", "multiple_topology_resources_2",
+            "multiple_topology_resources_3", "multiple_topology_resources_4",
+            "semanticDiff-same-topologies-new1", "semanticDiff-same-topologies-new1a",
+            "semanticDiff-same-topologies-new2", "semanticDiff-same-topologies-new3",
+            "semanticDiff-same-topologies-old1", "semanticDiff-same-topologies-old2",
+            "semanticDiff-same-topologies-old3",
+        )
+    },
+}
+
+
+def _inputs(case: ng.Case, *, keep_host_network: bool = False):
+    objs, applied = ng.repaired(ng.raw_objects(case.path))
+    assert applied == REPAIRS.get(case.name, set()), f"{case.name}: repairs {sorted(applied)}"
+    if keep_host_network:
+        objs, _ = ng.repaired(ng.raw_objects(case.path), host_network=True)
+    return objs, applied
+
+
+def _library_cluster(case: ng.Case, *, keep_host_network: bool = False):
     from netpol_dsl.evaluate import Cluster
 
-    return Cluster.from_manifests(case.path, ipblock_matches_pod_ips=False)  # N2
+    objs, applied = _inputs(case, keep_host_network=keep_host_network)
+    source = objs if applied else case.path
+    return Cluster.from_manifests(source, ipblock_matches_pod_ips=False)  # N2
 
 
 def _library_conns(cluster):
@@ -118,7 +163,7 @@ def _check_connections_map(case: ng.Case, pods, conns) -> None:
     "case", [pytest.param(c, id=c.name) for c in CASES if c.name not in REFERENCE_TOO_SLOW]
 )
 def test_reference_matches_peer(case: ng.Case) -> None:
-    cluster = ng.reference_cluster(case.path)
+    cluster = ng.reference_cluster(_inputs(case)[0])
 
     def conns(a, b) -> ng.Conn:
         return ng.canon(ref.connections(cluster, a, b))
@@ -129,3 +174,19 @@ def test_reference_matches_peer(case: ng.Case) -> None:
     got, _ = ng.computed_view(list(cluster.pods), cluster.policies, conns)
     problems = ng.diff(ng.expected_view(case), got)
     assert not problems, "\n".join(problems[:40])
+
+
+@pytest.mark.parametrize(
+    "case", [pytest.param(c, id=c.name) for c in CASES if "N8" in REPAIRS.get(c.name, ())]
+)
+def test_library_host_network_is_the_only_difference(case: ng.Case) -> None:
+    """Without N8, every difference from the peer has a hostNetwork workload at one end."""
+    cluster = _library_cluster(case, keep_host_network=True)
+    pods = list(cluster.pods)
+    host = {ng.workload_of(p) for p in pods if p.host_network}
+    assert host, "N8 applied but no hostNetwork pod"
+    got, _ = ng.computed_view(pods, cluster.policies, _library_conns(cluster))
+    expected = ng.expected_view(case)
+    problems = ng.diff(expected, got)
+    other = [line for line in problems if not any(w in line for w in host)]
+    assert not other, "\n".join(other[:40])
