@@ -29,6 +29,8 @@ __all__ = [
 
 #: Refuse YAML whose aliases expand past this many nodes ("billion laughs").
 MAX_EXPANDED_NODES = 1_000_000
+#: Refuse YAML nested deeper than this (the C composer would overflow the stack).
+MAX_DEPTH = 500
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
 _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -106,6 +108,9 @@ class _Doc:
 
 
 def _decode(raw: bytes, where: str) -> str:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        msg = f"{where}: got UTF-16 text; expected UTF-8 (re-save the file as UTF-8)"
+        raise LoadError(msg, source=where)
     if b"\x00" in raw[:8192]:
         msg = f"{where}: got binary data; expected YAML or JSON text (UTF-8)"
         raise LoadError(msg, source=where)
@@ -116,10 +121,28 @@ def _decode(raw: bytes, where: str) -> str:
         raise LoadError(msg, source=where) from None
 
 
+def _check_depth(text: str, where: str) -> None:
+    # libyaml's composer (and PyYAML's) recurses per nesting level: tens of thousands of "["
+    # overflow the C stack and kill the process. The event parser is iterative, so measure
+    # the depth with it first.
+    depth = 0
+    for event in yaml.parse(text, Loader=_BaseLoader):
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                line = event.start_mark.line + 1 if event.start_mark else 0
+                msg = (f"{where}:{line}: got YAML nested too deeply (more than {MAX_DEPTH} "
+                       "levels); expected plain manifests")
+                raise LoadError(msg, source=where)
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+
+
 def _parse_text(text: str, where: str) -> list[_Doc]:
     loader = _Loader(text)
     docs: list[_Doc] = []
     try:
+        _check_depth(text, where)
         while loader.check_node():
             node = loader.get_node()
             if node is None:  # pragma: no cover
@@ -297,6 +320,10 @@ def _validate(
         raise InvalidPolicyError(msg, source=source)
     extra: list[Issue] = []
     data = dict(data)
+    # networking/v1 NetworkPolicy had a `status` (1.24-1.27; `kubectl get -o yaml` prints
+    # `status: {}`). The API server resets status on create, so it is read and dropped.
+    if isinstance(data.get("status"), Mapping):
+        del data["status"]
     if namespace is not None:
         meta = data.get("metadata")
         if isinstance(meta, Mapping):

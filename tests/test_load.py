@@ -1,0 +1,387 @@
+"""Safe loading: YAML/JSON in, every problem out with file and line, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from netpol_dsl import (
+    InvalidPolicyError,
+    LoadError,
+    Manifest,
+    NetworkPolicy,
+    load_manifests,
+    load_policy,
+    parse_documents,
+)
+from netpol_dsl import load as load_module
+
+CORPUS = Path("/work/shared/corpus/np-guard/tests")
+
+POLICY_YAML = textwrap.dedent("""\
+    apiVersion: networking.k8s.io/v1
+    kind: NetworkPolicy
+    metadata:
+      name: allow-frontend
+      namespace: payments
+    spec:
+      podSelector:
+        matchLabels:
+          app: api
+      ingress:
+      - ports:
+        - port: 70000
+""")
+
+
+def write(tmp_path: Path, name: str, text: str | bytes) -> Path:
+    path = tmp_path / name
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+# ------------------------------------------------------------------ error messages
+
+
+def test_error_names_file_line_and_object(tmp_path):
+    path = write(tmp_path, "api.yaml", POLICY_YAML)
+    with pytest.raises(InvalidPolicyError, match=r"api\.yaml:12: payments/allow-frontend") as info:
+        load_manifests(path)
+    (issue,) = info.value.issues
+    assert issue.path == "spec.ingress[0].ports[0].port"
+    assert issue.source == f"{path}:12: payments/allow-frontend"
+    assert str(issue) == (
+        f"{path}:12: payments/allow-frontend: spec.ingress[0].ports[0].port: got 70000; "
+        "expected 1..65535 or a port name such as 'http'"
+    )
+
+
+def test_error_from_a_dict_names_the_object():
+    data = parse_documents(POLICY_YAML)[0]
+    with pytest.raises(InvalidPolicyError) as info:
+        load_policy(data)
+    assert str(info.value) == (
+        "payments/allow-frontend: spec.ingress[0].ports[0].port: got 70000; "
+        "expected 1..65535 or a port name such as 'http'"
+    )
+
+
+def test_line_of_a_map_path_is_the_map_key_line(tmp_path):
+    text = POLICY_YAML.replace("port: 70000", "port: 80").replace("app: api", "app: -bad")
+    path = write(tmp_path, "x.yaml", "# leading comment\n---\n" + text)
+    with pytest.raises(InvalidPolicyError) as info:
+        load_manifests(path)
+    (issue,) = info.value.issues
+    assert issue.path == "spec.podSelector.matchLabels"
+    assert issue.source == f"{path}:10: payments/allow-frontend"
+
+
+def test_errors_from_several_documents_are_all_reported(tmp_path):
+    second = POLICY_YAML.replace("allow-frontend", "Second").replace("70000", "80")
+    path = write(tmp_path, "two.yaml", POLICY_YAML + "---\n" + second)
+    with pytest.raises(InvalidPolicyError) as info:
+        load_manifests(path)
+    assert [(i.path, i.source) for i in info.value.issues] == [
+        ("spec.ingress[0].ports[0].port", f"{path}:12: payments/allow-frontend"),
+        ("metadata.name", f"{path}:17: payments/Second"),
+    ]
+
+
+def test_collect_errors_keeps_the_valid_policies(tmp_path):
+    good = POLICY_YAML.replace("allow-frontend", "good").replace("70000", "80")
+    path = write(tmp_path, "mixed.yaml", POLICY_YAML + "---\n" + good)
+    manifests = load_manifests(path, collect_errors=True)
+    assert [p.key for p in manifests.policies] == ["payments/good"]
+    assert [i.path for i in manifests.errors] == ["spec.ingress[0].ports[0].port"]
+    assert manifests.policy_sources[0].line == 14
+
+
+# --------------------------------------------------------------------- safe YAML
+
+
+def test_python_tags_are_refused():
+    with pytest.raises(LoadError, match="could not determine a constructor") as info:
+        parse_documents("a: !!python/object/apply:os.system ['echo hi']\n", "evil.yaml")
+    assert info.value.source == "evil.yaml"
+    assert not isinstance(info.value, InvalidPolicyError)
+
+
+def test_duplicate_key_is_refused_with_both_lines():
+    text = "spec:\n  podSelector:\n    matchLabels:\n      app: a\n      app: b\n"
+    with pytest.raises(LoadError, match=r"x\.yaml:5: got duplicate key 'app' \(first at line 4\)"):
+        parse_documents(text, "x.yaml")
+
+
+def test_duplicate_key_in_json_is_refused(tmp_path):
+    path = write(tmp_path, "p.json", '{"kind": "NetworkPolicy", "kind": "Pod"}')
+    with pytest.raises(LoadError, match="got duplicate key 'kind'") as info:
+        load_manifests(path)
+    assert info.value.source == str(path)
+
+
+def test_alias_bomb_is_refused():
+    lines = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
+        lines.append(f"{name}: &{name} [" + ", ".join([f"*{prev}"] * 10) + "]")
+    with pytest.raises(LoadError, match="alias bomb") as info:
+        parse_documents("\n".join(lines) + "\n", "bomb.yaml")
+    assert info.value.source == "bomb.yaml"
+
+
+def test_small_aliases_are_fine():
+    docs = parse_documents("a: &x {k: v}\nb: *x\n")
+    assert docs == [{"a": {"k": "v"}, "b": {"k": "v"}}]
+
+
+def test_invalid_yaml_reports_its_line():
+    with pytest.raises(LoadError, match=r"^bad\.yaml:3: got invalid YAML") as info:
+        parse_documents("a: 1\nb: [1, 2\nc: 3\n", "bad.yaml")
+    assert info.value.issues == ()
+
+
+def test_control_characters_are_one_clear_error():
+    with pytest.raises(LoadError, match=r"got invalid YAML .*control characters"):
+        parse_documents("a: \x07\n", "ctl.yaml")
+
+
+def test_deep_nesting_is_refused_without_a_traceback():
+    with pytest.raises(LoadError, match="nested too deeply"):
+        load_manifests("[" * 50_000 + "]" * 50_000)
+    with pytest.raises(LoadError, match="nested too deeply"):
+        parse_documents("a: " + "[" * 50_000 + "]" * 50_000 + "\n")
+
+
+def test_invalid_json_file_reports_its_line(tmp_path):
+    path = write(tmp_path, "p.json", '{\n  "kind": "Pod",\n  oops\n}')
+    with pytest.raises(LoadError, match=r"p\.json:3: got invalid JSON"):
+        load_manifests(path)
+
+
+def test_non_utf8_file_is_one_clear_error(tmp_path):
+    path = write(tmp_path, "latin1.yaml", "name: caf\xe9\n".encode("latin-1"))
+    with pytest.raises(LoadError, match=r"not UTF-8 \(at byte 9\)") as info:
+        load_manifests(path)
+    assert info.value.source == str(path)
+
+
+def test_binary_file_is_one_clear_error(tmp_path):
+    path = write(tmp_path, "blob.yaml", bytes(range(256)))
+    with pytest.raises(LoadError, match="got binary data"):
+        load_manifests(path)
+
+
+def test_bytes_sources_are_decoded():
+    manifests = load_manifests(POLICY_YAML.replace("70000", "80").encode())
+    assert [p.key for p in manifests.policies] == ["payments/allow-frontend"]
+    with pytest.raises(LoadError, match=r"<bytes>: got bytes that are not UTF-8"):
+        load_manifests(b"name: \xff\n")
+    with pytest.raises(LoadError, match=r"<bytes>: got UTF-16 text; expected UTF-8"):
+        load_manifests("kind: Pod\n".encode("utf-16"))
+
+
+def test_utf8_bom_is_accepted(tmp_path):
+    path = write(tmp_path, "bom.yaml", "\ufeff" + POLICY_YAML.replace("70000", "80"))
+    assert len(load_manifests(path).policies) == 1
+
+
+def test_path_that_does_not_exist():
+    with pytest.raises(LoadError, match="got a path that does not exist") as info:
+        load_manifests("no/such/file.yaml")
+    assert info.value.source == "no/such/file.yaml"
+
+
+def test_single_line_text_too_long_for_a_path_is_an_error_not_a_traceback():
+    with pytest.raises(LoadError, match="got a path that cannot be read"):
+        load_manifests("- " * 3000 + "x")
+
+
+def test_unsupported_source_type():
+    with pytest.raises(LoadError, match=r"got 42 \(type=int\)"):
+        load_manifests([42])
+
+
+def test_load_policy_refuses_a_non_mapping():
+    with pytest.raises(InvalidPolicyError, match="got list; expected a NetworkPolicy mapping"):
+        load_policy([])  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------- kinds and lists
+
+
+def test_multi_document_yaml_with_other_kinds(tmp_path):
+    text = POLICY_YAML.replace("70000", "80") + textwrap.dedent("""\
+        ---
+        apiVersion: v1
+        kind: Namespace
+        metadata: {name: payments, labels: {team: a}}
+        ---
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: settings}
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: api}
+        ---
+        ---
+        just a string
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: api2}
+    """)
+    manifests = load_manifests(write(tmp_path, "all.yaml", text))
+    assert [p.key for p in manifests.policies] == ["payments/allow-frontend"]
+    assert [m.kind for m in manifests.objects] == ["Namespace"]
+    assert manifests.of_kind("Namespace")[0].data["metadata"]["name"] == "payments"
+    assert manifests.skipped == Counter({"ConfigMap": 1, "Service": 2, "<str>": 1})
+
+
+def test_kubectl_get_o_yaml_list_output_loads():
+    text = textwrap.dedent("""\
+        apiVersion: v1
+        items:
+        - apiVersion: networking.k8s.io/v1
+          kind: NetworkPolicy
+          metadata:
+            annotations:
+              kubectl.kubernetes.io/last-applied-configuration: |
+                {"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy"}
+            creationTimestamp: "2024-05-01T10:00:00Z"
+            generation: 1
+            managedFields:
+            - apiVersion: networking.k8s.io/v1
+              fieldsType: FieldsV1
+              fieldsV1: {f:spec: {}}
+              manager: kubectl-client-side-apply
+              operation: Update
+              time: "2024-05-01T10:00:00Z"
+            name: default-deny
+            namespace: payments
+            resourceVersion: "1234"
+            uid: 0f6c7a0e-8d3e-4bb0-9d1c-2c5b3cfd1f1e
+          spec:
+            podSelector: {}
+            policyTypes:
+            - Ingress
+          status: {}
+        - apiVersion: v1
+          kind: Pod
+          metadata: {name: web, namespace: payments, labels: {app: web}}
+        kind: List
+        metadata:
+          resourceVersion: ""
+    """)
+    manifests = load_manifests(text)
+    (policy,) = manifests.policies
+    assert policy.key == "payments/default-deny"
+    assert policy.metadata.model_extra is not None
+    assert policy.metadata.model_extra["uid"] == "0f6c7a0e-8d3e-4bb0-9d1c-2c5b3cfd1f1e"
+    assert [m.kind for m in manifests.objects] == ["Pod"]
+    assert manifests.policy_sources[0].line == 3
+
+
+def test_typed_list_items_inherit_kind_and_api_version():
+    data = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicyList",
+            "items": [{"metadata": {"name": "a", "namespace": "n"}, "spec": {}}]}
+    assert [p.key for p in load_manifests(data).policies] == ["n/a"]
+
+
+def test_json_list_file(tmp_path):
+    data = {"apiVersion": "v1", "kind": "List", "items": [
+        {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+         "metadata": {"name": "a", "namespace": "n"}, "spec": {"podSelector": {}}}]}
+    path = write(tmp_path, "list.json", json.dumps(data, indent=2))
+    manifests = load_manifests(path)
+    assert [p.key for p in manifests.policies] == ["n/a"]
+    assert manifests.policy_sources[0].file == str(path)
+
+
+def test_stray_connlist_json_array_is_skipped_cleanly(tmp_path):
+    # The shape of np-guard's connlist_output.json: objects with no kind.
+    stray = [{"src": "0.0.0.0-255.255.255.255", "dst": "default/a[Pod]", "conn": "All"},
+             {"src": "default/a[Pod]", "dst": "default/b[Pod]", "conn": "TCP 7070"}]
+    path = write(tmp_path, "connlist_output.json", json.dumps(stray))
+    manifests = load_manifests(path)
+    assert manifests.policies == ()
+    assert manifests.skipped == Counter({"<no kind>": 2})
+
+
+@pytest.mark.skipif(not (CORPUS / "onlineboutique").is_dir(), reason="np-guard corpus absent")
+def test_np_guard_directory_with_connlist_output_loads():
+    manifests = load_manifests(CORPUS / "onlineboutique")
+    assert len(manifests.policies) == 11
+    assert manifests.skipped["<no kind>"] == 17  # connlist_output.json entries
+    assert all(p.namespace is None or p.namespace == "default" for p in manifests.policies)
+
+
+def test_directory_loading_ignores_other_files(tmp_path):
+    write(tmp_path, "a.yaml", POLICY_YAML.replace("70000", "80"))
+    write(tmp_path, "notes.txt", "not: [yaml")
+    (tmp_path / "sub").mkdir()
+    write(tmp_path / "sub", "b.yml", POLICY_YAML.replace("70000", "81").replace(
+        "allow-frontend", "b"))
+    manifests = load_manifests(tmp_path)
+    assert sorted(p.key for p in manifests.policies) == ["payments/allow-frontend", "payments/b"]
+
+
+def test_other_api_versions_are_skipped_not_validated():
+    data = {"apiVersion": "extensions/v1beta1", "kind": "NetworkPolicy", "metadata": {}}
+    assert load_manifests(data).skipped == Counter({"NetworkPolicy": 1})
+
+
+def test_mixed_sources_and_model_objects():
+    policy = load_policy(parse_documents(POLICY_YAML.replace("70000", "80"))[0])
+    manifests = load_manifests([policy, {"kind": "Namespace", "metadata": {"name": "x"}}])
+    assert manifests.policies == (policy,)
+    assert load_policy(policy) is policy
+
+
+def test_load_policy_with_a_different_namespace_reloads_the_model():
+    policy = load_policy(parse_documents(POLICY_YAML.replace("70000", "80"))[0])
+    with pytest.raises(InvalidPolicyError, match="request namespace 'other'"):
+        load_policy(policy, namespace="other")
+    assert load_policy(policy, namespace="payments") is policy
+
+
+def test_status_from_old_servers_is_dropped():
+    data = parse_documents(POLICY_YAML.replace("70000", "80"))[0]
+    data["status"] = {"conditions": []}
+    assert isinstance(load_policy(data), NetworkPolicy)
+    data["status"] = "x"
+    with pytest.raises(InvalidPolicyError, match="Unknown field 'status'"):
+        load_policy(data)
+
+
+def test_manifest_line_of_and_where():
+    (m,) = load_manifests("kind: Pod\nmetadata:\n  name: a\n  labels:\n    x: y\n").objects
+    assert isinstance(m, Manifest)
+    assert m.line_of("metadata.labels") == 4
+    assert m.line_of("metadata.labels.x") == 5
+    assert m.line_of("metadata.nope") == 2
+    assert m.line_of("") == 1
+    assert m.where is None
+    assert Manifest({}, "f.yaml", 3).where == "f.yaml:3"
+    assert Manifest({}, "f.yaml").where == "f.yaml"
+
+
+def test_line_of_list_items(tmp_path):
+    text = "kind: Pod\nmetadata: {name: a}\nitems:\n- a\n- b\n"
+    (m,) = load_manifests(write(tmp_path, "p.yaml", text)).objects
+    assert m.line_of("items[1]") == 5
+    assert m.line_of("items[7]") == 3
+
+
+def test_loader_is_the_safe_c_loader_when_present():
+    import yaml
+
+    base = load_module._Loader.__mro__[1]
+    assert issubclass(base, yaml.SafeLoader) or base.__name__ == "CSafeLoader"
+    assert not issubclass(load_module._Loader, yaml.FullLoader)
