@@ -43,10 +43,10 @@ from netpol_dsl.evaluate._explain import (
 )
 from netpol_dsl.evaluate._exposure import Exposure, address_ranges, whole_space
 from netpol_dsl.evaluate._inventory import EndpointSpec, Namespace, Pod
-from netpol_dsl.evaluate._manifests import inventory_from
+from netpol_dsl.evaluate._manifests import inventory_from, load_for_evaluation
 from netpol_dsl.evaluate._matrix import Matrix
 from netpol_dsl.evaluate.verdict import DirectionVerdict, Verdict
-from netpol_dsl.load import Source, load_manifests, load_policy
+from netpol_dsl.load import Source, load_policy
 from netpol_dsl.model import NetworkPolicy
 
 __all__ = ["Cluster"]
@@ -193,7 +193,9 @@ class Cluster:
         the input. Objects without a namespace go to ``default``; namespaces that are
         referenced but not given are created with the default label. Other kinds are counted
         in ``skipped``; odd objects are passed over with a note in ``warnings``. Policies are
-        read leniently about non-canonical CIDRs that older API servers stored.
+        read leniently about what does not change their meaning: non-canonical CIDRs that
+        older API servers stored, a stale ``status`` field (Kubernetes 1.24-1.27 dumps), and
+        names today's API server would refuse; each is noted in ``warnings``.
 
         Raises:
             LoadError: unreadable input.
@@ -213,11 +215,11 @@ class Cluster:
             >>> pod.workload, pod.ports[0].name
             ('payments/api[Deployment]', 'http')
         """
-        m = load_manifests(source, lenient_cidr=True)
+        m, notes = load_for_evaluation(source)
         inv = inventory_from(m)
         out = cls(inv.namespaces, inv.pods, m.policies,
                   ipblock_matches_pod_ips=ipblock_matches_pod_ips)
-        out.warnings = tuple(m.warnings) + tuple(inv.warnings)
+        out.warnings = tuple(m.warnings) + tuple(notes) + tuple(inv.warnings)
         out.skipped = Counter(m.skipped)
         return out
 
