@@ -142,7 +142,7 @@ def test_validate_json(run, tmp_path):
 
 @pytest.mark.parametrize(("content", "message"), [
     (b"a: [1,\n", "got invalid YAML"),
-    (b"\xff\xfekind: Pod\n", "not UTF-8"),
+    (b"kind: caf\xe9\n", "not UTF-8"),
     (b"kind: A\nkind: B\n", "duplicate key 'kind'"),
     (b"\x00\x01\x02", "binary data"),
 ])
