@@ -12,11 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
 
 from netpol_dsl.errors import InvalidPolicyError, Issue, LoadError
 from netpol_dsl.model import NetworkPolicy, NetworkPolicyPeer
-from netpol_dsl.model._base import Context, issues_from_validation_error
+from netpol_dsl.model._base import Context
 
 __all__ = [
     "Manifest",
@@ -345,9 +344,8 @@ def _validate(
         policy = NetworkPolicy.model_validate(
             data, context={"netpol": ctx}, by_alias=True, by_name=False
         )
-    except ValidationError as err:
-        issues = issues_from_validation_error(err) + extra
-        raise InvalidPolicyError(issues=issues, source=source) from None
+    except InvalidPolicyError as err:
+        raise InvalidPolicyError(issues=[*err.issues, *extra], source=source) from None
     if extra:
         raise InvalidPolicyError(issues=extra, source=source)
     return policy, _cidr_warnings(policy) if lenient_cidr else []

@@ -115,6 +115,20 @@ class K8sModel(BaseModel, metaclass=_Meta):
     #: ``values: [null]``, an empty rule in ``ingress: [null]``).
     _NULL_ITEMS: ClassVar[Mapping[str, Callable[[], Any]]] = {}
 
+    @classmethod
+    def model_validate(cls, obj: Any, **kwargs: Any) -> Self:
+        """Validate ``obj`` (pydantic's ``model_validate``), raising ``InvalidPolicyError``.
+
+        Example:
+            >>> from netpol_dsl.model import IPBlock
+            >>> IPBlock.model_validate({"cidr": "10.0.0.0/8"}).cidr
+            '10.0.0.0/8'
+        """
+        try:
+            return super().model_validate(obj, **kwargs)
+        except ValidationError as err:
+            raise issues_error(err) from None
+
     def _check(self, ctx: Context, broken: frozenset[str]) -> list[Issue]:
         """Return this object's own problems, with paths relative to it.
 
@@ -295,7 +309,7 @@ def issues_from_validation_error(err: ValidationError) -> list[Issue]:
     Example:
         >>> from netpol_dsl.model import IPBlock
         >>> try:
-        ...     IPBlock.model_validate({"cidr": 10})
+        ...     TypeAdapter(IPBlock).validate_python({"cidr": 10})
         ... except ValidationError as err:
         ...     [i.path for i in issues_from_validation_error(err)]
         ['cidr']
@@ -345,7 +359,7 @@ def issues_error(err: ValidationError, *, source: str | None = None) -> InvalidP
     Example:
         >>> from netpol_dsl.model import IPBlock
         >>> try:
-        ...     IPBlock.model_validate({"cidr": "10.0.0.1"})
+        ...     TypeAdapter(IPBlock).validate_python({"cidr": "10.0.0.1"})
         ... except ValidationError as err:
         ...     print(issues_error(err, source="x.yaml:3").issues[0].source)
         x.yaml:3

@@ -72,11 +72,10 @@ class IPBlock(K8sModel):
             out.append(Issue(path, text, "a CIDR such as '10.0.0.0/8' or '2001:db8::/64'",
                              hint=hint))
             return None
-        if parsed.strict_errors:
-            # Lenient loading accepts it; load.py reports it as a warning with its full path.
-            if not ctx.lenient_cidr:
-                out.append(Issue(path, text, f"a CIDR that {parsed.strict_errors[0]}",
-                                 hint=f"Write '{parsed.network}'"))
+        # Lenient loading accepts it; load.py reports it as a warning with its full path.
+        if parsed.strict_errors and not ctx.lenient_cidr:
+            out.append(Issue(path, text, f"a CIDR that {parsed.strict_errors[0]}",
+                             hint=f"Write '{parsed.network}'"))
         return parsed
 
     def cidr_warnings(self) -> list[Issue]:
