@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 import yaml
@@ -146,18 +147,12 @@ def test_explain_unknown_pod(run):
 @pytest.fixture
 def changed(tmp_path):
     """The lesson's policies with the frontend -> api-server port moved from 8080 to 8443."""
-    text = (Path_(LESSON) / "policies" / "payments.yaml").read_text()
+    text = (Path(LESSON) / "policies" / "payments.yaml").read_text()
     text = text.replace("port: 8080", "port: 8443")
     out = tmp_path / "new"
     out.mkdir()
     (out / "payments.yaml").write_text(text)
     return str(out)
-
-
-def Path_(p):  # noqa: N802 - tiny local alias, keeps the fixture readable
-    from pathlib import Path
-
-    return Path(p)
 
 
 def test_diff_reports_gained_and_lost(run, golden, changed):
@@ -196,7 +191,7 @@ def test_diff_python_definition_against_yaml(run):
 def test_diff_git_revisions(run, tmp_path, monkeypatch):
     repo = tmp_path / "repo"
     (repo / "k8s").mkdir(parents=True)
-    policy = (Path_(LESSON) / "policies" / "payments.yaml").read_text()
+    policy = (Path(LESSON) / "policies" / "payments.yaml").read_text()
     (repo / "k8s" / "p.yaml").write_text(policy)
     env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@e", "GIT_COMMITTER_NAME": "t",
            "GIT_COMMITTER_EMAIL": "t@e"}
@@ -207,8 +202,8 @@ def test_diff_git_revisions(run, tmp_path, monkeypatch):
     subprocess.run([*git, "add", "."], check=True)
     subprocess.run([*git, "commit", "-q", "-m", "one"], check=True)
     (repo / "k8s" / "p.yaml").write_text(policy.replace("port: 5432", "port: 5433"))
-    inv = [str(Path_(LESSON).resolve() / "namespaces.yaml"),
-           str(Path_(LESSON).resolve() / "workloads.yaml")]
+    inv = [str(Path(LESSON).resolve() / "namespaces.yaml"),
+           str(Path(LESSON).resolve() / "workloads.yaml")]
     monkeypatch.chdir(repo)
     from typer.testing import CliRunner
 
