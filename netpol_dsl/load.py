@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -401,6 +402,8 @@ def from_client_object(obj: Any) -> Any:
             value = getattr(obj, attr, None)
             if value is not None:
                 out[wire] = from_client_object(value)
+        if "kind" in obj.attribute_map.values():
+            _fill_type_meta(type(obj).__name__, out)
         return out
     if isinstance(obj, (list, tuple)):
         return [from_client_object(v) for v in obj]
@@ -409,6 +412,27 @@ def from_client_object(obj: Any) -> Any:
     if isinstance(obj, (datetime.datetime, datetime.date)):
         return obj.isoformat()
     return obj
+
+
+#: API groups of the kinds netpol-dsl reads, to name objects the API returned without a kind
+#: (items of a list response carry neither ``kind`` nor ``apiVersion``).
+_GROUPS = {"NetworkPolicy": "networking.k8s.io", "Namespace": "", "Pod": "", "Deployment": "apps",
+           "ReplicaSet": "apps", "StatefulSet": "apps", "DaemonSet": "apps", "Job": "batch",
+           "CronJob": "batch", "ReplicationController": ""}
+_CLIENT_CLASS = re.compile(r"(V[0-9]+(?:alpha[0-9]+|beta[0-9]+)?)([A-Z][A-Za-z0-9]*)")
+
+
+def _fill_type_meta(class_name: str, out: dict[str, Any]) -> None:
+    # kubernetes.client names classes <Version><Kind>: V1NetworkPolicy, V1NetworkPolicyList.
+    m = _CLIENT_CLASS.fullmatch(class_name)
+    if m is None or "kind" in out:
+        return
+    version, kind = m.group(1).lower(), m.group(2)
+    group = _GROUPS.get(kind.removesuffix("List"))
+    if group is None:
+        return
+    out["kind"] = kind
+    out.setdefault("apiVersion", f"{group}/{version}" if group else version)
 
 
 def load_policy(
