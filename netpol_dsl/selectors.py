@@ -724,8 +724,8 @@ class Selector:
 
         Example:
             >>> sel = namespace("monitoring") & pods(app="prometheus")
-            >>> ep = sel.__netpol_endpoint__()  # doctest: +SKIP
-            >>> (ep.namespace, dict(ep.labels))  # doctest: +SKIP
+            >>> ep = sel.__netpol_endpoint__()
+            >>> (ep.namespace, dict(ep.labels))
             ('monitoring', {'app': 'prometheus'})
         """
         from netpol_dsl.evaluate import EndpointSpec
