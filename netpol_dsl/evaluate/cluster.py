@@ -61,7 +61,8 @@ _SELF_NOTE = ("a pod always reaches itself: NetworkPolicy cannot block a pod's t
 class _Ref:
     """A resolved endpoint: a pod of the cluster, a representative pod, or an address."""
 
-    __slots__ = ("_end", "cls", "ip", "key", "kind", "label", "ns_labels", "pod")
+    __slots__ = ("_end", "cls", "fast", "host_network", "ip", "key", "kind", "label", "ns_labels",
+                 "pod")
 
     def __init__(self, kind: int, label: str, pod: Pod | None = None, cls: int = -1,
                  ip: tuple[int, int] | None = None, ns_labels: Mapping[str, str] | None = None,
@@ -74,6 +75,9 @@ class _Ref:
         self.ns_labels = ns_labels or {}
         self.key = key
         self._end: End | None = None
+        self.host_network = pod is not None and pod.host_network
+        #: a pod of the cluster that policies apply to: the engine answers for it directly
+        self.fast = kind == _POD and not self.host_network
 
     @property
     def end(self) -> End:
@@ -81,10 +85,6 @@ class _Ref:
             addr = _rules.parse_ip(self.label) if self.kind == _EXT else None
             self._end = End(self.label, self.pod, self.ns_labels, addr, self.key)
         return self._end
-
-    @property
-    def host_network(self) -> bool:
-        return self.pod is not None and self.pod.host_network
 
 
 def _check_protocol(protocol: object) -> str:
@@ -138,14 +138,15 @@ class Cluster:
         pod_list = tuple(pods)
         by_key: dict[str, Pod] = {}
         for pod in pod_list:
-            if not isinstance(pod, Pod):
+            if type(pod) is not Pod and not isinstance(pod, Pod):
                 msg = (f"Cluster(): got pods entry {pod!r} (type={type(pod).__name__}); "
                        "expected a Pod")
                 raise DslUsageError(msg)
-            if pod.key in by_key:
-                msg = f"Cluster(): got pod {pod.key!r} twice; expected unique namespace/name keys"
+            key = f"{pod.namespace}/{pod.name}"
+            if key in by_key:
+                msg = f"Cluster(): got pod {key!r} twice; expected unique namespace/name keys"
                 raise ValueError(msg)
-            by_key[pod.key] = pod
+            by_key[key] = pod
         pol_list: list[NetworkPolicy] = []
         for p in policies:
             if isinstance(p, NetworkPolicy):
@@ -156,7 +157,9 @@ class Cluster:
                 msg = (f"Cluster(): got policies entry {p!r} (type={type(p).__name__}); "
                        "expected a NetworkPolicy or an API-shaped dict")
                 raise DslUsageError(msg)
-        for name in [p.namespace for p in pod_list] + [p.namespace or "default" for p in pol_list]:
+        wanted = dict.fromkeys(p.namespace for p in pod_list)
+        wanted.update(dict.fromkeys(p.namespace or "default" for p in pol_list))
+        for name in wanted:
             if name not in ns_map:
                 ns_map[name] = Namespace(name)
         self.namespaces: Mapping[str, Namespace] = MappingProxyType(ns_map)
@@ -170,7 +173,8 @@ class Cluster:
         for p in self.policies:
             by_ns.setdefault(p.namespace or "default", []).append(p)
         self._by_ns = {k: tuple(v) for k, v in by_ns.items()}
-        self._engine = Engine(ns_map, pod_list, self.policies, ipblock_matches_pod_ips)
+        self._engine = Engine(ns_map, pod_list, self.policies, ipblock_matches_pod_ips,
+                              keys=by_key)
         self._refs: dict[str, _Ref] = {}
         self._by_name: dict[str, list[str]] | None = None
         self._class_pods: list[list[int]] | None = None
@@ -381,28 +385,39 @@ class Cluster:
         """
         if protocol not in _PROTOCOL_SET:
             _check_protocol(protocol)
-        s = self._ref(src)
-        d = self._ref(dst)
-        if s.kind == _EXT and d.kind == _EXT:
-            msg = f"allows(): got two IP addresses ({s.label}, {d.label}); expected at least one pod"
-            raise DslUsageError(msg)
-        number, name = self._port_number(port, d, protocol, "allows()")
-        eng = self._engine
-        if (s.kind == _POD and d.kind == _POD and s.key == d.key) or s.host_network or d.host_network:
-            allowed = True
-        elif s.kind == _POD and d.kind == _POD:
-            allowed = eng.allowed(s.cls, d.cls, protocol, number)
-        elif s.kind == _EXT and d.kind == _POD:
-            assert s.ip is not None
-            allowed = eng.allowed_from_ip(s.ip, d.cls, protocol, number)
-        elif d.kind == _EXT and s.kind == _POD:
-            assert d.ip is not None
-            allowed = eng.allowed_to_ip(s.cls, d.ip, protocol, number)
+        refs = self._refs
+        s = refs.get(src) if type(src) is str else None
+        if s is None:
+            s = self._ref(src)
+        d = refs.get(dst) if type(dst) is str else None
+        if d is None:
+            d = self._ref(dst)
+        if type(port) is int and 0 < port < 65536:
+            number, name = port, None
         else:
-            egress, ingress = self._detail(s, d, protocol, number)
-            return Verdict(allowed=egress.allowed and ingress.allowed, src=s.label, dst=d.label,
-                           port=number, protocol=protocol, port_name=name,
-                           detail=lambda: (egress, ingress))
+            number, name = self._port_number(port, d, protocol, "allows()")
+        if s.fast and d.fast:
+            # Refs of the cluster's pods are cached, so one pod is one object.
+            allowed = s is d or self._engine.allowed(s.cls, d.cls, protocol, number)
+        else:
+            if s.kind == _EXT and d.kind == _EXT:
+                msg = (f"allows(): got two IP addresses ({s.label}, {d.label}); expected at least "
+                       "one pod")
+                raise DslUsageError(msg)
+            eng = self._engine
+            if (s.kind == _POD and d.kind == _POD and s.key == d.key) or s.host_network or d.host_network:
+                allowed = True
+            elif s.kind == _EXT and d.kind == _POD:
+                assert s.ip is not None
+                allowed = eng.allowed_from_ip(s.ip, d.cls, protocol, number)
+            elif d.kind == _EXT and s.kind == _POD:
+                assert d.ip is not None
+                allowed = eng.allowed_to_ip(s.cls, d.ip, protocol, number)
+            else:
+                egress, ingress = self._detail(s, d, protocol, number)
+                return Verdict(allowed=egress.allowed and ingress.allowed, src=s.label,
+                               dst=d.label, port=number, protocol=protocol, port_name=name,
+                               detail=lambda: (egress, ingress))
         return Verdict(allowed=allowed, src=s.label, dst=d.label, port=number, protocol=protocol,
                        port_name=name, detail=lambda: self._detail(s, d, protocol, number))
 

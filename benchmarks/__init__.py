@@ -1,0 +1,1 @@
+"""Benchmarks of the evaluator: a seeded synthetic-cluster generator and a runner."""
