@@ -581,6 +581,9 @@ def export_netassert(
     manifests: ManifestsOpt,
     intent: Annotated[Path, typer.Option("--intent", help="The intent file (YAML).")],
     output: OutputOpt = None,
+    fmt: Annotated[RenderFormat, typer.Option("--format", "-f", help="netassert reads YAML; "
+                                              "json is the same tests as JSON.")]
+    = RenderFormat.yaml,
     verify: Annotated[bool, typer.Option(
         "--verify/--no-verify", help="Check the intent offline first; exit 1 when it does not "
         "hold.")] = True,
@@ -591,12 +594,15 @@ def export_netassert(
 
       netpol export netassert -m k8s/ --intent intent.yaml -o netassert.yaml
     """
-    from netpol_dsl.export import to_netassert
+    from netpol_dsl.export import netassert_tests, to_netassert
     from netpol_dsl.intent import check_intents, load_intents
 
     intents = load_intents(intent)
     cluster = _cluster(manifests)
-    text = to_netassert(cluster, intents)
+    if fmt is RenderFormat.json:
+        text = json.dumps(netassert_tests(cluster, intents), indent=2)
+    else:
+        text = to_netassert(cluster, intents)
     _write(text, output)
     if verify:
         results = check_intents(cluster, intents)

@@ -27,6 +27,9 @@ Example:
         a/web: TCP 5432
       can reach:
         a/web: all
+      external sources: none
+      external destinations:
+        0.0.0.0/0, ::/0: all
 """
 
 from __future__ import annotations
@@ -58,6 +61,8 @@ class PodReport:
     isolated_egress: bool
     inbound: tuple[tuple[str, str], ...]
     outbound: tuple[tuple[str, str], ...]
+    external_in: tuple[tuple[str, str], ...] = ()
+    external_out: tuple[tuple[str, str], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The report as plain data (``--format json``).
@@ -75,6 +80,8 @@ class PodReport:
             "isolated": {"ingress": self.isolated_ingress, "egress": self.isolated_egress},
             "reachable_from": {k: v for k, v in self.inbound},
             "can_reach": {k: v for k, v in self.outbound},
+            "external_ingress": {k: v for k, v in self.external_in},
+            "external_egress": {k: v for k, v in self.external_out},
         }
 
     def to_json(self) -> str:
@@ -98,6 +105,8 @@ class PodReport:
               egress: not isolated (everything allowed)
               can be reached from: nothing in the manifests
               can reach: nothing in the manifests
+              external sources: none
+              external destinations: none
         """
         labels = ", ".join(f"{k}={v}" for k, v in sorted(self.labels.items())) or "(none)"
         lines = [f"pod {self.pod} ({self.kind})", f"  labels: {labels}"]
@@ -109,7 +118,12 @@ class PodReport:
         for name, iso in (("ingress", self.isolated_ingress), ("egress", self.isolated_egress)):
             lines.append(f"  {name}: " + ("isolated (only what these policies allow)" if iso
                                           else "not isolated (everything allowed)"))
-        for title, items in (("can be reached from", self.inbound), ("can reach", self.outbound)):
+        for title, items in (("can be reached from", self.inbound), ("can reach", self.outbound),
+                             ("external sources", self.external_in),
+                             ("external destinations", self.external_out)):
+            if not items and title.startswith("external"):
+                lines.append(f"  {title}: none")
+                continue
             if not items:
                 lines.append(f"  {title}: nothing in the manifests")
                 continue
@@ -132,6 +146,7 @@ def explain_pod(cluster: Any, ref: str) -> PodReport:
     """
     pod = find_pod(cluster, ref)
     selecting, ingress, egress = isolation(cluster, pod)
+    exposure = cluster.exposure(pod.key)
     name = f"{pod.namespace}/{pod.owner_name}" if pod.owner_name else pod.key
     inbound: list[tuple[str, str]] = []
     outbound: list[tuple[str, str]] = []
@@ -153,4 +168,7 @@ def explain_pod(cluster: Any, ref: str) -> PodReport:
         isolated_egress=egress,
         inbound=tuple(inbound),
         outbound=tuple(outbound),
+        external_in=tuple((", ".join(e.cidrs), str(e.connections)) for e in exposure.external_ingress),
+        external_out=tuple((", ".join(e.cidrs), str(e.connections))
+                           for e in exposure.external_egress),
     )

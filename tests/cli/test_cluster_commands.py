@@ -300,6 +300,13 @@ def test_export_netassert(run, golden):
     assert dns["protocol"] == "udp" and dns["targetPort"] == 53
 
 
+def test_export_netassert_json(run):
+    r = run("export", "netassert", *ALL, "--intent", INTENT, "--format", "json")
+    assert r.exit_code == 0
+    assert json.loads(r.stdout) == yaml.safe_load(run("export", "netassert", *ALL, "--intent",
+                                                      INTENT).stdout)
+
+
 def test_export_netassert_fails_when_intent_does_not_hold(run, tmp_path):
     f = tmp_path / "i.yaml"
     f.write_text("- {from: monitoring/rogue-pod, to: payments/api-server, port: 9090}\n")
