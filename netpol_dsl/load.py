@@ -396,9 +396,8 @@ def from_client_object(obj: Any) -> Any:
     """
     if _is_client_model(obj):
         out: dict[str, Any] = {}
-        for attr, wire in obj.attribute_map.items():
-            if attr not in obj.openapi_types:
-                continue
+        for attr in obj.openapi_types:
+            wire = obj.attribute_map.get(attr, attr)
             value = getattr(obj, attr, None)
             if value is not None:
                 out[wire] = from_client_object(value)

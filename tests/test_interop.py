@@ -118,3 +118,10 @@ def test_list_response_items_without_kind_load_through_load_manifests():
 def test_from_client_object_leaves_plain_values_alone():
     assert from_client_object({"a": [1, "x", None]}) == {"a": [1, "x", None]}
     assert from_client_object(datetime.date(2024, 1, 2)) == "2024-01-02"
+
+
+def test_client_objects_of_other_kinds_are_counted_not_loaded():
+    config = client.V1ConfigMap(metadata=client.V1ObjectMeta(name="c"), data={"k": "v"})
+    manifests = load_manifests(config)
+    assert manifests.policies == () and manifests.objects == ()
+    assert dict(manifests.skipped) == {"<no kind>": 1}

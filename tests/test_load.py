@@ -158,6 +158,28 @@ def test_deep_nesting_is_refused_without_a_traceback():
         parse_documents("a: " + "[" * 50_000 + "]" * 50_000 + "\n")
 
 
+def test_deep_json_file_is_refused_by_the_json_parser(tmp_path):
+    path = write(tmp_path, "deep.json", "[" * 50_000 + "]" * 50_000)
+    with pytest.raises(LoadError, match=r"deep\.json: got JSON nested too deeply") as info:
+        load_manifests(path)
+    assert info.value.source == str(path)
+
+
+def test_python_recursion_limit_in_yaml_is_a_load_error(monkeypatch):
+    # Belt and braces behind MAX_DEPTH: a RecursionError while composing is still clean.
+    monkeypatch.setattr(load_module, "MAX_DEPTH", 10**9)
+    with pytest.raises(LoadError, match=r"^<text>: got YAML nested too deeply; expected"):
+        parse_documents("a: " + "[" * 2_000 + "]" * 2_000 + "\n")
+
+
+def test_nesting_just_under_the_limit_still_loads():
+    depth = load_module.MAX_DEPTH - 1
+    (doc,) = parse_documents("a: " + "[" * depth + "]" * depth + "\n")
+    assert isinstance(doc["a"], list)
+    with pytest.raises(LoadError, match=r"more than 500 levels"):
+        parse_documents("a: " + "[" * (depth + 2) + "]" * (depth + 2) + "\n")
+
+
 def test_invalid_json_file_reports_its_line(tmp_path):
     path = write(tmp_path, "p.json", '{\n  "kind": "Pod",\n  oops\n}')
     with pytest.raises(LoadError, match=r"p\.json:3: got invalid JSON"):

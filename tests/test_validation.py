@@ -1000,3 +1000,21 @@ def test_mask_trailing_dash_as_upstream():
     assert rules.mask_trailing_dash("ab-") == "aa"
     assert rules.mask_trailing_dash("-") == "-"
     assert rules.mask_trailing_dash("") == ""
+
+
+def test_match_labels_that_is_not_a_map_is_one_type_error():
+    assert paths_of(custom(setter("spec.podSelector", {"matchLabels": "app=web"}))) == [
+        "spec.podSelector.matchLabels"]
+
+
+def test_metadata_rules_still_run_when_a_sibling_field_has_a_type_error():
+    policy = custom(setter("metadata", {"generateName": "Web-", "namespace": "bar",
+                                        "labels": ["not", "a", "map"]}))
+    assert sorted(paths_of(policy)) == ["metadata.generateName", "metadata.labels",
+                                        "metadata.name"]
+
+
+def test_missing_metadata_with_a_request_namespace():
+    policy = make_valid()
+    del policy["metadata"]
+    assert paths_of(policy, namespace="bar") == ["metadata.name"]
