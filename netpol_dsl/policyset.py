@@ -129,6 +129,16 @@ def _union(groups: Iterable[tuple[_P, ...] | None], key: Callable[[_P], Any]) ->
     return tuple(seen[k] for k in sorted(seen))
 
 
+def _drop_covered(
+    ports: tuple[NetworkPolicyPort, ...] | None,
+) -> tuple[NetworkPolicyPort, ...] | None:
+    """Drop ports that an every-port entry of the same protocol already allows."""
+    if ports is None:
+        return None
+    whole = {p.effective_protocol for p in ports if p.port is None}
+    return tuple(p for p in ports if p.port is None or p.effective_protocol not in whole)
+
+
 def _peer_key(peer: NetworkPolicyPeer) -> str:
     return _canonical(peer.to_dict())
 
@@ -159,7 +169,7 @@ def _merge_rules(
         k = peers_id(peers)
         by_peers.setdefault(k, []).append(ports)
         peer_of[k] = peers
-    merged = [(peer_of[k], _union(ps, _port_key)) for k, ps in by_peers.items()]
+    merged = [(peer_of[k], _drop_covered(_union(ps, _port_key))) for k, ps in by_peers.items()]
 
     def order(rule: Any) -> str:
         peers, ports = rule

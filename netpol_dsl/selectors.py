@@ -585,7 +585,8 @@ class Selector:
 
     # -- algebra -------------------------------------------------------------------
 
-    def __and__(self, other: object) -> Selector:
+    def __and__(self, other: Selector) -> Selector:
+        # Typed Selector so mypy rejects `sel & "app=web"`; runtime still checks and hints.
         if not isinstance(other, Selector):
             if isinstance(other, (str, Mapping)):
                 raise _operand_error(f"{self!r} & ...", other)
@@ -597,7 +598,7 @@ class Selector:
             raise _operand_error(f"... & {self!r}", other)
         return NotImplemented
 
-    def __or__(self, other: object) -> Selector:
+    def __or__(self, other: Selector) -> Selector:
         if not isinstance(other, Selector):
             if isinstance(other, (str, Mapping)):
                 raise _operand_error(f"{self!r} | ...", other)

@@ -294,3 +294,74 @@ def test_flow_repr_example():
 
 def test_mapping_means_pods_in_the_policy_namespace():
     assert allow({"app": "frontend"}).to({"app": "api-server"}) == allow(FRONTEND).to(API)
+
+
+# ------------------------------------------------------------------ golden YAML
+
+GOLDEN = __import__("pathlib").Path(__file__).parent / "golden" / "dsl"
+
+
+def _golden_cases():
+    from netpol_dsl import (
+        DoesNotExist,
+        Exists,
+        In,
+        NotIn,
+        PolicySet,
+        allow_dns,
+        allow_same_namespace,
+        deny_all,
+    )
+
+    home = PolicySet(namespace="payments")
+    prom = namespace("monitoring") & pods(app="prometheus")
+    return {
+        "and-is-one-peer": home.add(allow(prom).to(API).on(9090).ingress_only()),
+        "or-is-several-peers": home.add(
+            allow(FRONTEND | namespace("monitoring") | ip_block("10.0.0.0/8")).to(API).ingress_only()
+        ),
+        "requirements": home.add(
+            allow(pods(app=In("web", "mobile"), tier=NotIn("db"), canary=Exists(),
+                       legacy=DoesNotExist())).to(API).ingress_only()
+        ),
+        "negation": home.add(allow(~pods(app="attacker")).to(API).on(8080).ingress_only()),
+        "ports": home.add(
+            allow(FRONTEND).to(API)
+            .on(8080, "http", udp(53), tcp_range(8000, 9000), sctp(3868), all_udp())
+            .ingress_only()
+        ),
+        "flow-both-halves": home.add(allow(FRONTEND).to(API).on(8080)),
+        "flow-named": home.add(allow(FRONTEND).to(API).on(8080).named("allow-frontend-to-api")),
+        "external-ends": home.add(
+            allow(ip_block("203.0.113.0/24", except_=["203.0.113.128/25"])).to(API).on(443),
+            allow(API).to(anywhere()).on(443),
+        ),
+        "merged-target": home.add(
+            allow(FRONTEND).to(API).on(8080),
+            allow(pods(app="batch")).to(API).on(8080),
+            allow(prom).to(API).on(9090).ingress_only(),
+        ),
+        "cross-namespace": PolicySet().add(allow(prom).to(API.in_namespace("payments")).on(9090)),
+        "nested-sets": PolicySet().add(
+            PolicySet(namespace="payments").add(allow(API).to(pods(app="postgres")).on(5432)),
+            allow(pods(app="api").in_namespace("shop")).to(API.in_namespace("payments")).on(8080),
+        ),
+        "baselines": home.add(deny_all(), allow_dns(), allow_same_namespace()),
+        "deny-one-direction": home.add(deny_all(direction="ingress")),
+        "labels-annotations": home.with_labels(team="payments")
+        .with_annotations(owner="payments@example.com")
+        .add(deny_all()),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(_golden_cases()))
+def test_golden_yaml(name):
+    import os
+
+    rendered = _golden_cases()[name].to_yaml()
+    path = GOLDEN / f"{name}.yaml"
+    if os.environ.get("NETPOL_UPDATE_GOLDEN") == "1":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(rendered, encoding="utf-8")
+    assert path.exists(), f"missing golden file {path}; review it after NETPOL_UPDATE_GOLDEN=1"
+    assert rendered == path.read_text(encoding="utf-8")

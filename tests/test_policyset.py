@@ -314,3 +314,13 @@ def test_collect_errors(source, error, pattern):
 def test_collect_keeps_one_copy_of_the_same_policy():
     a = PolicySet(namespace="a").add(deny_all())
     assert [p.key for p in collect({"x": a, "y": a})] == ["a/default-deny-all"]
+
+
+def test_an_every_port_entry_covers_numbered_ports_of_its_protocol():
+    from netpol_dsl import all_udp
+
+    ps = PolicySet(namespace="p").add(allow(FRONTEND).to(API).on(udp(53), all_udp(), 80).ingress_only())
+    assert by_name(ps)["allow-ingress-to-api-server"]["spec"]["ingress"][0]["ports"] == [
+        {"protocol": "TCP", "port": 80},
+        {"protocol": "UDP"},
+    ]
