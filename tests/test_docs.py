@@ -15,7 +15,7 @@ Conventions a page follows:
   page namespace; its directory is on ``sys.path`` so later blocks can import it.
 - ```` ```pycon ```` blocks (``>>>`` prompts) run as doctests in the page namespace.
 - ```` ```console ```` blocks hold ``$ command`` lines, each followed by its shown output. Commands
-  starting with ``netpol``, ``pytest``, ``python -m netpol_dsl`` or ``python -m pytest`` run for real
+  starting with ``netpol``, ``pytest``, ``python -m netpol_dsl``, ``python -m pytest`` or ``cat`` run for real
   (through bash, in the working directory); their combined stdout and stderr must match what is shown.
   A command must exit 0 unless the next command is ``echo $?``, whose shown output is the expected
   exit status.
@@ -24,7 +24,8 @@ Conventions a page follows:
   ```` ```bash ```` block, must say so.
 - ```` ```yaml ```` blocks must parse; ```` ```mermaid ```` blocks preceded by
   ``<!-- generated-by: netpol graph ... -->`` must equal what that command prints now, so pictures
-  come from the library. ``NETPOL_UPDATE_DOCS=1 pytest tests/test_docs.py`` rewrites them.
+  come from the library. ``NETPOL_UPDATE_DOCS=1 pytest tests/test_docs.py`` rewrites them (and, when
+  authoring a page, the shown outputs; review the diff).
 """
 
 from __future__ import annotations
@@ -49,15 +50,18 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
-PAGES = sorted([ROOT / "README.md", *DOCS.rglob("*.md")])
+PAGES = sorted([ROOT / "README.md", *DOCS.rglob("*.md"), *(ROOT / "examples").glob("*/README.md")])
 
 FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})\s*(?P<info>[^`]*)$")
 MARKER = re.compile(r"^\s*<!--\s*(?P<kind>not-run|generated-by):\s*(?P<arg>.*?)\s*-->\s*$")
 TITLE = re.compile(r'title="(?P<title>[^"]*)"')
-RUNNABLE = ("netpol", "pytest", "python -m netpol_dsl", "python -m pytest")
+RUNNABLE = ("netpol", "pytest", "python -m netpol_dsl", "python -m pytest", "cat ")
 NOT_SKIPPABLE = {"python", "py", "pycon"}
 SHELLS = {"bash", "sh", "shell", "zsh"}
 CHECKER = doctest.OutputChecker()
+#: ``NETPOL_UPDATE_DOCS=1``: rewrite generated pictures, and (for authoring) shown outputs, from
+#: what the code prints now. Review the diff before committing.
+UPDATE = bool(os.environ.get("NETPOL_UPDATE_DOCS"))
 FLAGS = doctest.ELLIPSIS
 
 
@@ -129,6 +133,7 @@ class Command:
     cmd: str
     shown: str
     line: int
+    src: str = ""  # the command's lines as written, continuation lines included
 
 
 def parse_console(block: Block) -> list[Command]:
@@ -150,7 +155,8 @@ def parse_console(block: Block) -> list[Command]:
             while cmd.endswith("\\") and i + 1 < len(lines):
                 i += 1
                 cmd = cmd[:-1].rstrip() + " " + lines[i].strip()
-            cmds.append(Command(cmd.strip(), "", block.line + 1 + start))
+            src = "\n".join(lines[start:i + 1]) + "\n"
+            cmds.append(Command(cmd.strip(), "", block.line + 1 + start, src))
         elif cmds:
             cmds[-1].shown += ln + "\n"
         i += 1
@@ -160,19 +166,59 @@ def parse_console(block: Block) -> list[Command]:
 def _env() -> dict[str, str]:
     env = dict(os.environ)
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-    env.update(NO_COLOR="1", TERM="dumb", COLUMNS="100", PYTHONHASHSEED="0")
+    env.update(NO_COLOR="1", TERM="dumb", COLUMNS="80", PYTHONHASHSEED="0")
     env.pop("FORCE_COLOR", None)
     return env
 
 
+_SHELL_SYNTAX = re.compile(r"[|&;<>()$`*?]")
+
+
 def run_command(cmd: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """Run one documented command as a reader would, with ``python`` being this interpreter."""
+    """Run one documented command as a reader would, with ``python`` being this interpreter.
+
+    ``netpol`` (and ``python -m netpol_dsl``) commands without shell syntax run in-process
+    through Typer's ``CliRunner``, the CLI's own test runner, which saves an interpreter start per
+    command; its output interleaves stdout and stderr as a terminal shows them. Everything else
+    runs through bash.
+    """
+    words = shlex.split(cmd) if not _SHELL_SYNTAX.search(cmd) else []
+    if words[:1] == ["netpol"] or words[:3] == ["python", "-m", "netpol_dsl"]:
+        return _run_cli(words[1:] if words[0] == "netpol" else words[3:], cwd)
+    if words[:1] == ["cat"] and len(words) == 2:
+        return subprocess.CompletedProcess(words, 0, (cwd / words[1]).read_text(), "")
     if cmd.startswith("python "):
         cmd = shlex.quote(sys.executable) + cmd[len("python"):]
     if cmd.startswith("pytest"):
         cmd = shlex.quote(sys.executable) + " -m pytest -p no:cacheprovider" + cmd[len("pytest"):]
     return subprocess.run(["bash", "-c", cmd], cwd=cwd, env=_env(), capture_output=True,
                           text=True, timeout=300, check=False)
+
+
+def _run_cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    from typer.testing import CliRunner
+
+    from netpol_dsl.cli import app
+
+    env = {"NO_COLOR": "1", "TERM": "dumb", "COLUMNS": "80"}
+    with contextlib.chdir(cwd) if hasattr(contextlib, "chdir") else _chdir(cwd):
+        result = CliRunner().invoke(app, args, env=env, prog_name="netpol")
+    out = result.output
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        import traceback
+
+        out += "".join(traceback.format_exception(result.exception))
+    return subprocess.CompletedProcess(["netpol", *args], result.exit_code, out, "")
+
+
+@contextlib.contextmanager
+def _chdir(path: Path):  # contextlib.chdir is Python 3.11+
+    old = Path.cwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(old)
 
 
 class PageRun:
@@ -238,6 +284,9 @@ class PageRun:
             self.fail(block, f"raised {type(err).__name__}: {err}")
             return
         if block.output is not None and not _same(block.output.code, out.getvalue()):
+            if UPDATE:
+                self.rewrites.append((block.output, out.getvalue()))
+                return
             self.fail(block, "printed output differs from the Output block below it:\n"
                       f"--- shown\n{block.output.code}--- got\n{out.getvalue()}")
 
@@ -263,11 +312,15 @@ class PageRun:
         if not cmds:
             self.fail(block, "a console block needs `$ command` lines")
         last: subprocess.CompletedProcess[str] | None = None
+        updated: list[str] = []
         for n, c in enumerate(cmds):
+            updated.append(c.src + c.shown)
             if c.cmd == "echo $?":
+                if last is not None and UPDATE:
+                    updated[-1] = c.src + f"{last.returncode}\n"
                 if last is None:
                     self.fail(block, "`echo $?` needs a command before it", c.line)
-                elif c.shown.strip() != str(last.returncode):
+                elif c.shown.strip() != str(last.returncode) and not UPDATE:
                     self.fail(block, f"exit status: shown {c.shown.strip()!r}, got "
                               f"{last.returncode}\n{last.stdout}{last.stderr}", c.line)
                 continue
@@ -277,6 +330,9 @@ class PageRun:
                 continue
             last = run_command(c.cmd, self.work)
             got = last.stdout + last.stderr
+            if UPDATE and not _same(c.shown, got):
+                updated[-1] = c.src + got.rstrip("\n") + ("\n" if got.strip() else "")
+                continue
             checked = n + 1 < len(cmds) and cmds[n + 1].cmd == "echo $?"
             if last.returncode != 0 and not checked:
                 self.fail(block, f"`{c.cmd}` exited {last.returncode} (show `$ echo $?` if that "
@@ -284,6 +340,8 @@ class PageRun:
             elif c.shown.strip() and not _same(c.shown, got):
                 self.fail(block, f"`{c.cmd}` output differs:\n--- shown\n{c.shown}--- got\n{got}",
                           c.line)
+        if UPDATE and "".join(updated) != block.code:
+            self.rewrites.append((block, "".join(updated)))
 
     def generated(self, block: Block, cmd: str) -> None:
         if not cmd.startswith(RUNNABLE):
@@ -293,7 +351,7 @@ class PageRun:
         if result.returncode != 0:
             self.fail(block, f"`{cmd}` exited {result.returncode}:\n{result.stderr}")
         elif result.stdout.strip() != block.code.strip():
-            if os.environ.get("NETPOL_UPDATE_DOCS"):
+            if UPDATE:
                 self.rewrites.append((block, result.stdout))
             else:
                 self.fail(block, f"out of date: `{cmd}` now prints something else; rerun with "
@@ -362,3 +420,19 @@ def test_unmarked_shell_commands_fail(tmp_path):
     runner = PageRun(ROOT / "docs" / "x.md", tmp_path)
     runner.run(parse_blocks("```console\n$ kubectl apply -f x.yaml\n```\n"))
     assert runner.failures and "not run by the docs tests" in runner.failures[0]
+
+
+def test_every_lint_rule_has_a_page():
+    from netpol_dsl.lint import RULES
+
+    index = (DOCS / "lint" / "index.md").read_text()
+    for rule in RULES.values():
+        page = ROOT / rule.doc
+        assert page.is_file(), f"{rule.id} has no page {rule.doc}"
+        text = page.read_text()
+        assert text.startswith(f"# {rule.id}: {rule.name}\n"), rule.id
+        assert f"**Severity:** {rule.severity}" in text, rule.id
+        assert f"--select {rule.id}" in text, f"{rule.doc} does not show the rule firing"
+        assert f"[{rule.id}]({rule.id}.md)" in index, f"lint/index.md does not list {rule.id}"
+    pages = {p.stem for p in (DOCS / "lint").glob("NP*.md")}
+    assert pages == set(RULES), f"pages for unknown rules: {sorted(pages - set(RULES))}"
