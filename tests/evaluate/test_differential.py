@@ -1,0 +1,267 @@
+"""The fast evaluator against the naive reference, on random small clusters (hypothesis).
+
+Every example draws 2-4 namespaces with random labels, 2-8 pods (random labels, zero to two IPs
+of both families, named container ports on every protocol, sometimes ``hostNetwork``), and up to
+five valid policies drawing every feature of the spec: policyTypes absent / empty / each
+combination; ``ingress``/``egress`` absent, ``[]``, ``[{}]`` and real rules; ``from``/``to`` and
+``ports`` absent, ``[]`` or lists; peers of every kind (podSelector, namespaceSelector, both
+ANDed, ipBlock with ``except`` entries that cut through pod IPs); matchLabels and
+matchExpressions with all four operators; protocols absent / TCP / UDP / SCTP; numeric ports,
+``endPort`` ranges and named ports (declared or not).
+
+For every ordered pair of pods and every pod with a pool of external addresses, it compares
+``Cluster.connections`` (the whole allowed set) and ``Cluster.allows`` at sampled ports, by
+number and by name, with ``reference.py``. It runs with ``ipblock_matches_pod_ips`` on and off.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from netpol_dsl.evaluate import Cluster, ContainerPort, Namespace, Pod
+from netpol_dsl.model import NetworkPolicy
+from tests.evaluate import reference as ref
+
+NS_LABEL = "kubernetes.io/metadata.name"
+NS_NAMES = ("ns-a", "ns-b", "ns-c", "ns-d")
+KEYS = ("app", "tier", "env")
+VALUES = ("x", "y", "z")
+PROTOCOLS = ("TCP", "UDP", "SCTP")
+PORT_NUMBERS = (53, 80, 443, 5000, 8080, 8081)
+PORT_NAMES = ("http", "dns", "metrics", "admin")
+POD_IPS = ("10.0.0.1", "10.0.0.2", "10.0.0.5", "10.0.1.7", "192.168.1.5", "fd00::1", "fd00::2:3")
+EXTERNAL_IPS = ("10.0.0.3", "10.0.2.9", "192.168.7.7", "8.8.8.8", "fd00::9", "2001:db8::1")
+#: cidr -> excepts that are strict subsets of it (the API requires that)
+BLOCKS = {
+    "0.0.0.0/0": ("10.0.0.0/8", "192.168.0.0/16", "10.0.0.1/32"),
+    "10.0.0.0/8": ("10.0.0.0/24", "10.0.1.0/24", "10.0.0.2/31"),
+    "10.0.0.0/24": ("10.0.0.0/30", "10.0.0.4/31", "10.0.0.1/32"),
+    "10.0.0.0/30": ("10.0.0.1/32",),
+    "192.168.0.0/16": ("192.168.1.0/24", "192.168.7.7/32"),
+    "8.8.8.8/32": (),
+    "fd00::/8": ("fd00::/120", "fd00::2:0/112"),
+    "::/0": ("fd00::/8",),
+}
+SAMPLE_PORTS = (53, 80, 443, 8081, 8090)
+
+labels_st = st.dictionaries(st.sampled_from(KEYS), st.sampled_from(VALUES), max_size=3)
+
+
+@st.composite
+def selectors(draw, keys=KEYS):
+    out: dict = {}
+    if draw(st.booleans()):
+        out["matchLabels"] = draw(st.dictionaries(st.sampled_from(keys), st.sampled_from(VALUES), max_size=2))
+    if draw(st.booleans()):
+        exprs = []
+        for _ in range(draw(st.integers(0, 2))):
+            op = draw(st.sampled_from(("In", "NotIn", "Exists", "DoesNotExist")))
+            req = {"key": draw(st.sampled_from(keys)), "operator": op}
+            if op in ("In", "NotIn"):
+                req["values"] = draw(st.lists(st.sampled_from(VALUES), min_size=1, max_size=2, unique=True))
+            exprs.append(req)
+        out["matchExpressions"] = exprs
+    return out
+
+
+NS_KEYS = ("team", "env", NS_LABEL)
+
+
+@st.composite
+def ns_selectors(draw):
+    sel = draw(selectors(keys=NS_KEYS))
+    # namespace names as values, so kubernetes.io/metadata.name selectors can match
+    if draw(st.booleans()):
+        sel["matchLabels"] = {NS_LABEL: draw(st.sampled_from(NS_NAMES))}
+    return sel
+
+
+@st.composite
+def peers(draw):
+    kind = draw(st.sampled_from(("pod", "ns", "both", "ip")))
+    if kind == "ip":
+        cidr = draw(st.sampled_from(sorted(BLOCKS)))
+        block = {"cidr": cidr}
+        if BLOCKS[cidr] and draw(st.booleans()):
+            block["except"] = draw(st.lists(st.sampled_from(BLOCKS[cidr]), min_size=1, unique=True))
+        return {"ipBlock": block}
+    peer = {}
+    if kind in ("pod", "both"):
+        peer["podSelector"] = draw(selectors())
+    if kind in ("ns", "both"):
+        peer["namespaceSelector"] = draw(ns_selectors())
+    return peer
+
+
+@st.composite
+def policy_ports(draw):
+    port: dict = {}
+    proto = draw(st.sampled_from((None, *PROTOCOLS)))
+    if proto is not None:
+        port["protocol"] = proto
+    kind = draw(st.sampled_from(("none", "number", "range", "name")))
+    if kind == "number":
+        port["port"] = draw(st.sampled_from(PORT_NUMBERS))
+    elif kind == "range":
+        lo = draw(st.sampled_from(PORT_NUMBERS))
+        port["port"] = lo
+        port["endPort"] = lo + draw(st.sampled_from((0, 1, 10, 500)))
+    elif kind == "name":
+        port["port"] = draw(st.sampled_from(PORT_NAMES))
+    return port
+
+
+@st.composite
+def rules(draw, peer_key):
+    rule: dict = {}
+    peer_mode = draw(st.sampled_from(("absent", "empty", "list")))
+    if peer_mode == "empty":
+        rule[peer_key] = []
+    elif peer_mode == "list":
+        rule[peer_key] = draw(st.lists(peers(), min_size=1, max_size=3))
+    port_mode = draw(st.sampled_from(("absent", "empty", "list")))
+    if port_mode == "empty":
+        rule["ports"] = []
+    elif port_mode == "list":
+        rule["ports"] = draw(st.lists(policy_ports(), min_size=1, max_size=3))
+    return rule
+
+
+@st.composite
+def rule_lists(draw, peer_key):
+    mode = draw(st.sampled_from(("absent", "empty", "allow-all", "rules")))
+    if mode == "absent":
+        return None
+    if mode == "empty":
+        return []
+    if mode == "allow-all":
+        return [{}]
+    return draw(st.lists(rules(peer_key), min_size=1, max_size=3))
+
+
+POLICY_TYPES = (None, [], ["Ingress"], ["Egress"], ["Ingress", "Egress"], ["Egress", "Ingress"])
+
+
+@st.composite
+def policies(draw, index, namespaces):
+    spec: dict = {"podSelector": draw(selectors())}
+    types = draw(st.sampled_from(POLICY_TYPES))
+    if types is not None:
+        spec["policyTypes"] = types
+    ingress = draw(rule_lists("from"))
+    if ingress is not None:
+        spec["ingress"] = ingress
+    egress = draw(rule_lists("to"))
+    if egress is not None:
+        spec["egress"] = egress
+    ns = draw(st.sampled_from(namespaces))
+    data = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": f"p{index}", "namespace": ns},
+        "spec": spec,
+    }
+    return NetworkPolicy.model_validate(data)
+
+
+@st.composite
+def container_ports(draw):
+    ports = []
+    names = draw(st.lists(st.sampled_from(PORT_NAMES), max_size=3, unique=True))
+    for name in names:
+        ports.append(ContainerPort(draw(st.sampled_from(PORT_NUMBERS)), draw(st.sampled_from(PROTOCOLS)), name))
+    if draw(st.booleans()):  # an unnamed port too
+        ports.append(ContainerPort(draw(st.sampled_from(PORT_NUMBERS)), draw(st.sampled_from(PROTOCOLS))))
+    return tuple(ports)
+
+
+@st.composite
+def clusters(draw):
+    ns_names = draw(st.lists(st.sampled_from(NS_NAMES), min_size=2, max_size=4, unique=True))
+    namespaces = [
+        Namespace(n, {**draw(st.dictionaries(st.sampled_from(("team", "env")), st.sampled_from(VALUES), max_size=2)), NS_LABEL: n})
+        for n in ns_names
+    ]
+    n_pods = draw(st.integers(2, 8))
+    ips = draw(st.permutations(POD_IPS))
+    pods = []
+    for i in range(n_pods):
+        n_ips = draw(st.integers(0, 2)) if i < len(ips) // 2 else 0
+        pod_ips = tuple(ips[2 * i : 2 * i + n_ips])
+        pods.append(
+            Pod(
+                draw(st.sampled_from(ns_names)),
+                f"pod-{i}",
+                draw(labels_st),
+                ips=pod_ips,
+                ports=draw(container_ports()),
+                host_network=draw(st.integers(0, 9)) == 0,
+            )
+        )
+    n_policies = draw(st.integers(0, 5))
+    pols = [draw(policies(i, ns_names)) for i in range(n_policies)]
+    return namespaces, pods, pols
+
+
+def canon_fast(conns) -> dict[str, tuple[tuple[int, int], ...]]:
+    if conns.is_all:
+        return dict(ref.ALL_CONNECTIONS)
+    return {p: tuple(tuple(r) for r in rs) for p, rs in conns.ranges.items() if rs}
+
+
+def compare(namespaces, pods, pols, ip_match: bool) -> None:
+    fast = Cluster(namespaces=namespaces, pods=pods, policies=pols, ipblock_matches_pod_ips=ip_match)
+    slow = ref.RefCluster(namespaces, pods, pols, ipblock_matches_pod_ips=ip_match)
+    ends = [*pods, *EXTERNAL_IPS]
+    for src in ends:
+        for dst in ends:
+            if isinstance(src, str) and isinstance(dst, str):
+                continue
+            s = src if isinstance(src, str) else src.key
+            d = dst if isinstance(dst, str) else dst.key
+            want = ref.connections(slow, src, dst)
+            got = canon_fast(fast.connections(s, d))
+            assert got == want, f"connections({s!r}, {d!r}): fast {got}, reference {want}"
+            for protocol in PROTOCOLS:
+                for port in SAMPLE_PORTS:
+                    expect = ref.allowed(slow, src, dst, protocol, port)
+                    v = fast.allows(s, d, port, protocol=protocol)
+                    assert bool(v) == expect, (
+                        f"allows({s!r}, {d!r}, {port}, {protocol}): fast {bool(v)}, reference {expect}\n"
+                        + v.explain()
+                    )
+            if not isinstance(dst, str):
+                for cp in dst.ports:
+                    if cp.name:
+                        expect = ref.allowed(slow, src, dst, cp.protocol, cp.port)
+                        v = fast.allows(s, d, cp.name, protocol=cp.protocol)
+                        assert bool(v) == expect, (
+                            f"allows({s!r}, {d!r}, {cp.name!r}, {cp.protocol}): fast {bool(v)}, "
+                            f"reference {expect}\n" + v.explain()
+                        )
+    matrix = fast.matrix(port=80, protocol="TCP")
+    for src in pods:
+        for dst in pods:
+            assert bool(matrix.allowed(src.key, dst.key)) == ref.allowed(slow, src, dst, "TCP", 80)
+
+
+@pytest.mark.parametrize("ip_match", [True, False], ids=["ipblocks-match-pod-ips", "no-pod-ip-match"])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=clusters())
+def test_fast_evaluator_agrees_with_reference(data, ip_match: bool) -> None:
+    namespaces, pods, pols = data
+    compare(namespaces, pods, pols, ip_match)
+
+
+def test_external_pool_is_external() -> None:
+    # The external addresses must never be pod IPs, or "external" would be ambiguous.
+    assert not set(EXTERNAL_IPS) & set(POD_IPS)
+    for cidr, excepts in BLOCKS.items():
+        net = ipaddress.ip_network(cidr)
+        for e in excepts:
+            sub = ipaddress.ip_network(e)
+            assert sub.version == net.version and sub.subnet_of(net) and sub != net
