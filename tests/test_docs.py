@@ -1,7 +1,7 @@
 """Run every code block in README.md and docs/**/*.md, so the docs stay true to the code.
 
 One test per page. The blocks of a page run in order, in one fresh working directory that holds a
-copy of ``examples/`` (so a page can say ``netpol render examples/payments.py`` exactly as a reader
+copy of ``examples/`` and ``pyproject.toml`` (so a page can say ``netpol render examples/payments.py`` exactly as a reader
 in a checkout would), and Python blocks share one namespace, as they would in one REPL session.
 
 Conventions a page follows:
@@ -371,6 +371,8 @@ def workdir(tmp_path, monkeypatch):
     work = tmp_path / "work"
     shutil.copytree(ROOT / "examples", work / "examples",
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache"))
+    # pytest run from the working directory behaves as in a checkout (import mode, doctests).
+    shutil.copy(ROOT / "pyproject.toml", work / "pyproject.toml")
     before = set(sys.modules)
     monkeypatch.chdir(work)
     monkeypatch.syspath_prepend(str(work))
