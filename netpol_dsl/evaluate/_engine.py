@@ -508,8 +508,9 @@ class Engine:
                     out[d] = True
         return out
 
-    def class_matrix(self, protocol: str, port: int) -> BoolArray:
-        """``A[s, d]``: class ``s`` may reach class ``d`` on ``protocol``/``port``."""
+    def class_matrix(self, protocol: str, port: int) -> tuple[BoolArray, IntArray, IntArray]:
+        """``(A, row_pos, col_pos)``: class ``s`` may reach class ``d`` on ``protocol``/``port``
+        iff ``A[row_pos[s], col_pos[d]]``."""
         k = self.n
         # Ingress: one column of allowed sources per distinct set of applicable rules.
         cols: dict[tuple[int, ...] | None, int] = {}
@@ -554,13 +555,26 @@ class Engine:
                             row |= r.vec & nm
                     row_vecs.append(row)
             eg_idx[s] = j
-        egress = np.stack(row_vecs)[eg_idx]            # [s, d]
-        ingress = np.stack(col_vecs)[in_idx]           # [d, s]
-        out: BoolArray = egress & ingress.T
+        out: BoolArray = np.stack(row_vecs)[eg_idx]                 # [s, d]
+        ingress = np.stack(col_vecs)[in_idx]                        # [d, s]
+        # out &= ingress.T, tile by tile: a whole-array transpose of K x K bytes misses the
+        # cache on every element; tiles of 256 x 256 stay in it.
+        tile = 256
+        for s0 in range(0, k, tile):
+            for d0 in range(0, k, tile):
+                out[s0:s0 + tile, d0:d0 + tile] &= ingress[d0:d0 + tile, s0:s0 + tile].T
+        del ingress
+        row_pos = col_pos = np.arange(k, dtype=np.int64)
         hn = np.flatnonzero(np.asarray(self.class_hn, dtype=bool))
         if hn.size:
-            out[hn, :] = True
-            out[:, hn] = True
+            out[row_pos[hn], :] = True
+            out[:, col_pos[hn]] = True
+        return out, row_pos, col_pos
+
+    def class_matrix_ordered(self, protocol: str, port: int) -> BoolArray:
+        """``class_matrix`` with rows and columns in class order."""
+        table, row_pos, col_pos = self.class_matrix(protocol, port)
+        out: BoolArray = table[np.ix_(row_pos, col_pos)]
         return out
 
     def port_atoms(self) -> Iterator[tuple[str, int]]:
@@ -583,7 +597,7 @@ class Engine:
         """``A[s, d]``: class ``s`` may reach class ``d`` on some protocol and port."""
         out = np.zeros((self.n, self.n), dtype=bool)
         for proto, port in self.port_atoms():
-            out |= self.class_matrix(proto, port)
+            out |= self.class_matrix_ordered(proto, port)
         return out
 
     def ip_of(self, text: str) -> tuple[int, int] | None:

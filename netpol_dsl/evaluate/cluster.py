@@ -522,8 +522,9 @@ class Cluster:
             if not 1 <= port <= 65535:
                 msg = f"matrix(): got port={port!r}; expected 1..65535 or a port name"
                 raise ValueError(msg)
-            table = eng.class_matrix(protocol, port)
-            return Matrix(keys, eng.pod_class, eng.pod_class, table, port=port, protocol=protocol)
+            table, row_pos, col_pos = eng.class_matrix(protocol, port)
+            return Matrix(keys, row_pos[eng.pod_class], col_pos[eng.pod_class], table, port=port,
+                          protocol=protocol)
         if not isinstance(port, str):
             msg = f"matrix(): got port={port!r} (type={type(port).__name__}); expected an int, a name or None"
             raise DslUsageError(msg)
@@ -538,7 +539,7 @@ class Cluster:
                 columns[key] = len(columns)
                 numbers.append(n)
             dst_index[i] = columns[key]
-        by_number = {n: eng.class_matrix(protocol, n) for n in set(numbers) if n}
+        by_number = {n: eng.class_matrix_ordered(protocol, n) for n in set(numbers) if n}
         table = np.zeros((eng.n, len(columns)), dtype=bool)
         for (c, n), j in columns.items():
             if n:
