@@ -613,11 +613,14 @@ def load_manifests(
     """Read manifests from paths, directories, YAML/JSON text, dicts or model objects.
 
     Multi-document YAML and ``List`` kinds (``kubectl get -o yaml``) are expanded. NetworkPolicies
-    are validated; Namespaces, Pods and workloads are kept for the evaluator; other kinds are
-    counted in ``skipped``, never an error.
+    are validated; Namespaces, Pods and workloads are kept for the evaluator; other kinds, and
+    documents without a kind (stray JSON arrays), are counted in ``skipped``, never an error.
 
     Args:
-        source: one source or an iterable of them. A string is a path unless it looks like YAML.
+        source: one source or an iterable of them: a path (a directory is read for
+            ``*.yaml``/``*.yml``/``*.json``), YAML/JSON text or UTF-8 bytes, an API-shaped dict,
+            a model object, or an official ``kubernetes`` client object (a list response too).
+            A string is a path unless it looks like YAML.
         namespace: fills in policies' missing ``metadata.namespace`` (``kubectl -n``); a
             different one is an error. Without it a policy may have no namespace.
         lenient_cidr: accept CIDRs older API servers stored, with a warning (for evaluation).
