@@ -1,8 +1,9 @@
 """Run the evaluator benchmarks: ``python -m benchmarks.run`` (or ``python benchmarks/run.py``).
 
 Each size runs in its own subprocess so that its peak memory (``ru_maxrss``) is its own. For
-each figure the median of several repeats is reported (and the minimum, which shows the cost
-without interference from other processes on the machine).
+each figure the median wall-clock time of several repeats is reported, with the minimum and the
+median CPU time of the process (which shows the cost without the time other processes on a
+shared machine held the cores), and the load average at the end.
 
 - build: ``Cluster(namespaces, pods, policies)``, given the objects (generation not timed).
 - query: ``cluster.allows(src, dst, 8080)`` on random pod pairs, per query, after build.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import statistics
@@ -32,13 +34,27 @@ TARGETS = {
 }
 
 
+#: CPU seconds of this process per repeat, next to the wall-clock ones: on a shared machine the
+#: wall clock also counts the time other processes hold the cores.
+_CPU: list[float] = []
+
+
 def _time(fn: object, repeat: int) -> list[float]:
     out = []
+    _CPU.clear()
     for _ in range(repeat):
+        c = time.process_time()
         t = time.perf_counter()
         fn()  # type: ignore[operator]
         out.append(time.perf_counter() - t)
+        _CPU.append(time.process_time() - c)
     return out
+
+
+def _fig(walls: list[float], scale: float = 1.0) -> dict[str, float]:
+    cpu = list(_CPU)
+    return {"median": statistics.median(walls) * scale, "min": min(walls) * scale,
+            "cpu_median": statistics.median(cpu) * scale}
 
 
 def measure(pods: int, policies: int, repeat: int, seed: int) -> dict[str, object]:
@@ -50,8 +66,8 @@ def measure(pods: int, policies: int, repeat: int, seed: int) -> dict[str, objec
     syn = generate(pods, policies, seed=seed)
     gen = time.perf_counter() - t
     clusters: list[Cluster] = []
-    builds = _time(lambda: clusters.append(Cluster(syn.namespaces, syn.pods, syn.policies)),
-                   repeat)
+    builds = _fig(_time(
+        lambda: clusters.append(Cluster(syn.namespaces, syn.pods, syn.policies)), repeat))
     cluster = clusters[-1]
     del clusters[:-1]
     rnd = random.Random(seed)
@@ -65,11 +81,11 @@ def measure(pods: int, policies: int, repeat: int, seed: int) -> dict[str, objec
         for a, b in queries:
             allows(a, b, 8080)  # each verdict is dropped, as an assertion would
 
-    per_query = [t / len(queries) * 1e6 for t in _time(run_queries, repeat)]
+    per_query = _fig(_time(run_queries, repeat), 1e6 / len(queries))
     matrices = []
-    pairs = _time(lambda: matrices.append(cluster.matrix(port=8080)), repeat)
+    pairs = _fig(_time(lambda: matrices.append(cluster.matrix(port=8080)), repeat))
     allowed_pairs = matrices[-1].count()
-    del matrices
+    matrices.clear()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     eng = cluster._engine
     return {
@@ -77,9 +93,10 @@ def measure(pods: int, policies: int, repeat: int, seed: int) -> dict[str, objec
         "namespaces": len(cluster.namespaces), "classes": eng.n, "rules": len(eng.rules),
         "allowed_pairs_8080": allowed_pairs,
         "generate_s": round(gen, 3),
-        "build_s": {"median": statistics.median(builds), "min": min(builds)},
-        "query_us": {"median": statistics.median(per_query), "min": min(per_query)},
-        "all_pairs_s": {"median": statistics.median(pairs), "min": min(pairs)},
+        "build_s": builds,
+        "query_us": per_query,
+        "all_pairs_s": pairs,
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         "peak_mb": round(peak_mb),
     }
 
@@ -88,12 +105,14 @@ def _row(result: dict[str, object]) -> str:
     def fig(key: str, unit: str, digits: int) -> str:
         v = result[key]
         assert isinstance(v, dict)
-        return f"{v['median']:.{digits}f} {unit} (min {v['min']:.{digits}f})"
+        return (f"{v['median']:.{digits}f} {unit} (min {v['min']:.{digits}f}, "
+                f"cpu {v['cpu_median']:.{digits}f})")
 
     return (f"{result['pods']:>7} pods {result['policies']:>6} policies "
             f"({result['classes']} classes, {result['rules']} rules): "
             f"build {fig('build_s', 's', 3)}; query {fig('query_us', 'µs', 2)}; "
-            f"all-pairs {fig('all_pairs_s', 's', 3)}; peak {result['peak_mb']} MB")
+            f"all-pairs {fig('all_pairs_s', 's', 3)}; peak {result['peak_mb']} MB; "
+            f"load average {result['load_average']}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -45,7 +45,7 @@ from netpol_dsl.evaluate._exposure import Exposure, address_ranges, whole_space
 from netpol_dsl.evaluate._inventory import EndpointSpec, Namespace, Pod
 from netpol_dsl.evaluate._manifests import inventory_from, load_for_evaluation
 from netpol_dsl.evaluate._matrix import Matrix
-from netpol_dsl.evaluate.verdict import DirectionVerdict, Verdict
+from netpol_dsl.evaluate.verdict import DirectionVerdict, Verdict, _verdict
 from netpol_dsl.load import Source, load_policy
 from netpol_dsl.model import NetworkPolicy
 
@@ -385,6 +385,17 @@ class Cluster:
         """
         if protocol not in _PROTOCOL_SET:
             _check_protocol(protocol)
+        if type(src) is str and type(dst) is str and type(port) is int and 0 < port < 65536:
+            # The common case, kept lean: two pods of the cluster by key, a port number.
+            eng = self._engine
+            i = eng.pod_index.get(src)
+            j = eng.pod_index.get(dst)
+            if i is not None and j is not None:
+                cs = eng.pod_class_list[i]
+                cd = eng.pod_class_list[j]
+                if not eng.class_hn[cs] and not eng.class_hn[cd]:
+                    return _verdict(i == j or eng.allowed(cs, cd, protocol, port), src, dst,
+                                    port, protocol, self)
         refs = self._refs
         s = refs.get(src) if type(src) is str else None
         if s is None:
@@ -421,10 +432,15 @@ class Cluster:
         return Verdict(allowed=allowed, src=s.label, dst=d.label, port=number, protocol=protocol,
                        port_name=name, detail=lambda: self._detail(s, d, protocol, number))
 
+    def _detail_keys(self, src: str, dst: str, protocol: str, port: int) -> tuple[
+        DirectionVerdict, DirectionVerdict
+    ]:
+        return self._detail(self._pod_ref(src), self._pod_ref(dst), protocol, port)
+
     def _not_applicable(self, direction: str, subject: _Ref, other: _Ref) -> str | None:
         """Why no policy applies to ``subject``'s side, or None when policies apply."""
         if subject.kind == _EXT:
-            role = "destination" if direction == "egress" else "source"
+            role = "source" if direction == "egress" else "destination"
             return (f"the {role} {subject.label} is an external address; only the pod side's "
                     "policies apply")
         if subject.key is not None and subject.key == other.key:

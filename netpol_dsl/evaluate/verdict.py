@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-__all__ = ["DirectionVerdict", "PolicyMiss", "RuleMatch", "RuleMiss", "Verdict"]
+__all__ = ["DirectionVerdict", "PolicyMiss", "RuleMatch", "RuleMiss", "Verdict", "_verdict"]
 
 Direction = Literal["ingress", "egress"]
 
@@ -244,8 +244,7 @@ class Verdict:
         False
     """
 
-    __slots__ = ("_detail", "_egress", "_ingress", "allowed", "dst", "port", "port_name",
-                 "protocol", "src")
+    __slots__ = ("_detail", "_sides", "allowed", "dst", "port", "port_name", "protocol", "src")
 
     def __init__(
         self,
@@ -265,14 +264,18 @@ class Verdict:
         self.port = port
         self.protocol = protocol
         self.port_name = port_name
-        self._detail: Callable[[], tuple[DirectionVerdict, DirectionVerdict]] | None = detail
-        self._egress: DirectionVerdict | None = None
-        self._ingress: DirectionVerdict | None = None
+        self._detail: Any = detail
+        self._sides: tuple[DirectionVerdict, DirectionVerdict] | None = None
 
-    def _load(self) -> None:
-        if self._detail is not None:
-            self._egress, self._ingress = self._detail()
+    def _load(self) -> tuple[DirectionVerdict, DirectionVerdict]:
+        if self._sides is None:
+            source = self._detail
+            if callable(source):
+                self._sides = source()
+            else:  # a Cluster, asked lazily by pod keys (see ``_verdict``)
+                self._sides = source._detail_keys(self.src, self.dst, self.protocol, self.port)
             self._detail = None
+        return self._sides
 
     @property
     def egress(self) -> DirectionVerdict:
@@ -283,9 +286,7 @@ class Verdict:
             >>> Cluster(pods=[Pod("a", "x"), Pod("a", "y")]).allows("a/x", "a/y", 80).egress.isolated
             False
         """
-        self._load()
-        assert self._egress is not None
-        return self._egress
+        return self._load()[0]
 
     @property
     def ingress(self) -> DirectionVerdict:
@@ -296,9 +297,7 @@ class Verdict:
             >>> Cluster(pods=[Pod("a", "x"), Pod("a", "y")]).allows("a/x", "a/y", 80).ingress.pod
             'a/y'
         """
-        self._load()
-        assert self._ingress is not None
-        return self._ingress
+        return self._load()[1]
 
     def __bool__(self) -> bool:
         _truth_seq[0] += 1
@@ -369,3 +368,21 @@ class Verdict:
         colour = "green" if self.allowed else "red"
         head, _, rest = body.partition("\n")
         return f"[bold {colour}]{head}[/]\n{rest}" if rest else f"[bold {colour}]{head}[/]"
+
+
+def _verdict(allowed: bool, src: str, dst: str, port: int, protocol: str, cluster: Any) -> Verdict:
+    """A Verdict without keyword parsing, for ``Cluster.allows``'s hot path; the details come
+    from ``cluster._detail_keys(src, dst, protocol, port)`` when first asked for."""
+    v = _new(Verdict)
+    v.allowed = allowed
+    v.src = src
+    v.dst = dst
+    v.port = port
+    v.protocol = protocol
+    v.port_name = None
+    v._detail = cluster
+    v._sides = None
+    return v
+
+
+_new = object.__new__
