@@ -202,11 +202,11 @@ def _cluster(manifests: list[str]) -> Any:
 
 ManifestsOpt = Annotated[
     list[str],
-    typer.Option("--manifests", "-m", help="Manifests (files or directories): Namespaces, "
+    typer.Option("--manifests", "-m", metavar="PATH", help="Manifests (files or directories): Namespaces, "
                  "Pods/workloads and NetworkPolicies. Repeatable."),
 ]
 OutputOpt = Annotated[
-    Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout."),
+    Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write to this file instead of stdout."),
 ]
 
 
@@ -235,10 +235,10 @@ def _root(
 @app.command()
 @_guard
 def render(
-    source: Annotated[str, typer.Argument(help="A policy definition: FILE.py, module:attr, or "
+    source: Annotated[str, typer.Argument(metavar="SOURCE", help="A policy definition: FILE.py, module:attr, or "
                                                "YAML/JSON files or a directory.")],
     output_dir: Annotated[Path | None, typer.Option(
-        "--output-dir", "-o", help="Write one file per policy into this directory.")] = None,
+        "--output-dir", "-o", metavar="DIR", help="Write one file per policy into this directory.")] = None,
     fmt: Annotated[RenderFormat, typer.Option("--format", "-f", help="Output format.")]
     = RenderFormat.yaml,
 ) -> None:
@@ -275,7 +275,7 @@ def render(
 @app.command()
 @_guard
 def validate(
-    paths: Annotated[list[str], typer.Argument(help="Manifest files or directories.")],
+    paths: Annotated[list[str], typer.Argument(metavar="PATH", help="Manifest files or directories.")],
     fmt: Annotated[DataFormat, typer.Option("--format", "-f")] = DataFormat.text,
     lenient_cidr: Annotated[bool, typer.Option(
         "--lenient-cidr", help="Accept CIDRs older API servers stored (e.g. 10.0.1.1/4), "
@@ -331,9 +331,9 @@ def _issue_dict(issue: Any) -> dict[str, Any]:
 @_guard
 def check(
     manifests: ManifestsOpt,
-    src: Annotated[str, typer.Option("--from", help="Source: ns/pod, ns/workload or an IP.")],
-    dst: Annotated[str, typer.Option("--to", help="Destination: ns/pod, ns/workload or an IP.")],
-    port: Annotated[str, typer.Option("--port", "-p", help="PORT[/PROTO], e.g. 8080, 53/UDP, "
+    src: Annotated[str, typer.Option("--from", metavar="POD", help="Source: ns/pod, ns/workload or an IP.")],
+    dst: Annotated[str, typer.Option("--to", metavar="POD", help="Destination: ns/pod, ns/workload or an IP.")],
+    port: Annotated[str, typer.Option("--port", "-p", metavar="PORT[/PROTO]", help="PORT[/PROTO], e.g. 8080, 53/UDP, "
                                                            "http.")],
     fmt: Annotated[DataFormat, typer.Option("--format", "-f")] = DataFormat.text,
 ) -> None:
@@ -362,7 +362,7 @@ def check(
 @_guard
 def matrix(
     manifests: ManifestsOpt,
-    port: Annotated[str | None, typer.Option("--port", "-p", help="PORT[/PROTO]; without it, "
+    port: Annotated[str | None, typer.Option("--port", "-p", metavar="PORT[/PROTO]", help="PORT[/PROTO]; without it, "
                                              "each cell lists every allowed port.")] = None,
     fmt: Annotated[MatrixFormat, typer.Option("--format", "-f")] = MatrixFormat.table,
     output: OutputOpt = None,
@@ -418,7 +418,7 @@ def _esc(text: str) -> str:
 @_guard
 def explain(
     manifests: ManifestsOpt,
-    pod: Annotated[str, typer.Argument(help="The pod or workload: ns/name.")],
+    pod: Annotated[str, typer.Argument(metavar="POD", help="The pod or workload: ns/name.")],
     fmt: Annotated[DataFormat, typer.Option("--format", "-f")] = DataFormat.text,
 ) -> None:
     """Which policies select a pod, its isolation per direction, who reaches it and whom it reaches.
@@ -441,15 +441,15 @@ def explain(
 @app.command()
 @_guard
 def lint(
-    paths: Annotated[list[str], typer.Argument(help="Policy files or directories.")],
+    paths: Annotated[list[str], typer.Argument(metavar="PATH", help="Policy files or directories, or FILE.py.")],
     manifests: Annotated[list[str] | None, typer.Option(
-        "--manifests", "-m", help="Inventory (Namespaces, Pods/workloads) for the rules that "
+        "--manifests", "-m", metavar="PATH", help="Inventory (Namespaces, Pods/workloads) for the rules that "
         "need one (NP003, NP004, NP008, NP009, NP010). Repeatable.")] = None,
     fmt: Annotated[LintFormat, typer.Option("--format", "-f")] = LintFormat.text,
     select: Annotated[list[str] | None, typer.Option(
-        "--select", help="Run only these rule ids (repeatable).")] = None,
+        "--select", metavar="RULE", help="Run only these rule ids (repeatable).")] = None,
     ignore: Annotated[list[str] | None, typer.Option(
-        "--ignore", help="Skip these rule ids (repeatable).")] = None,
+        "--ignore", metavar="RULE", help="Skip these rule ids (repeatable).")] = None,
     fail_on: Annotated[Severity, typer.Option(
         "--fail-on", help="Exit 1 when a finding is at least this severe.")] = Severity.warning,
     output: OutputOpt = None,
@@ -483,7 +483,7 @@ def _print_lint(report: Any) -> None:
     console = _out()
     colour = {"error": "bold red", "warning": "yellow", "info": "cyan"}
     for f in report.findings:
-        head = f"{f.location}: [{colour[f.severity]}]{f.rule.id} {f.severity}[/]:"
+        head = _esc(f"{f.location}: ") + f"[{colour[f.severity]}]{f.rule.id} {f.severity}[/]:"
         rest = " ".join(x for x in (f.object and f"{f.object}:", f.path and f"{f.path}:",
                                     f.message) if x)
         console.print(head + " " + _esc(rest))
@@ -496,9 +496,9 @@ def _print_lint(report: Any) -> None:
 @app.command()
 @_guard
 def diff(
-    old: Annotated[str, typer.Argument(help="Old policies: a file, a directory, FILE.py, or a "
+    old: Annotated[str, typer.Argument(metavar="OLD", help="Old policies: a file, a directory, FILE.py, or a "
                                             "git revision (REV or REV:path).")],
-    new: Annotated[str, typer.Argument(help="New policies, the same kinds of source.")],
+    new: Annotated[str, typer.Argument(metavar="NEW", help="New policies, the same kinds of source.")],
     manifests: ManifestsOpt,
     fmt: Annotated[DiffFormat, typer.Option("--format", "-f")] = DiffFormat.text,
     output: OutputOpt = None,
@@ -529,12 +529,12 @@ def diff(
 def graph(
     manifests: ManifestsOpt,
     fmt: Annotated[GraphFormat, typer.Option("--format", "-f")] = GraphFormat.mermaid,
-    port: Annotated[str | None, typer.Option("--port", "-p", help="Only flows on PORT[/PROTO].")]
+    port: Annotated[str | None, typer.Option("--port", "-p", metavar="PORT[/PROTO]", help="Only flows on PORT[/PROTO].")]
     = None,
     denied: Annotated[bool, typer.Option(
         "--denied", help="Also draw denied connections into isolated pods, dashed.")] = False,
     intent: Annotated[Path | None, typer.Option(
-        "--intent", help="Draw the probes of an intent file (denied ones dashed).")] = None,
+        "--intent", metavar="FILE", help="Draw the probes of an intent file (denied ones dashed).")] = None,
     output: OutputOpt = None,
 ) -> None:
     """Draw who can reach whom: namespaces as boxes, workloads as nodes, allowed flows as edges.
@@ -579,7 +579,7 @@ def graph(
 @_guard
 def export_netassert(
     manifests: ManifestsOpt,
-    intent: Annotated[Path, typer.Option("--intent", help="The intent file (YAML).")],
+    intent: Annotated[Path, typer.Option("--intent", metavar="FILE", help="The intent file (YAML).")],
     output: OutputOpt = None,
     fmt: Annotated[RenderFormat, typer.Option("--format", "-f", help="netassert reads YAML; "
                                               "json is the same tests as JSON.")]
