@@ -25,7 +25,8 @@ Not transcribed: "should enforce default-deny ingress policy against LoadBalance
 ExternalTrafficPolicy: Local" (it probes a LoadBalancer/NodePort from outside the cluster, not a
 pod-to-pod truth table).
 
-Each probe runs against the library (``Cluster.allows`` and ``Cluster.matrix``) and against the
+Each probe runs against the library (``Cluster.allows``, ``Cluster.matrix`` and
+``Cluster.connections``, which must agree) and against the
 naive reference evaluator in ``tests/evaluate/reference.py``; and the model is built twice: with
 the containers the Go test creates for that test, and with every pod serving 80 and 81 on TCP,
 UDP and SCTP (the verdicts must not depend on that).
@@ -1013,6 +1014,10 @@ def library_verdicts(built: Built, port: int, protocol: str) -> dict[tuple[str, 
     matrix = cluster.matrix(port=port, protocol=protocol)
     from_matrix = {(f, t): bool(matrix.allowed(f, t)) for f, t in verdicts}
     assert from_matrix == verdicts, "cluster.matrix() disagrees with cluster.allows()"
+    from_connections = {
+        (f, t): cluster.connections(f, t).allows(protocol, port) for f, t in verdicts
+    }
+    assert from_connections == verdicts, "cluster.connections() disagrees with cluster.allows()"
     return verdicts
 
 
