@@ -171,9 +171,9 @@ def inventory_from(manifests: Manifests) -> Inventory:
         okind, oname = top(ns, *owner) if owner else (None, None)
         if okind is not None and oname is not None:
             represented.add((ns, okind, oname))
+        labels = _labels(meta.get("labels"), "metadata.labels", m, out)
         ports, host = _pod_spec_parts(m.data.get("spec"), "spec", m, out)
-        pod = Pod(ns, name, _labels(meta.get("labels"), "metadata.labels", m, out),
-                  ips=_pod_ips(m.data, m, out), ports=ports, host_network=host,
+        pod = Pod(ns, name, labels, ips=_pod_ips(m.data, m, out), ports=ports, host_network=host,
                   owner_kind=okind, owner_name=oname)
         if pod.key in taken:
             out.warnings.append(Issue("metadata.name", pod.key, "one Pod per name",

@@ -152,7 +152,11 @@ class Cluster:
             if isinstance(p, NetworkPolicy):
                 pol_list.append(p)
             elif isinstance(p, Mapping):
-                pol_list.append(load_policy(p, lenient_cidr=True))
+                meta = p.get("metadata")
+                pns = meta.get("namespace") if isinstance(meta, Mapping) else None
+                # Like kubectl without -n: a policy without a namespace is in "default".
+                pol_list.append(load_policy(
+                    p, lenient_cidr=True, namespace=pns if isinstance(pns, str) and pns else "default"))
             else:
                 msg = (f"Cluster(): got policies entry {p!r} (type={type(p).__name__}); "
                        "expected a NetworkPolicy or an API-shaped dict")

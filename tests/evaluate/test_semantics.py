@@ -378,7 +378,7 @@ def test_fast_path_agrees_with_rule_by_rule_explanation_matrix_and_connections(c
     for port, proto in ((80, "TCP"), (81, "TCP"), (80, "UDP"), (81, "UDP")):
         m = c.matrix(port=port, protocol=proto)
         for s in c.pods:
-            for d in list(c.pods) + ["10.0.0.9", "192.168.0.1"]:
+            for d in [*c.pods, "10.0.0.9", "192.168.0.1"]:
                 v = c.allows(s.key, getattr(d, "key", d), port, proto)
                 assert v.allowed == (v.egress.allowed and v.ingress.allowed), v.explain()
                 if isinstance(d, Pod):
