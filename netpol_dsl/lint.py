@@ -806,7 +806,7 @@ def _np002_dns(ctx: _Ctx) -> None:
             path = "spec.policyTypes" if policy.spec.policy_types else "spec.egress"
             ctx.report("NP002", i, path,
                        f"isolates egress of pods {_sel_text(policy.spec.pod_selector)} in "
-                       f"{ns or 'its namespace'}, but no policy there allows egress to kube-dns on "
+                       f"{ns or 'default'}, but no policy there allows egress to kube-dns on "
                        f"{which}; DNS lookups will time out",
                        fix=f"allow egress to namespace kube-system, pods k8s-app=kube-dns, on {which}")
 
@@ -887,6 +887,9 @@ def _np003_np004_selectors(ctx: _Ctx) -> None:
                                    "in the inventory" + (f". {hint}" if hint else ""))
                         continue
                 psel = peer.pod_selector
+                if psel is not None and psel.matches(_DNS_POD) and not inv.pods_in(
+                        ["kube-system"]):
+                    continue  # kube-dns is rarely in an application's inventory
                 if psel is not None and not psel.is_empty:
                     pods = inv.pods_in(scope)
                     if not any(psel.matches(p.labels) for p in pods):

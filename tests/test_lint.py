@@ -453,3 +453,13 @@ def test_bad_input_raises_load_error(tmp_path):
     binary.write_bytes(b"kind: \xff\xfe\n")
     with pytest.raises(LoadError, match="not UTF-8"):
         lint(binary)
+
+
+def test_np003_quiet_for_kube_dns_when_the_inventory_has_no_kube_system_pods(tmp_path):
+    pods = tmp_path / "pods.yaml"
+    pods.write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: payments}\n")
+    pol = tmp_path / "p.yaml"
+    pol.write_text(policy(spec=DNS))
+    assert ids(lint(pol, manifests=[pods]), "NP003") == []
+    pol.write_text(policy(spec=DNS.replace("kube-dns", "kube-dnz")))
+    assert ids(lint(pol, manifests=[pods]), "NP003") == ["NP003"]
