@@ -863,6 +863,9 @@ def _np003_np004_selectors(ctx: _Ctx) -> None:
                 base = f"spec.{direction}[{r_i}].{_peer_field(direction)}[{j}]"
                 scope = [ns]
                 nsel = peer.namespace_selector
+                if (peer.pod_selector is not None and peer.pod_selector.matches(_DNS_POD)
+                        and not inv.pods_in(["kube-system"])):
+                    continue  # kube-dns is rarely in an application's inventory
                 if nsel is not None:
                     unknown = sorted(nsel.keys() - all_ns_keys)
                     if unknown:
@@ -887,9 +890,6 @@ def _np003_np004_selectors(ctx: _Ctx) -> None:
                                    "in the inventory" + (f". {hint}" if hint else ""))
                         continue
                 psel = peer.pod_selector
-                if psel is not None and psel.matches(_DNS_POD) and not inv.pods_in(
-                        ["kube-system"]):
-                    continue  # kube-dns is rarely in an application's inventory
                 if psel is not None and not psel.is_empty:
                     pods = inv.pods_in(scope)
                     if not any(psel.matches(p.labels) for p in pods):
