@@ -227,3 +227,11 @@ def test_lint_bad_yaml(run, tmp_path):
     f.write_text("spec: {a: 1\n")
     r = run("lint", str(f))
     assert r.exit_code == 2 and "invalid YAML" in r.stderr and "Traceback" not in r.output
+
+
+def test_no_colour_codes_when_not_a_terminal(run):
+    r = run("lint", f"{LESSON}/policies", "-m", LESSON)
+    assert "\x1b[" not in r.output
+    r = run("check", "-m", LESSON, "--from", "monitoring/rogue-pod", "--to",
+            "payments/api-server", "-p", "9090")
+    assert "\x1b[" not in r.output and r.stdout.startswith("DENIED")
