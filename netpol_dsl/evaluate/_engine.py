@@ -191,6 +191,42 @@ class _LabelIndex:
         return mask
 
 
+def _transpose(a: BoolArray, tile: int = 512) -> BoolArray:
+    """``a.T`` as a contiguous array, copied tile by tile so that both sides stay in cache."""
+    n, m = a.shape
+    out = np.empty((m, n), dtype=a.dtype)
+    for i in range(0, n, tile):
+        for j in range(0, m, tile):
+            out[j:j + tile, i:i + tile] = a[i:i + tile, j:j + tile].T
+    return out
+
+
+def _distinct(
+    group: IntArray, admits: BoolArray, hn: BoolArray
+) -> tuple[IntArray, list[int]]:
+    """Number the distinct (group[c], admits[:, c]) of classes ``c``; hostNetwork classes apart.
+
+    Returns each class's number and one representative class per number.
+    """
+    k = len(group)
+    packed = np.packbits(_transpose(admits), axis=1)  # [c, bits of admits[:, c]]
+    width = packed.shape[1]
+    raw = packed.tobytes()
+    groups = group.tolist()
+    hns = hn.tolist()
+    seen: dict[Any, int] = {}
+    reps: list[int] = []
+    out = np.empty(k, dtype=np.int64)
+    for c in range(k):
+        key: Any = ("hn", c) if hns[c] else (groups[c], raw[c * width:(c + 1) * width])
+        n = seen.get(key)
+        if n is None:
+            n = seen[key] = len(reps)
+            reps.append(c)
+        out[c] = n
+    return out, reps
+
+
 class Engine:
     """Compiled form of one cluster; every query is answered per class."""
 
@@ -294,11 +330,15 @@ class Engine:
         self.class_lp = np.asarray([lp_of[c[1]] for c in class_keys], dtype=np.int64)
         self.class_hn = [bool(c[4]) for c in class_keys]
         self.class_portmap: list[PortMap] = []
+        portmaps: dict[tuple[tuple[str, str, int], ...], PortMap] = {}
         for c in class_keys:
-            pm: dict[tuple[str, str], tuple[int, ...]] = {}
-            for name, proto, num in c[3]:
-                pm[(name, proto)] = (*pm.get((name, proto), ()), num)
-            self.class_portmap.append(pm)
+            shared_pm = portmaps.get(c[3])
+            if shared_pm is None:
+                pm: dict[tuple[str, str], tuple[int, ...]] = {}
+                for name, proto, num in c[3]:
+                    pm[(name, proto)] = (*pm.get((name, proto), ()), num)
+                shared_pm = portmaps[c[3]] = pm
+            self.class_portmap.append(shared_pm)
         ns_members: dict[int, list[int]] = {}
         for cid, ns in enumerate(self.class_ns.tolist()):
             ns_members.setdefault(ns, []).append(cid)
@@ -359,8 +399,11 @@ class Engine:
                     self.eg_iso[c] = True
                     self.eg_policies[c].append(pi)
                     eg_rules[c].extend(compiled)
-        self.in_rules = [tuple(x) for x in in_rules]
-        self.eg_rules = [tuple(x) for x in eg_rules]
+        # Classes with the same rules share one tuple (and below, one port map), so per-port
+        # work in class_matrix is done once per distinct object.
+        shared: dict[tuple[_Rule, ...], tuple[_Rule, ...]] = {}
+        self.in_rules = [shared.setdefault(t, t) for t in map(tuple, in_rules)]
+        self.eg_rules = [shared.setdefault(t, t) for t in map(tuple, eg_rules)]
 
     # ------------------------------------------------------------------ compilation
 
@@ -513,63 +556,73 @@ class Engine:
         iff ``A[row_pos[s], col_pos[d]]``."""
         k = self.n
         # Ingress: one column of allowed sources per distinct set of applicable rules.
-        cols: dict[tuple[int, ...] | None, int] = {}
-        col_vecs: list[BoolArray] = []
-        in_idx = np.empty(k, dtype=np.int64)
+        cols: dict[tuple[int, ...] | None, int] = {None: 0}
+        col_vecs: list[BoolArray] = [self._ones]
+        memo: dict[tuple[int, int], int] = {}
+        in_list = [0] * k
         for d in range(k):
             if not self.in_iso[d]:
-                sig: tuple[int, ...] | None = None
-            else:
-                pm = self.class_portmap[d]
-                sig = tuple(r.id for r in self.in_rules[d] if r.ports.allows(protocol, port, pm))
-            j = cols.get(sig)
+                continue
+            rules, pm = self.in_rules[d], self.class_portmap[d]
+            j = memo.get((id(rules), id(pm)))
             if j is None:
-                j = cols[sig] = len(col_vecs)
-                col_vecs.append(self._ones if sig is None else
-                                self._union([self.rules[i] for i in sig]))
-            in_idx[d] = j
+                sig = tuple(r.id for r in rules if r.ports.allows(protocol, port, pm))
+                j = cols.get(sig)
+                if j is None:
+                    j = cols[sig] = len(col_vecs)
+                    col_vecs.append(self._union([self.rules[i] for i in sig]))
+                memo[(id(rules), id(pm))] = j
+            in_list[d] = j
+        in_idx = np.asarray(in_list, dtype=np.int64)
         # Egress: one row of allowed destinations per distinct rule list.
-        rows: dict[tuple[int, ...] | None, int] = {}
-        row_vecs: list[BoolArray] = []
-        eg_idx = np.empty(k, dtype=np.int64)
+        rows: dict[int, int] = {}
+        row_vecs: list[BoolArray] = [self._ones]
+        eg_list = [0] * k
         named_cache: dict[int, BoolArray] = {}
         for s in range(k):
-            esig: tuple[int, ...] | None = None
-            if self.eg_iso[s]:
-                esig = tuple(r.id for r in self.eg_rules[s])
-            j = rows.get(esig)
+            if not self.eg_iso[s]:
+                continue
+            rules = self.eg_rules[s]
+            j = rows.get(id(rules))
             if j is None:
-                j = rows[esig] = len(row_vecs)
-                if esig is None:
-                    row_vecs.append(self._ones)
-                else:
-                    row = np.zeros(k, dtype=bool)
-                    for r in self.eg_rules[s]:
-                        spec = r.ports
-                        if spec.all or spec.numeric.allows(protocol, port):
-                            row |= r.vec
-                        elif spec.named:
-                            nm = named_cache.get(id(spec))
-                            if nm is None:
-                                nm = named_cache[id(spec)] = self._named_mask(spec, protocol, port)
-                            row |= r.vec & nm
-                    row_vecs.append(row)
-            eg_idx[s] = j
-        out: BoolArray = np.stack(row_vecs)[eg_idx]                 # [s, d]
-        ingress = np.stack(col_vecs)[in_idx]                        # [d, s]
-        # out &= ingress.T, tile by tile: a whole-array transpose of K x K bytes misses the
-        # cache on every element; tiles of 256 x 256 stay in it.
+                j = rows[id(rules)] = len(row_vecs)
+                row = np.zeros(k, dtype=bool)
+                for r in rules:
+                    spec = r.ports
+                    if spec.all or spec.numeric.allows(protocol, port):
+                        row |= r.vec
+                    elif spec.named:
+                        nm = named_cache.get(id(spec))
+                        if nm is None:
+                            nm = named_cache[id(spec)] = self._named_mask(spec, protocol, port)
+                        row |= r.vec & nm
+                row_vecs.append(row)
+            eg_list[s] = j
+        eg_idx = np.asarray(eg_list, dtype=np.int64)
+        egress = np.stack(row_vecs)                                 # [egress group, d]
+        ingress = np.stack(col_vecs)                                # [ingress group, s]
+        hn = np.asarray(self.class_hn, dtype=bool)
+        # Row s of the answer is a function of (egress group of s, which ingress groups admit
+        # s); column d of (ingress group of d, which egress groups admit d). Classes that agree
+        # on those share a row (column), so only distinct ones are computed. hostNetwork
+        # classes get rows and columns of their own, all allowed.
+        row_of, row_reps = _distinct(eg_idx, ingress, hn)
+        col_of, col_reps = _distinct(in_idx, egress, hn)
+        rs = np.asarray(row_reps, dtype=np.int64)
+        rd = np.asarray(col_reps, dtype=np.int64)
+        # Columns first: the group arrays have fewer rows than there are classes.
+        out: BoolArray = egress[:, rd][eg_idx[rs]]                  # [s rep, d rep]
+        ing = ingress[:, rs][in_idx[rd]]                            # [d rep, s rep]
+        # out &= ing.T, tile by tile: a whole-array transpose misses the cache on every
+        # element once the arrays are large; tiles of 256 x 256 stay in it.
         tile = 256
-        for s0 in range(0, k, tile):
-            for d0 in range(0, k, tile):
-                out[s0:s0 + tile, d0:d0 + tile] &= ingress[d0:d0 + tile, s0:s0 + tile].T
-        del ingress
-        row_pos = col_pos = np.arange(k, dtype=np.int64)
-        hn = np.flatnonzero(np.asarray(self.class_hn, dtype=bool))
-        if hn.size:
-            out[row_pos[hn], :] = True
-            out[:, col_pos[hn]] = True
-        return out, row_pos, col_pos
+        for s0 in range(0, len(rs), tile):
+            for d0 in range(0, len(rd), tile):
+                out[s0:s0 + tile, d0:d0 + tile] &= ing[d0:d0 + tile, s0:s0 + tile].T
+        del ing
+        out[hn[rs], :] = True
+        out[:, hn[rd]] = True
+        return out, row_of, col_of
 
     def class_matrix_ordered(self, protocol: str, port: int) -> BoolArray:
         """``class_matrix`` with rows and columns in class order."""
