@@ -180,6 +180,11 @@ class Cluster:
         self._engine = Engine(ns_map, pod_list, self.policies, ipblock_matches_pod_ips,
                               keys=by_key)
         self._refs: dict[str, _Ref] = {}
+        # bound once for allows()'s hot path
+        self._pod_index = self._engine.pod_index
+        self._pod_class = self._engine.pod_class_list
+        self._class_hn = self._engine.class_hn
+        self._allowed = self._engine.allowed
         self._by_name: dict[str, list[str]] | None = None
         self._class_pods: list[list[int]] | None = None
 
@@ -387,19 +392,19 @@ class Cluster:
               - a/api:
                   rule 0: port not in rule: ports[0]: TCP 9090 is not in TCP 8080
         """
+        if (type(src) is str and type(dst) is str and type(port) is int and 0 < port < 65536
+                and protocol in _PROTOCOL_SET):
+            # The common case, kept lean: two pods of the cluster by key, a port number.
+            i = self._pod_index.get(src)
+            j = self._pod_index.get(dst)
+            if i is not None and j is not None:
+                cs = self._pod_class[i]
+                cd = self._pod_class[j]
+                if not (self._class_hn[cs] or self._class_hn[cd]):
+                    return _verdict(i == j or self._allowed(cs, cd, protocol, port), src, dst,
+                                    port, protocol, self)
         if protocol not in _PROTOCOL_SET:
             _check_protocol(protocol)
-        if type(src) is str and type(dst) is str and type(port) is int and 0 < port < 65536:
-            # The common case, kept lean: two pods of the cluster by key, a port number.
-            eng = self._engine
-            i = eng.pod_index.get(src)
-            j = eng.pod_index.get(dst)
-            if i is not None and j is not None:
-                cs = eng.pod_class_list[i]
-                cd = eng.pod_class_list[j]
-                if not eng.class_hn[cs] and not eng.class_hn[cd]:
-                    return _verdict(i == j or eng.allowed(cs, cd, protocol, port), src, dst,
-                                    port, protocol, self)
         refs = self._refs
         s = refs.get(src) if type(src) is str else None
         if s is None:
