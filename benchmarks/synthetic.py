@@ -1,8 +1,8 @@
 """A seeded generator of synthetic clusters shaped like real ones.
 
 Pods come from workloads (ten replicas each, sharing their template's labels), workloads live in
-namespaces owned by teams, and policies follow the patterns seen in practice: per-namespace
-default deny, same-namespace tier rules (numbers, named ports, ranges), cross-namespace rules
+namespaces owned by teams, and policies follow the patterns seen in practice, drawn with fixed
+weights into random namespaces: default deny (both directions, or ingress only), same-namespace tier rules (numbers, named ports, ranges), cross-namespace rules
 with namespace and pod selectors, DNS egress to kube-system, internet egress through an ipBlock
 with an ``except``, ipBlocks that cover pod IPs, and matchExpressions. Labels that no selector
 mentions (``pod-template-hash``, the pod name) are there too, as in real clusters.
@@ -91,16 +91,22 @@ def generate(n_pods: int, n_policies: int, seed: int = 1, replicas: int = 10) ->
                             owner_kind="Deployment", owner_name=wname))
     policies: list[NetworkPolicy] = []
     app_ns = [n.name for n in namespaces[1:]]
-    kinds = ["deny", "tier", "named", "range", "cross", "dns", "internet", "podcidr", "expr"]
+    kinds = ["deny", "deny-ingress", "tier", "named", "range", "cross", "dns", "internet",
+             "podcidr", "expr"]
+    # How often each kind appears: a third of the namespaces get a default deny of both
+    # directions, another sixth an ingress-only one; the rest are allow rules.
+    weights = [4, 2, 20, 10, 8, 15, 8, 8, 10, 15]
     i = 0
     while len(policies) < n_policies:
-        ns = app_ns[i % len(app_ns)]
-        kind = kinds[(i // len(app_ns)) % len(kinds)]
+        ns = rnd.choice(app_ns)
+        kind = rnd.choices(kinds, weights)[0]
         name = f"{kind}-{i}"
         tier = rnd.choice(TIERS)
         other = rnd.choice(TIERS)
         if kind == "deny":
             spec = NetworkPolicySpec(pod_selector=LabelSelector(), policy_types=["Ingress", "Egress"])
+        elif kind == "deny-ingress":
+            spec = NetworkPolicySpec(pod_selector=LabelSelector(), policy_types=["Ingress"])
         elif kind == "tier":
             spec = NetworkPolicySpec(
                 pod_selector=_sel(tier=tier),
