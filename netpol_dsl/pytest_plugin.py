@@ -4,6 +4,8 @@ It must import cheaply: nothing from netpol_dsl is imported until a test uses it
 
 - ``assert cluster.allows(...)`` (or ``assert not ...``) that fails gets the verdict's
   explanation appended to the assertion message.
+- ``assert connections == expected`` between two ``ConnectionSet`` values shows what is missing
+  and what is extra.
 - The ``expect_reachability`` fixture returns ``netpol_dsl.evaluate.expect_reachability``, which
   checks a whole table of intended verdicts and reports every mismatch at once.
 """
@@ -16,7 +18,7 @@ from typing import Any
 
 import pytest
 
-__all__ = ["expect_reachability", "pytest_runtest_call"]
+__all__ = ["expect_reachability", "pytest_assertrepr_compare", "pytest_runtest_call"]
 
 _VERDICT_MODULE = "netpol_dsl.evaluate.verdict"
 
@@ -59,6 +61,26 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
         if extra:
             err.args = (str(err) + "\n\n" + "\n\n".join(extra), *err.args[1:])
         raise
+
+
+def pytest_assertrepr_compare(config: pytest.Config, op: str, left: Any, right: Any) -> list[str] | None:
+    """Explain ``assert cluster.connections(a, b) == expected`` by what is missing or extra.
+
+    Example:
+        >>> pytest_assertrepr_compare(None, "==", 1, 2) is None
+        True
+    """
+    mod = sys.modules.get("netpol_dsl.evaluate._connections")
+    if mod is None or op != "==":
+        return None
+    cls = mod.ConnectionSet
+    if not (isinstance(left, cls) and isinstance(right, cls)):
+        return None
+    return [
+        f"{left} == {right}",
+        f"only on the left: {left - right}",
+        f"only on the right: {right - left}",
+    ]
 
 
 @pytest.fixture

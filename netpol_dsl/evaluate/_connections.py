@@ -44,6 +44,22 @@ def _intersect(a: Ranges, b: Ranges) -> Ranges:
     return tuple(out)
 
 
+def _subtract(a: Ranges, b: Ranges) -> Ranges:
+    out: list[tuple[int, int]] = []
+    for lo, hi in a:
+        for b_lo, b_hi in b:
+            if b_hi < lo or b_lo > hi:
+                continue
+            if b_lo > lo:
+                out.append((lo, b_lo - 1))
+            lo = b_hi + 1
+            if lo > hi:
+                break
+        if lo <= hi:
+            out.append((lo, hi))
+    return tuple(out)
+
+
 def _check_protocol(protocol: str) -> str:
     if protocol not in PROTOCOLS:
         msg = f"got protocol={protocol!r}; expected one of 'TCP', 'UDP', 'SCTP'"
@@ -55,7 +71,8 @@ class ConnectionSet:
     """An immutable set of connections: for each protocol, the ports allowed.
 
     Port sets are stored as sorted, merged, inclusive ranges. ``str()`` gives ``"all"``, ``"none"``
-    or a list such as ``"TCP 80,8080-8090; UDP 53"``. ``|`` is union and ``&`` intersection.
+    or a list such as ``"TCP 80,8080-8090; UDP 53"``. ``|`` is union, ``&`` intersection and ``-``
+    difference.
 
     Example:
         >>> web = ConnectionSet.of("TCP", 80) | ConnectionSet.of("TCP", 8080, 8090)
@@ -213,6 +230,29 @@ class ConnectionSet:
         return ConnectionSet._trusted({
             p: _intersect(self.ports(p), other.ports(p)) for p in PROTOCOLS
         })
+
+    def __sub__(self, other: object) -> ConnectionSet:
+        if not isinstance(other, ConnectionSet):
+            return NotImplemented
+        if other.is_empty:
+            return self
+        return ConnectionSet._trusted({
+            p: _subtract(self.ports(p), other.ports(p)) for p in PROTOCOLS
+        })
+
+    def difference(self, *others: ConnectionSet) -> ConnectionSet:
+        """The connections of this set that are in none of ``others``.
+
+        Example:
+            >>> str(ConnectionSet.of("TCP", 80, 90).difference(ConnectionSet.of("TCP", 85)))
+            'TCP 80-84,86-90'
+            >>> str(ConnectionSet.all() - ConnectionSet.of("TCP"))
+            'UDP 1-65535; SCTP 1-65535'
+        """
+        out = self
+        for o in others:
+            out = out - o
+        return out
 
     def union(self, *others: ConnectionSet) -> ConnectionSet:
         """The union of this set and ``others``.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ Direction = Literal["ingress", "egress"]
 #: keeps more than a few verdicts (and their clusters) alive.
 _TRUTH_LOG: deque[tuple[int, Verdict]] = deque(maxlen=32)
 _truth_seq = [0]
+_PLUGIN = "netpol_dsl.pytest_plugin"
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,8 +302,9 @@ class Verdict:
         return self._load()[1]
 
     def __bool__(self) -> bool:
-        _truth_seq[0] += 1
-        _TRUTH_LOG.append((_truth_seq[0], self))
+        if _PLUGIN in sys.modules:  # only under pytest with the plugin: see _TRUTH_LOG
+            _truth_seq[0] += 1
+            _TRUTH_LOG.append((_truth_seq[0], self))
         return self.allowed
 
     @property

@@ -52,6 +52,11 @@ def test_connection_set_algebra_equality_and_hash():
     assert [a.allows("TCP", p) for p in (79, 80, 90, 91)] == [False, True, True, False]
     assert a.__or__(5) is NotImplemented and a.__and__("x") is NotImplemented
     assert a.to_dict() == {"TCP": [[80, 90]]}
+    assert str(b - a) == "TCP 91-100; UDP 53"
+    assert str(ConnectionSet.of("TCP", 1, 100) - ConnectionSet({"TCP": [(5, 9), (20, 30), (100, 100)]})) == (
+        "TCP 1-4,10-19,31-99")
+    assert (a - ConnectionSet.all()).is_empty and a - ConnectionSet.none() == a
+    assert a.__sub__(1) is NotImplemented
 
 
 def test_connection_set_rejects_bad_values():

@@ -80,6 +80,23 @@ def test_intent(expect_reachability):
     ])
 
 
+def test_connection_set_comparison_shows_missing_and_extra(pytester):
+    pytester.makepyfile(CLUSTER + '''
+from netpol_dsl.evaluate import ConnectionSet
+
+def test_conns():
+    got = ConnectionSet.of("TCP", 80, 90) | ConnectionSet.of("UDP", 53)
+    assert got == ConnectionSet.of("TCP", 80, 85) | ConnectionSet.of("SCTP", 9)
+''')
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([
+        "*TCP 80-90; UDP 53 == TCP 80-85; SCTP 9*",
+        "*only on the left: TCP 86-90; UDP 53*",
+        "*only on the right: SCTP 9*",
+    ])
+
+
 def test_expect_reachability_fixture_passes_when_intent_holds(pytester):
     pytester.makepyfile(CLUSTER + '''
 def test_intent(expect_reachability):
