@@ -24,6 +24,7 @@ conformance tests in ``test/e2e/network/netpol``):
 
 from __future__ import annotations
 
+import operator
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
@@ -88,7 +89,7 @@ class _Ref:
 
 
 def _check_protocol(protocol: object) -> str:
-    if protocol not in _PROTOCOL_SET:
+    if not isinstance(protocol, str) or protocol not in _PROTOCOL_SET:
         msg = f"got protocol={protocol!r}; expected one of 'TCP', 'UDP', 'SCTP'"
         if isinstance(protocol, str) and protocol.upper() in _PROTOCOL_SET:
             msg += f". Did you mean {protocol.upper()!r}?"
@@ -333,6 +334,8 @@ class Cluster:
 
     @staticmethod
     def _port_number(port: object, dst: _Ref, protocol: str, where: str) -> tuple[int, str | None]:
+        if not isinstance(port, (bool, str)) and hasattr(port, "__index__"):
+            port = operator.index(port)  # numpy integers and the like
         if type(port) is int:
             if 1 <= port <= 65535:
                 return port, None
@@ -393,7 +396,7 @@ class Cluster:
                   rule 0: port not in rule: ports[0]: TCP 9090 is not in TCP 8080
         """
         if (type(src) is str and type(dst) is str and type(port) is int and 0 < port < 65536
-                and protocol in _PROTOCOL_SET):
+                and type(protocol) is str and protocol in _PROTOCOL_SET):
             # The common case, kept lean: two pods of the cluster by key, a port number.
             i = self._pod_index.get(src)
             j = self._pod_index.get(dst)
@@ -403,8 +406,7 @@ class Cluster:
                 if not (self._class_hn[cs] or self._class_hn[cd]):
                     return _verdict(i == j or self._allowed(cs, cd, protocol, port), src, dst,
                                     port, protocol, self)
-        if protocol not in _PROTOCOL_SET:
-            _check_protocol(protocol)
+        _check_protocol(protocol)
         refs = self._refs
         s = refs.get(src) if type(src) is str else None
         if s is None:

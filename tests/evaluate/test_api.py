@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy
 import pytest
 
 import netpol_dsl
@@ -155,6 +156,9 @@ def test_port_names_and_port_errors():
         c.allows("a/web", "b/db", True)
     with pytest.raises(DslUsageError, match=r"got protocol='tcp'; expected one of 'TCP', 'UDP', 'SCTP'. Did you mean 'TCP'\?"):
         c.allows("a/web", "b/db", 80, "tcp")
+    with pytest.raises(DslUsageError, match=r"got protocol=\['TCP'\]; expected one of"):
+        c.allows("a/web", "b/db", 80, ["TCP"])
+    assert c.allows("a/web", "b/db", numpy.int64(80)).port == 80
 
 
 # ------------------------------------------------------------------------- connections
