@@ -365,8 +365,9 @@ class Cluster:
 
         Args:
             src: ``"namespace/name"`` (or a bare pod name when unique), a ``Pod``, an IP address
-                (an external endpoint), or an object with ``__netpol_endpoint__()`` such as a
-                DSL selector, which stands for a representative pod with those labels.
+                (always an external endpoint, even when a pod has that IP: name the pod to ask
+                about it), or an object with ``__netpol_endpoint__()`` such as a DSL selector,
+                which stands for a representative pod with those labels (and no IPs or ports).
             dst: the same kinds.
             port: a number, or a port name resolved on the destination pod.
             protocol: ``"TCP"`` (default), ``"UDP"`` or ``"SCTP"``.
