@@ -366,6 +366,8 @@ class Engine:
         self._peer_cache: dict[Any, BoolArray] = {}
         self._union_cache: dict[tuple[int, ...], BoolArray] = {}
         self._port_cache: dict[Any, _PortSpec] = {}
+        #: connections() per (source class, destination class), as asked
+        self._conn_cache: dict[tuple[int, int], ConnectionSet] = {}
         self.rules: list[_Rule] = []
         in_rules: list[list[_Rule]] = [[] for _ in range(k)]
         eg_rules: list[list[_Rule]] = [[] for _ in range(k)]
@@ -499,6 +501,12 @@ class Engine:
                    for r in self.eg_rules[s])
 
     def connections(self, s: int, d: int) -> ConnectionSet:
+        found = self._conn_cache.get((s, d))
+        if found is None:
+            found = self._conn_cache[(s, d)] = self._connections(s, d)
+        return found
+
+    def _connections(self, s: int, d: int) -> ConnectionSet:
         pm = self.class_portmap[d]
         out = ConnectionSet.all()
         if self.eg_iso[s]:
