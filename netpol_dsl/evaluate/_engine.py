@@ -657,7 +657,19 @@ class Engine:
     def class_matrix_any(self) -> BoolArray:
         """``A[s, d]``: class ``s`` may reach class ``d`` on some protocol and port."""
         out = np.zeros((self.n, self.n), dtype=bool)
+        specs = list(self._port_cache.values())
+        named = sorted({pair for spec in specs for pair in spec.named})
+        portmaps = list({id(pm): pm for pm in self.class_portmap}.values())
+        seen: set[tuple[tuple[bool, ...], tuple[bool, ...]]] = set()
         for proto, port in self.port_atoms():
+            # Two ports on which every rule port and every named port answer alike give the
+            # same matrix; compute it once.
+            sig = (tuple(spec.all or spec.numeric.allows(proto, port) for spec in specs),
+                   tuple(p == proto and port in pm.get((name, p), ())
+                         for name, p in named for pm in portmaps))
+            if sig in seen:
+                continue
+            seen.add(sig)
             out |= self.class_matrix_ordered(proto, port)
         return out
 
