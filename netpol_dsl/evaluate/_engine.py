@@ -1,7 +1,8 @@
 """The fast path: pods grouped into equivalence classes, policies compiled once per cluster.
 
 Two pods are in one class when nothing a policy can look at tells them apart: the same
-namespace, the same values for every label key that some selector mentions, the same set of
+namespace, the same values for every label key that some selector able to meet them mentions
+(a policy's podSelector and a peer's lone podSelector only meet pods of the policy's namespace), the same set of
 ipBlocks their IPs fall in (when ipBlocks match pod IPs), the same numbers for every named port
 some policy mentions, and the same ``hostNetwork`` flag. Every verdict is a function of the two
 ends' classes, so the engine evaluates classes, never pods x policies.
@@ -241,11 +242,16 @@ class Engine:
         self.ipblock_pods = ipblock_pods
         self.policies = policies
         # ---- what policies look at
-        refkeys: set[str] = set()
+        # Label keys that selectors look at: those of a policy's podSelector and of peers with a
+        # podSelector alone only ever meet pods of the policy's namespace; those of peers with a
+        # namespaceSelector meet pods anywhere.
+        global_keys: set[str] = set()
+        local_keys: dict[str, set[str]] = {}
         port_names: set[str] = set()
         blocks: dict[IPBlock, _Block] = {}
         for pol in policies:
-            refkeys |= pol.spec.pod_selector.keys()
+            local = local_keys.setdefault(pol.namespace or "default", set())
+            local |= pol.spec.pod_selector.keys()
             rules: list[tuple[Sequence[NetworkPolicyPeer] | None,
                               Sequence[NetworkPolicyPort] | None]] = [
                 (r.from_, r.ports) for r in pol.spec.ingress or ()]
@@ -253,7 +259,10 @@ class Engine:
             for peers, rule_ports in rules:
                 for peer in peers or ():
                     if peer.pod_selector is not None:
-                        refkeys |= peer.pod_selector.keys()
+                        if peer.namespace_selector is None:
+                            local |= peer.pod_selector.keys()
+                        else:
+                            global_keys |= peer.pod_selector.keys()
                     if peer.ip_block is not None and peer.ip_block not in blocks:
                         blocks[peer.ip_block] = _Block.of(peer.ip_block)
                 for p in rule_ports or ():
@@ -278,7 +287,10 @@ class Engine:
         port_sigs: dict[int, tuple[tuple[str, str, int], ...]] = {}
         ip_sigs: dict[int, tuple[tuple[int, int], ...]] = {}
         edges4 = edges[4]
+        keys_of = {ns: frozenset(keys | global_keys) for ns, keys in local_keys.items()}
+        no_local = frozenset(global_keys)
         for pod in pods:
+            refkeys = keys_of.get(pod.namespace, no_local)
             lp = tuple(sorted([kv for kv in pod.labels.items() if kv[0] in refkeys]))
             ipsig: tuple[tuple[int, int], ...] = ()
             ips = pod.ips
