@@ -95,7 +95,8 @@ class Exposure:
         external_egress: external addresses it may connect to (its egress policies).
         namespace_ingress: per namespace, what its policies allow from *any* pod of that
             namespace, whatever its labels (including pods that do not exist yet).
-        namespace_egress: the same for destinations.
+        namespace_egress: the same for destinations; named ports are left out, as they
+            resolve on each destination pod's own container ports.
         pod_ingress: the cluster's pods that may connect to it, with the connections both
             sides' policies allow (pods with none left out; itself left out).
         pod_egress: the pods it may connect to.
