@@ -101,9 +101,9 @@ class Cluster:
     """Namespaces, pods and policies: ask who may reach whom, on what, and why.
 
     Args:
-        namespaces: ``Namespace`` objects (or names). Namespaces that pods or policies live in
-            but that are not given are created with only the ``kubernetes.io/metadata.name``
-            label, as kube-apiserver would.
+        namespaces: ``Namespace`` objects (or names, or a mapping of name to ``Namespace``).
+            Namespaces that pods or policies live in but that are not given are created with
+            only the ``kubernetes.io/metadata.name`` label, as kube-apiserver would.
         pods: ``Pod`` objects (keys ``namespace/name`` must be unique).
         policies: ``NetworkPolicy`` objects or API-shaped dicts. A policy without a namespace is
             in ``default``.
@@ -120,7 +120,7 @@ class Cluster:
 
     def __init__(
         self,
-        namespaces: Iterable[Namespace | str] = (),
+        namespaces: Iterable[Namespace | str] | Mapping[str, Namespace] = (),
         pods: Iterable[Pod] = (),
         policies: Iterable[NetworkPolicy | Mapping[str, Any]] = (),
         *,
@@ -128,6 +128,8 @@ class Cluster:
     ) -> None:
         """Build and compile a cluster (see the class docstring)."""
         ns_map: dict[str, Namespace] = {}
+        if isinstance(namespaces, Mapping):  # e.g. another cluster's ``namespaces``
+            namespaces = namespaces.values()
         for ns in namespaces:
             if isinstance(ns, str):
                 ns = Namespace(ns)

@@ -45,6 +45,8 @@ def test_with_policies_keeps_the_inventory():
     assert open_.allows("pay/a", "pay/b", 80)
     assert open_.pods == c.pods and dict(open_.namespaces) == dict(c.namespaces)
     assert c.policies == (load_policy(DENY),)  # the original is unchanged
+    again = Cluster(c.namespaces, c.pods)
+    assert dict(again.namespaces["pay"].labels) == {"t": "1", "kubernetes.io/metadata.name": "pay"}
 
 
 MANIFESTS = """
