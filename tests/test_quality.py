@@ -42,6 +42,24 @@ def test_all_is_sorted_and_complete():
 
     names = netpol_dsl.__all__
     assert names == sorted(names)
-    public = {n for n in vars(netpol_dsl) if not n.startswith("_")}
-    modules = {n for n in public if type(getattr(netpol_dsl, n)).__name__ == "module"}
-    assert public - modules == set(names)
+    # every lazily exported name is in __all__, and every name in __all__ resolves
+    assert set(names) == set(netpol_dsl._LAZY)
+    for name in names:
+        assert getattr(netpol_dsl, name) is not None
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        _ = netpol_dsl.nope
+
+
+def test_plugin_and_package_import_cheaply():
+    # The pytest11 plugin is loaded by every pytest run in an environment that has netpol-dsl
+    # installed, so importing it must not pull in pydantic, numpy or the library.
+    code = (
+        "import sys, pytest, netpol_dsl.pytest_plugin, netpol_dsl\n"
+        "heavy = [m for m in ('pydantic', 'numpy', 'yaml', 'netpol_dsl.evaluate',"
+        " 'netpol_dsl.model') if m in sys.modules]\n"
+        "print(heavy)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert result.stdout.strip() == "[]"
