@@ -195,15 +195,17 @@ def _parse_port(text: str) -> tuple[int | str, str]:
 
 def _cluster(manifests: list[str]) -> Any:
     from netpol_dsl.evaluate import Cluster
+    from netpol_dsl.sources import inventory_sources
 
     with _progress("loading the inventory"):
-        return Cluster.from_manifests(list(manifests))
+        return Cluster.from_manifests(inventory_sources(manifests))
 
 
 ManifestsOpt = Annotated[
     list[str],
     typer.Option("--manifests", "-m", metavar="PATH", help="Manifests (files or directories): Namespaces, "
-                 "Pods/workloads and NetworkPolicies. Repeatable."),
+                 "Pods/workloads and NetworkPolicies; or a Python policy definition (FILE.py, "
+                 "module:attr). Repeatable."),
 ]
 OutputOpt = Annotated[
     Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write to this file instead of stdout."),

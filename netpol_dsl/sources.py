@@ -42,6 +42,7 @@ from netpol_dsl.model import NetworkPolicy
 __all__ = [
     "collect_policies",
     "git_revision_files",
+    "inventory_sources",
     "is_git_revision",
     "load_policies",
     "load_policy_sources",
@@ -217,4 +218,27 @@ def load_policy_sources(specs: Iterable[str | Path], *, lenient_cidr: bool = Fal
     out: list[NetworkPolicy] = []
     for s in specs:
         out.extend(load_policies(s, lenient_cidr=lenient_cidr))
+    return out
+
+
+def inventory_sources(specs: Iterable[str | Path]) -> list[Any]:
+    """Turn ``--manifests`` specs into what ``Cluster.from_manifests`` reads.
+
+    YAML/JSON files and directories pass through; a Python definition (``FILE.py`` or
+    ``module:attr``) is run and replaced by the NetworkPolicy objects it defines, so an inventory
+    can be checked against policies written with the DSL without rendering them first.
+
+    Example:
+        >>> [type(x).__name__ for x in inventory_sources(["examples/payments.py", "cluster/"])][-1]
+        'str'
+        >>> sorted({type(x).__name__ for x in inventory_sources(["examples/payments.py"])})
+        ['NetworkPolicy']
+    """
+    out: list[Any] = []
+    for spec in specs:
+        text = str(spec)
+        if looks_like_python(text):
+            out.extend(load_policies(text))
+        else:
+            out.append(text)
     return out

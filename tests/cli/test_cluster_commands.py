@@ -44,6 +44,18 @@ def test_check_json(run, golden):
     golden("check-denied.json", r.stdout)
 
 
+def test_check_against_a_python_definition(run):
+    # --manifests takes the DSL definition itself: no render step between authoring and checking
+    args = ["-m", "examples/payments_cluster.yaml", "-m", "examples/payments.py"]
+    ok = run("check", *args, "--from", "payments/frontend", "--to", "payments/api-server",
+             "-p", "8080")
+    assert ok.exit_code == 0, ok.output
+    assert "payments/allow-frontend-to-api spec.ingress[0].from[0] allows it" in ok.stdout
+    denied = run("check", *args, "--from", "payments/frontend", "--to", "payments/postgres",
+                 "-p", "5432")
+    assert denied.exit_code == 1, denied.output
+
+
 def test_check_external_destination(run):
     r = run("check", *ALL, "--from", "payments/frontend", "--to", "8.8.8.8", "-p", "443")
     assert r.exit_code == 1 and "DENIED" in r.stdout
