@@ -19,8 +19,9 @@ from netpol_dsl import (
     parse_documents,
 )
 from netpol_dsl import load as load_module
+from tests.evaluate.npguard import CORPUS as _NPGUARD
 
-CORPUS = Path("/work/shared/corpus/np-guard/tests")
+CORPUS = _NPGUARD / "tests"
 
 POLICY_YAML = textwrap.dedent("""\
     apiVersion: networking.k8s.io/v1

@@ -34,11 +34,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-#: ``../shared/corpus/np-guard`` next to the repository; NPGUARD_CORPUS overrides it.
-CORPUS = Path(
-    os.environ.get("NPGUARD_CORPUS")
-    or Path(__file__).resolve().parents[3] / "shared" / "corpus" / "np-guard"
-)
+
+def _find_corpus() -> Path:
+    """``$NPGUARD_CORPUS``, else ``../shared/corpus/np-guard`` next to the checkout (as CI lays
+    it out), else the workplace's ``/work/shared`` copy."""
+    env = os.environ.get("NPGUARD_CORPUS")
+    if env:
+        return Path(env)
+    beside = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "np-guard"
+    fallback = Path("/work/shared/corpus/np-guard")
+    return beside if beside.is_dir() or not fallback.is_dir() else fallback
+
+
+#: The peer corpus; ``AVAILABLE`` is False on a machine that does not have it (a user's clone).
+CORPUS = _find_corpus()
+AVAILABLE = (CORPUS / "cases.tsv").is_file()
 PROTOCOLS = ("TCP", "UDP", "SCTP")
 MAX_PORT = 65535
 V4_END = 2**32
@@ -182,6 +192,8 @@ class Case:
 
 
 def cases() -> list[Case]:
+    if not AVAILABLE:
+        return []
     with (CORPUS / "cases.tsv").open(newline="") as f:
         rows = list(csv.DictReader(f, delimiter="\t"))
     return [

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from netpol_dsl import DslUsageError, InvalidPolicyError, load_policy
 from netpol_dsl.evaluate import Cluster, ContainerPort, Namespace, Pod
+from tests.evaluate import npguard as _ng
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "np-guard" / "tests"
+CORPUS = _ng.CORPUS / "tests"
 DENY = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
         "metadata": {"name": "deny", "namespace": "pay"}, "spec": {"podSelector": {}}}
 
