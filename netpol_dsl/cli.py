@@ -159,6 +159,10 @@ def _guard(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+#: Seconds of work before the progress display appears.
+_PROGRESS_DELAY = 1.0
+
+
 @contextmanager
 def _progress(description: str) -> Iterator[None]:
     """Show a spinner with elapsed time on stderr when the work takes over a second (TTY only)."""
@@ -168,7 +172,7 @@ def _progress(description: str) -> Iterator[None]:
     progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                         console=_err(), transient=True)
     progress.add_task(description, total=None)
-    timer = threading.Timer(1.0, progress.start)
+    timer = threading.Timer(_PROGRESS_DELAY, progress.start)
     timer.daemon = True
     timer.start()
     try:
