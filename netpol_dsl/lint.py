@@ -394,32 +394,8 @@ class _Read:
 
 def _parse_tolerant(text: str, where: str, out: _Read) -> None:
     loader = _TolerantLoader(text)
-    docs: list[tuple[Any, int, dict[int, Any]]] = []
-    try:
-        while loader.check_node():
-            node = loader.get_node()
-            if node is None:  # pragma: no cover
-                continue
-            if _load._expanded_size(node, {}) > _load.MAX_EXPANDED_NODES:
-                msg = (f"{where}:{node.start_mark.line + 1}: got YAML aliases that expand past "
-                       f"{_load.MAX_EXPANDED_NODES} nodes; expected plain manifests")
-                raise LoadError(msg, source=where)
-            data = loader.construct_document(node)
-            docs.append((data, node.start_mark.line + 1, loader.lines))
-    except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        line = f":{mark.line + 1}" if mark is not None else ""
-        problem = err.problem or err.context or "invalid YAML"
-        msg = f"{where}{line}: got invalid YAML ({problem}); expected YAML or JSON manifests"
-        raise LoadError(msg, source=where) from None
-    except yaml.YAMLError as err:
-        msg = f"{where}: got invalid YAML ({err}); expected YAML or JSON manifests"
-        raise LoadError(msg, source=where) from None
-    except RecursionError:
-        msg = f"{where}: got YAML nested too deeply; expected plain manifests"
-        raise LoadError(msg, source=where) from None
-    finally:
-        loader.dispose()
+    # the foundation's parse loop: depth guard, alias-bomb guard, file:line errors
+    docs = [(d.data, d.line, d.lines) for d in _load._parse_with(loader, text, where)]
     found: list[Manifest] = []
     skipped: Counter[str] = Counter()
     for data, start, lines in docs:

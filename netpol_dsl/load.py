@@ -139,7 +139,11 @@ def _check_depth(text: str, where: str) -> None:
 
 
 def _parse_text(text: str, where: str) -> list[_Doc]:
-    loader = _Loader(text)
+    return _parse_with(_Loader(text), text, where)
+
+
+def _parse_with(loader: _Loader, text: str, where: str) -> list[_Doc]:
+    """Parse every document of ``text`` with ``loader`` (a ``_Loader`` or a subclass of it)."""
     docs: list[_Doc] = []
     try:
         _check_depth(text, where)

@@ -235,3 +235,13 @@ def test_no_colour_codes_when_not_a_terminal(run):
     r = run("check", "-m", LESSON, "--from", "monitoring/rogue-pod", "--to",
             "payments/api-server", "-p", "9090")
     assert "\x1b[" not in r.output and r.stdout.startswith("DENIED")
+
+
+def test_lint_refuses_deeply_nested_yaml_cleanly(run, tmp_path):
+    # lint reads YAML through its own duplicate-tolerant loader; it must keep the foundation's
+    # depth guard (the C composer would otherwise overflow the stack on input like this)
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("a: " + "[" * 100_000 + "]" * 100_000 + "\n", encoding="utf-8")
+    r = run("lint", str(deep))
+    assert r.exit_code == 2
+    assert "nested too deeply" in r.output
