@@ -244,3 +244,30 @@ def test_every_np_guard_case_loads_and_evaluates(case):
     assert c.pods, case
     m = c.matrix()
     assert m.allowed(c.pods[0].key, c.pods[0].key)
+
+
+@pytest.mark.parametrize(("kind", "api", "template_path"), [
+    ("ReplicationController", "v1", "spec.template"),
+    ("DaemonSet", "apps/v1", "spec.template"),
+    ("StatefulSet", "apps/v1", "spec.template"),
+    ("Deployment", "apps/v1", "spec.template"),
+    ("ReplicaSet", "apps/v1", "spec.template"),
+    ("Job", "batch/v1", "spec.template"),
+    ("CronJob", "batch/v1", "spec.jobTemplate.spec.template"),
+])
+def test_every_workload_kind_becomes_a_representative_pod(kind, api, template_path):
+    template = {"metadata": {"labels": {"app": "w", "tier": kind.lower()}},
+                "spec": {"containers": [{"name": "c", "image": "x",
+                                         "ports": [{"containerPort": 8080, "name": "web"}]}]}}
+    obj: dict = {"apiVersion": api, "kind": kind, "metadata": {"name": "w", "namespace": "apps"}}
+    node = obj
+    *parents, last = template_path.split(".")
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[last] = template
+    c = Cluster.from_manifests([obj])
+    (pod,) = c.pods
+    assert (pod.namespace, pod.name, pod.owner_kind, pod.owner_name) == ("apps", "w", kind, "w")
+    assert dict(pod.labels) == {"app": "w", "tier": kind.lower()}
+    assert [(p.port, p.protocol, p.name) for p in pod.ports] == [(8080, "TCP", "web")]
+    assert c.namespaces["apps"].labels == {"kubernetes.io/metadata.name": "apps"}
