@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, TypeAlias
 
 from netpol_dsl import _rules
 from netpol_dsl.errors import DslUsageError, InvalidPolicyError
-from netpol_dsl.selectors import LabelMatch, Selector, pods
+from netpol_dsl.selectors import LabelMatch, Selector, _ns_name, pods
 
 if TYPE_CHECKING:
     from netpol_dsl.builder import Port
@@ -110,11 +110,4 @@ def namespace_name(value: object, where: str) -> str:
         >>> namespace_name("payments", "PolicySet()")
         'payments'
     """
-    if not isinstance(value, str):
-        msg = f"{where}: got {value!r} (type={type(value).__name__}); expected a namespace name"
-        raise DslUsageError(msg)
-    problems = _rules.dns1123_label(value)
-    if problems:
-        msg = f"{where}: got {value!r}; expected a namespace name, {problems[-1]}"
-        raise InvalidPolicyError(msg)
-    return value
+    return _ns_name(value, where)
