@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from netpol_dsl import _rules
 from netpol_dsl.errors import InvalidPolicyError, Issue, LoadError
 from netpol_dsl.model import NetworkPolicy, NetworkPolicyPeer
 from netpol_dsl.model._base import Context
@@ -315,6 +316,7 @@ def _validate(
     *,
     lenient_cidr: bool,
     source: str | None,
+    lenient_names: bool = False,
     require_namespace: bool = False,
     namespace: str | None = None,
 ) -> tuple[NetworkPolicy, list[Issue]]:
@@ -343,7 +345,8 @@ def _validate(
         elif meta is None:
             data["metadata"] = {"namespace": namespace}
     ctx = Context(
-        lenient_cidr=lenient_cidr, require_namespace=require_namespace, wire_names_only=True
+        lenient_cidr=lenient_cidr, lenient_names=lenient_names,
+        require_namespace=require_namespace, wire_names_only=True,
     )
     try:
         policy = NetworkPolicy.model_validate(
@@ -353,7 +356,14 @@ def _validate(
         raise InvalidPolicyError(issues=[*err.issues, *extra], source=source) from None
     if extra:
         raise InvalidPolicyError(issues=extra, source=source)
-    return policy, _cidr_warnings(policy) if lenient_cidr else []
+    warnings = _cidr_warnings(policy) if lenient_cidr else []
+    if lenient_names:
+        warnings.extend(
+            Issue("metadata.name", policy.name, msg,
+                  hint="Kept as written; today's API server would refuse this name")
+            for msg in _rules.dns1123_subdomain(policy.name)
+        )
+    return policy, warnings
 
 
 def _cidr_warnings(policy: NetworkPolicy) -> list[Issue]:
@@ -443,6 +453,7 @@ def load_policy(
     *,
     namespace: str | None = None,
     lenient_cidr: bool = False,
+    lenient_names: bool = False,
 ) -> NetworkPolicy:
     """Load one API-shaped NetworkPolicy, validated as kube-apiserver validates it on create.
 
@@ -459,6 +470,8 @@ def load_policy(
             missing namespace is an error, as ``ValidateObjectMeta`` requires one.
         lenient_cidr: accept CIDRs that older API servers stored (``10.0.1.1/4`` meaning
             ``0.0.0.0/4``), as evaluation of live objects needs; authoring stays strict.
+        lenient_names: accept a name today's API server refuses (``allow_web``), as evaluation
+            of hand-written files may need; a name does not change what a policy allows.
 
     Returns:
         The frozen ``NetworkPolicy``.
@@ -482,7 +495,8 @@ def load_policy(
     if _is_client_model(obj):
         obj = from_client_object(obj)
     policy, _ = _validate(obj, lenient_cidr=lenient_cidr, source=_label_of(obj),
-                          require_namespace=True, namespace=namespace)
+                          lenient_names=lenient_names, require_namespace=True,
+                          namespace=namespace)
     return policy
 
 
@@ -612,6 +626,7 @@ def load_manifests(
     *,
     namespace: str | None = None,
     lenient_cidr: bool = False,
+    lenient_names: bool = False,
     collect_errors: bool = False,
 ) -> Manifests:
     """Read manifests from paths, directories, YAML/JSON text, dicts or model objects.
@@ -628,6 +643,8 @@ def load_manifests(
         namespace: fills in policies' missing ``metadata.namespace`` (``kubectl -n``); a
             different one is an error. Without it a policy may have no namespace.
         lenient_cidr: accept CIDRs older API servers stored, with a warning (for evaluation).
+        lenient_names: accept policy names today's API server refuses (``allow_web``), with a
+            warning (for evaluation: a name does not change what a policy allows).
         collect_errors: put invalid policies' issues in ``errors`` instead of raising.
 
     Raises:
@@ -685,7 +702,7 @@ def load_manifests(
             label = _policy_label(m.data)
             try:
                 policy, warns = _validate(m.data, lenient_cidr=lenient_cidr, source=None,
-                                          namespace=namespace)
+                                          lenient_names=lenient_names, namespace=namespace)
             except InvalidPolicyError as err:
                 errors.extend(_locate(i, m, label) for i in err.issues)
                 continue

@@ -408,3 +408,48 @@ def test_loader_is_the_safe_c_loader_when_present():
     base = load_module._Loader.__mro__[1]
     assert issubclass(base, yaml.SafeLoader) or base.__name__ == "CSafeLoader"
     assert not issubclass(load_module._Loader, yaml.FullLoader)
+
+
+def test_lenient_names_reads_refused_names_with_a_warning_and_keeps_file_lines(tmp_path):
+    (tmp_path / "p.yaml").write_text(textwrap.dedent("""\
+        apiVersion: networking.k8s.io/v1
+        kind: NetworkPolicy
+        metadata: {name: allow_web, namespace: a}
+        spec: {podSelector: {}}
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: web, namespace: a}
+        """), encoding="utf-8")
+    with pytest.raises(InvalidPolicyError, match=r"p.yaml:3: a/allow_web: metadata.name"):
+        load_manifests(tmp_path)
+    m = load_manifests(tmp_path, lenient_names=True)
+    assert [p.key for p in m.policies] == ["a/allow_web"]
+    [warning] = m.warnings
+    assert (warning.path, warning.value) == ("metadata.name", "allow_web")
+    assert warning.source == f"{tmp_path / 'p.yaml'}:3: a/allow_web"
+    assert m.objects[0].where == f"{tmp_path / 'p.yaml'}:6"
+
+
+def test_lenient_names_does_not_excuse_other_problems():
+    text = textwrap.dedent("""\
+        apiVersion: networking.k8s.io/v1
+        kind: NetworkPolicy
+        metadata: {name: allow_web, namespace: a}
+        spec: {podSelector: {}, policyTypes: [Sideways]}
+        """)
+    with pytest.raises(InvalidPolicyError) as info:
+        load_manifests(text, lenient_names=True)
+    assert [i.path for i in info.value.issues] == ["spec.policyTypes[0]"]
+
+
+def test_load_policy_lenient_names_both_sides():
+    obj = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+           "metadata": {"name": "Allow_Web", "namespace": "a"}, "spec": {}}
+    with pytest.raises(InvalidPolicyError) as info:
+        load_policy(obj)
+    assert {i.path for i in info.value.issues} == {"metadata.name"}
+    assert load_policy(obj, lenient_names=True).key == "a/Allow_Web"
+    bad_ns = {**obj, "metadata": {"name": "Allow_Web", "namespace": "A"}}
+    with pytest.raises(InvalidPolicyError, match=r"metadata.namespace"):
+        load_policy(bad_ns, lenient_names=True)  # only the object's name is excused

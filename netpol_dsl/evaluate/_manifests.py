@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from netpol_dsl import _rules
-from netpol_dsl.errors import InvalidPolicyError, Issue
+from netpol_dsl.errors import Issue
 from netpol_dsl.evaluate._inventory import ContainerPort, Namespace, Pod
-from netpol_dsl.load import Manifest, Manifests, Source, load_manifests, parse_documents
+from netpol_dsl.load import Manifest, Manifests, Source, load_manifests
 
 __all__ = ["WORKLOAD_KINDS", "Inventory", "inventory_from", "load_for_evaluation"]
 
@@ -205,67 +205,8 @@ def inventory_from(manifests: Manifests) -> Inventory:
     return out
 
 
-def _salvageable(issue: Issue) -> bool:
-    # Problems that do not change what a policy allows: a read-only ``status`` (NetworkPolicy
-    # had one in Kubernetes 1.24-1.27, and ``kubectl get -o yaml`` dumps of that era carry it)
-    # and a name kube-apiserver would refuse today.
-    return issue.path == "status" or issue.path.startswith("status.") or issue.path == "metadata.name"
-
-
-def _sanitize(doc: Any, notes: list[Issue]) -> Any:
-    if isinstance(doc, list):
-        return [_sanitize(d, notes) for d in doc]
-    if not isinstance(doc, Mapping):
-        return doc
-    if isinstance(doc.get("items"), list):
-        return {**doc, "items": [_sanitize(d, notes) for d in doc["items"]]}
-    if doc.get("kind") != "NetworkPolicy":
-        return doc
-    out = dict(doc)
-    label = None
-    meta = out.get("metadata")
-    if isinstance(meta, Mapping):
-        name = meta.get("name")
-        label = f"{meta.get('namespace') or 'default'}/{name}"
-        if isinstance(name, str) and _rules.dns1123_subdomain(name):
-            fixed = "".join(ch if ch.isalnum() or ch in "-." else "-" for ch in name.lower())
-            fixed = fixed.strip("-.") or "unnamed"
-            out["metadata"] = {**meta, "name": fixed}
-            notes.append(Issue("metadata.name", name, "a DNS-1123 subdomain",
-                               hint=f"evaluated as {fixed!r}", source=label))
-    if "status" in out:
-        del out["status"]
-        notes.append(Issue("status", doc["status"], "no status (read-only, removed in 1.28)",
-                           hint="ignored", source=label))
-    return out
-
-
-def load_for_evaluation(source: Source | Any) -> tuple[Manifests, list[Issue]]:
-    """``load_manifests`` for evaluation: lenient CIDRs; a stale ``status`` or a name the API
-    server would refuse is noted and passed over, since neither changes what a policy allows.
+def load_for_evaluation(source: Source | Any) -> Manifests:
+    """``load_manifests`` for evaluation: CIDRs older API servers stored and names today's API
+    server would refuse are read with a warning, since neither changes what a policy allows.
     """
-    try:
-        return load_manifests(source, lenient_cidr=True), []
-    except InvalidPolicyError as err:
-        if not err.issues or not all(_salvageable(i) for i in err.issues):
-            raise
-    from netpol_dsl.load import _iter_sources  # the same expansion of paths and directories
-
-    docs: list[Any] = []
-    for item, file in _iter_sources(source):
-        if isinstance(item, (str, bytes)) or hasattr(item, "read_bytes"):
-            if hasattr(item, "read_bytes"):
-                text = item.read_bytes().decode("utf-8-sig")
-            elif isinstance(item, bytes):
-                text = item.decode("utf-8-sig")
-            else:
-                text = item
-            docs.extend(parse_documents(text, file or "<text>"))
-        else:
-            docs.append(item)
-    notes: list[Issue] = []
-    flat: list[Any] = []
-    for d in docs:
-        flat.extend(d if isinstance(d, list) else [d])
-    cleaned = [_sanitize(d, notes) for d in flat if d is not None]
-    return load_manifests(cleaned, lenient_cidr=True), notes
+    return load_manifests(source, lenient_cidr=True, lenient_names=True)

@@ -210,8 +210,9 @@ class Cluster:
         referenced but not given are created with the default label. Other kinds are counted
         in ``skipped``; odd objects are passed over with a note in ``warnings``. Policies are
         read leniently about what does not change their meaning: non-canonical CIDRs that
-        older API servers stored, a stale ``status`` field (Kubernetes 1.24-1.27 dumps), and
-        names today's API server would refuse; each is noted in ``warnings``.
+        older API servers stored and names today's API server would refuse, each noted in
+        ``warnings``; a stale ``status`` field (Kubernetes 1.24-1.27 dumps) is dropped, as the
+        API server drops it.
 
         Raises:
             LoadError: unreadable input.
@@ -231,11 +232,11 @@ class Cluster:
             >>> pod.workload, pod.ports[0].name
             ('payments/api[Deployment]', 'http')
         """
-        m, notes = load_for_evaluation(source)
+        m = load_for_evaluation(source)
         inv = inventory_from(m)
         out = cls(inv.namespaces, inv.pods, m.policies,
                   ipblock_matches_pod_ips=ipblock_matches_pod_ips)
-        out.warnings = tuple(m.warnings) + tuple(notes) + tuple(inv.warnings)
+        out.warnings = tuple(m.warnings) + tuple(inv.warnings)
         out.skipped = Counter(m.skipped)
         return out
 

@@ -44,6 +44,8 @@ class Context:
 
     Attributes:
         lenient_cidr: accept CIDRs older API servers stored, recording a warning instead.
+        lenient_names: accept object names today's API server refuses (for evaluating dumps;
+            a name does not change what a policy allows).
         require_namespace: report a missing ``metadata.namespace`` (``load_policy``).
         wire_names_only: the input is API-shaped: only camelCase names are fields.
 
@@ -52,16 +54,18 @@ class Context:
         True
     """
 
-    __slots__ = ("lenient_cidr", "require_namespace", "wire_names_only")
+    __slots__ = ("lenient_cidr", "lenient_names", "require_namespace", "wire_names_only")
 
     def __init__(
         self,
         *,
         lenient_cidr: bool = False,
+        lenient_names: bool = False,
         require_namespace: bool = False,
         wire_names_only: bool = False,
     ) -> None:
         self.lenient_cidr = lenient_cidr
+        self.lenient_names = lenient_names
         self.require_namespace = require_namespace
         self.wire_names_only = wire_names_only
 

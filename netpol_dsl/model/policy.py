@@ -190,8 +190,9 @@ class ObjectMeta(K8sModel):
                 out.append(Issue("generateName", generate, msg))
         if "name" not in broken:
             if self.name:
-                for msg in _rules.dns1123_subdomain(self.name):
-                    out.append(Issue("name", self.name, msg))
+                if not ctx.lenient_names:
+                    for msg in _rules.dns1123_subdomain(self.name):
+                        out.append(Issue("name", self.name, msg))
             elif generate:
                 # The API server names the object before validating it (names.SimpleNameGenerator:
                 # at most 58 characters of generateName, then 5 random alphanumerics).

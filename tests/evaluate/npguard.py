@@ -398,10 +398,9 @@ def repaired(
 ) -> tuple[list[dict[str, Any]], set[str]]:
     """Undo the input conventions where the peer reads objects differently; say which applied.
 
-    N7 ``apiserver-repair``: the peer reads manifests as files, so a few carry what a cluster
-    would never return, and the library refuses them as kube-apiserver would: ``status: {}`` on
-    a NetworkPolicy (dropped) and policy names with ``_`` (``_`` becomes ``-``). Neither changes
-    what a policy allows.
+    N7 (no longer applied): ``status: {}`` on a NetworkPolicy and policy names with ``_`` load
+    as they are: the loader drops a stale status as the API server does, and evaluation reads
+    names today's API server refuses with a warning (``lenient_names``).
     N8 ``host-network``: the peer applies policies to ``hostNetwork: true`` pods like to any
     pod; upstream leaves that undefined and this library documents such pods as outside
     NetworkPolicy's reach (always allowed). ``hostNetwork`` is removed so both sides apply
@@ -418,14 +417,7 @@ def repaired(
         obj = json.loads(json.dumps(obj))  # a deep copy
         kind = obj.get("kind")
         meta = obj.get("metadata")
-        if kind == "NetworkPolicy":
-            if "status" in obj:
-                del obj["status"]
-                applied.add("N7")
-            if isinstance(meta, dict) and isinstance(meta.get("name"), str) and "_" in meta["name"]:
-                meta["name"] = meta["name"].replace("_", "-")
-                applied.add("N7")
-        else:
+        if kind != "NetworkPolicy":
             spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
             specs = [spec]
             tpl = spec.get("template") or ((spec.get("jobTemplate") or {}).get("spec") or {}).get("template")
@@ -471,7 +463,7 @@ def reference_cluster(objs: list[dict[str, Any]]) -> Any:
         elif kind == "NetworkPolicy":
             p = {**obj, "metadata": {**(obj.get("metadata") or {})}}
             p["metadata"].setdefault("namespace", "default")
-            policies.append(load_policy(p, lenient_cidr=True))
+            policies.append(load_policy(p, lenient_cidr=True, lenient_names=True))
         elif kind == "Pod":
             refs = meta.get("ownerReferences") or []
             owner = next((r for r in refs if r.get("controller")), refs[0] if refs else None)

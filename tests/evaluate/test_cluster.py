@@ -211,8 +211,9 @@ metadata: {name: Allow_Web, namespace: a}
 spec: {podSelector: {}}
 status: {}
 """)
-    assert [p.key for p in c.policies] == ["a/allow-web"]
-    assert {w.path for w in c.warnings} >= {"metadata.name"}
+    # the name is kept as written (it is how the user finds the object), with a warning
+    assert [p.key for p in c.policies] == ["a/Allow_Web"]
+    assert [(w.path, w.value) for w in c.warnings] == [("metadata.name", "Allow_Web")]
     with pytest.raises(InvalidPolicyError, match=r"spec.policyTypes"):
         Cluster.from_manifests("""
 apiVersion: networking.k8s.io/v1

@@ -14,8 +14,8 @@ convention they undo):
 - N4 listed-pairs-only: self pairs, IP-to-IP pairs and empty connections are not compared.
 - N5 missing-namespaces: created with the default label; objects without namespace in ``default``.
 - N6 undeclared-named-port: a named port no destination declares allows nothing.
-- N7 apiserver-repair: where the library refuses an object as the API server would
-  (``status`` on a NetworkPolicy, a policy name with ``_``), that object is repaired first.
+- N7 (no repair any more): ``status: {}`` on a NetworkPolicy and policy names with ``_`` load
+  as they are; evaluation reads them leniently, with warnings, as the loader documents.
 - N8 host-network: the peer applies policies to ``hostNetwork`` pods like any pod; upstream
   leaves that undefined and the library keeps such pods outside NetworkPolicy's reach, so
   ``hostNetwork`` is removed first. ``test_library_host_network_is_the_only_difference``
@@ -25,7 +25,7 @@ convention they undo):
 
 Cases that need no repair are loaded from their folder as they are
 (``Cluster.from_manifests(tests/<case>/)``); the others from the repaired objects. ``REPAIRS``
-names, per case, which of N7..N9 applied, and the test checks that list.
+names, per case, which of N8..N9 applied, and the test checks that list.
 
 Two cases (``onlineboutique_with_replicas*``) have no ``list`` output; they are compared with
 their boolean ``connections_map*.txt`` instead (pod pairs, ``true`` = all connections allowed).
@@ -60,15 +60,13 @@ def test_corpus_is_complete() -> None:
     assert sum(1 for c in CASES if c.outputs) == 96
 
 
-#: Which input repairs (N7..N9, see npguard.repaired) each case needs; every other case is
+#: Which input repairs (N8, N9, see npguard.repaired) each case needs; every other case is
 #: loaded from its folder untouched.
 REPAIRS: dict[str, set[str]] = {
     "example_pods_w_same_owner_and_labels_gap_no_policy": {"N9"},
-    "example_pods_w_same_owner_and_labels_gap_with_good_match_expression": {"N7", "N9"},
-    "example_pods_w_same_owner_and_labels_gap_with_good_match_expression2": {"N7", "N9"},
-    "example_pods_w_same_owner_and_labels_gap_with_policy_selector_not_in_gap": {"N7", "N9"},
-    "exposure_test_to_any_namespace_with_podSelector": {"N7"},
-    "netpol-analysis-example-minimal": {"N7"},
+    "example_pods_w_same_owner_and_labels_gap_with_good_match_expression": {"N9"},
+    "example_pods_w_same_owner_and_labels_gap_with_good_match_expression2": {"N9"},
+    "example_pods_w_same_owner_and_labels_gap_with_policy_selector_not_in_gap": {"N9"},
     **{
         name: {"N8"}
         for name in (
