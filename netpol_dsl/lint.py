@@ -40,7 +40,7 @@ import yaml
 
 from netpol_dsl import load as _load
 from netpol_dsl.errors import InvalidPolicyError, LoadError
-from netpol_dsl.load import Manifest
+from netpol_dsl.load import Manifest, Manifests
 from netpol_dsl.model import (
     LabelSelector,
     NetworkPolicy,
@@ -504,17 +504,6 @@ class _Inventory:
             current[_NS_NAME_LABEL] = name
 
 
-_TEMPLATE_PATHS = {
-    "Deployment": ("spec", "template"),
-    "ReplicaSet": ("spec", "template"),
-    "StatefulSet": ("spec", "template"),
-    "DaemonSet": ("spec", "template"),
-    "Job": ("spec", "template"),
-    "ReplicationController": ("spec", "template"),
-    "CronJob": ("spec", "jobTemplate", "spec", "template"),
-}
-
-
 def _dig(data: Any, *keys: str) -> Any:
     for k in keys:
         if not isinstance(data, Mapping):
@@ -523,65 +512,20 @@ def _dig(data: Any, *keys: str) -> Any:
     return data
 
 
-def _str_map(value: Any) -> dict[str, str]:
-    if not isinstance(value, Mapping):
-        return {}
-    return {str(k): str(v) for k, v in value.items() if isinstance(k, str)}
-
-
-def _pod_from(m: Manifest) -> _Pod | None:
-    meta = m.data.get("metadata")
-    name = _dig(meta, "name")
-    ns = _dig(meta, "namespace") or "default"
-    if not isinstance(name, str) or not isinstance(ns, str):
-        return None
-    if m.kind == "Pod":
-        template: Any = m.data
-        status = m.data.get("status")
-        ips = [str(i.get("ip")) for i in (_dig(status, "podIPs") or [])
-               if isinstance(i, Mapping) and i.get("ip")]
-        single = _dig(status, "podIP")
-        if isinstance(single, str) and single not in ips:
-            ips.insert(0, single)
-    else:
-        template = _dig(m.data, *_TEMPLATE_PATHS.get(m.kind, ("spec", "template")))
-        ips = []
-        if not isinstance(template, Mapping):
-            return None
-    labels = _str_map(_dig(template, "metadata", "labels"))
-    spec = template.get("spec") if isinstance(template, Mapping) else None
-    ports: list[tuple[str, int, str]] = []
-    containers = list(_dig(spec, "containers") or []) + list(_dig(spec, "initContainers") or [])
-    for c in containers:
-        for p in _dig(c, "ports") or []:
-            if not isinstance(p, Mapping):
-                continue
-            number = p.get("containerPort")
-            ports.append((str(p.get("name") or ""), number if isinstance(number, int) else 0,
-                          str(p.get("protocol") or "TCP")))
-    host = bool(_dig(spec, "hostNetwork"))
-    return _Pod(ns, name, labels, tuple(ips), tuple(ports), host, m)
-
-
 def _inventory(objects: Iterable[Manifest], policies: Iterable[NetworkPolicy]) -> _Inventory:
+    # The evaluator's reading of Namespaces, Pods and workloads (representative pods, owner
+    # chains, ports, IPs), with each pod's manifest kept so findings can point at it.
+    from netpol_dsl.evaluate._manifests import inventory_from
+
+    found = inventory_from(Manifests(objects=tuple(objects)))
     inv = _Inventory()
-    for m in objects:
-        if m.kind == "Namespace":
-            name = _dig(m.data, "metadata", "name")
-            if isinstance(name, str):
-                inv.add_namespace(name, _str_map(_dig(m.data, "metadata", "labels")))
-    for m in objects:
-        if m.kind == "Pod" or m.kind in _TEMPLATE_PATHS:
-            if m.kind == "Pod" and _dig(m.data, "metadata", "ownerReferences"):
-                # A pod owned by a workload in the same inventory is that workload's replica.
-                owners = {(_dig(o, "kind"), _dig(o, "name"))
-                          for o in _dig(m.data, "metadata", "ownerReferences") or []}
-                if any((o.kind, _dig(o.data, "metadata", "name")) in owners for o in objects):
-                    continue
-            pod = _pod_from(m)
-            if pod is not None:
-                inv.pods.append(pod)
-                inv.add_namespace(pod.namespace)
+    for ns in found.namespaces:
+        inv.add_namespace(ns.name, ns.labels)
+    for pod in found.pods:
+        ports = tuple((p.name or "", p.port, p.protocol) for p in pod.ports)
+        inv.pods.append(_Pod(pod.namespace, pod.name, pod.labels, pod.ips, ports,
+                             pod.host_network, found.sources[pod.key]))
+        inv.add_namespace(pod.namespace)
     for p in policies:
         if p.namespace:
             inv.add_namespace(p.namespace)

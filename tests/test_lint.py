@@ -279,6 +279,41 @@ def test_np008_checks_egress_against_destination_pods(tmp_path):
     assert [f.path for f in found] == ["spec.egress[1].ports[0].port"]
 
 
+def test_lint_reads_the_inventory_as_the_evaluator_does(tmp_path):
+    # Named ports declared in a ReplicationController's template and in a CronJob's
+    # jobTemplate count, as they do for the evaluator; an undeclared one is still reported.
+    inv = tmp_path / "inv.yaml"
+    inv.write_text(textwrap.dedent("""\
+        apiVersion: v1
+        kind: ReplicationController
+        metadata: {name: legacy, namespace: payments}
+        spec:
+          template:
+            metadata: {labels: {app: legacy}}
+            spec: {containers: [{name: c, ports: [{containerPort: 7000, name: legacy-http}]}]}
+        ---
+        apiVersion: batch/v1
+        kind: CronJob
+        metadata: {name: report, namespace: payments}
+        spec:
+          schedule: "* * * * *"
+          jobTemplate:
+            spec:
+              template:
+                metadata: {labels: {app: report}}
+                spec: {containers: [{name: c, ports: [{containerPort: 7100, name: report-http}]}]}
+        """), encoding="utf-8")
+    spec = """
+    podSelector: {}
+    ingress:
+      - ports: [{port: legacy-http}, {port: report-http}, {port: nowhere}]
+    """
+    f = tmp_path / "p.yaml"
+    f.write_text(policy(spec=spec), encoding="utf-8")
+    found = [x for x in lint(f, manifests=[str(inv)]).findings if x.rule.id == "NP008"]
+    assert [x.path for x in found] == ["spec.ingress[0].ports[2].port"]
+
+
 # ---------------------------------------------------------------------------- NP009
 
 

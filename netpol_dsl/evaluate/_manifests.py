@@ -27,6 +27,8 @@ class Inventory:
     namespaces: list[Namespace] = field(default_factory=list)
     pods: list[Pod] = field(default_factory=list)
     warnings: list[Issue] = field(default_factory=list)
+    #: pod key -> the manifest it was read from (the Pod, or the workload it stands for)
+    sources: dict[str, Manifest] = field(default_factory=dict)
 
 
 def _meta(m: Manifest, out: Inventory) -> tuple[str, str, Mapping[str, Any]] | None:
@@ -181,6 +183,7 @@ def inventory_from(manifests: Manifests) -> Inventory:
             continue
         taken.add(pod.key)
         out.pods.append(pod)
+        out.sources[pod.key] = m
     for (ns, kind, name), (m, _) in workloads.items():
         tkind, tname = top(ns, kind, name)
         if (ns, tkind, tname) in represented:
@@ -202,6 +205,7 @@ def inventory_from(manifests: Manifests) -> Inventory:
         taken.add(f"{ns}/{pname}")
         out.pods.append(Pod(ns, pname, labels, ports=ports, host_network=host, owner_kind=tkind,
                             owner_name=tname))
+        out.sources[f"{ns}/{pname}"] = m
     return out
 
 
