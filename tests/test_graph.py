@@ -211,3 +211,21 @@ def test_html_report_renders_in_headless_chromium(cluster, tmp_path, engine):
     greens = sum(1 for c in colours if c[1] > 100 and c[0] < 90 and c[2] < 90)
     reds = sum(1 for c in colours if c[0] > 150 and c[1] < 90 and c[2] < 90)
     assert greens > 3 and reds > 3
+
+
+def test_isolation_agrees_with_the_evaluator_for_a_policy_without_namespace():
+    # A policy with no metadata.namespace is read into "default", like pods without one.
+    c = Cluster.from_manifests("""
+apiVersion: v1
+kind: Pod
+metadata: {name: web, labels: {app: web}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny-egress}
+spec: {podSelector: {}, policyTypes: [Egress]}
+""")
+    pod = g.find_pod(c, "default/web")
+    policies, ingress, egress = g.isolation(c, pod)
+    assert ([p.name for p in policies], ingress, egress) == (["deny-egress"], False, True)
+    assert c.allows("default/web", "8.8.8.8", 53).egress.isolating == ("deny-egress",)
