@@ -167,6 +167,11 @@ def _parse_with(loader: _Loader, text: str, where: str) -> list[_Doc]:
         mark = err.problem_mark or err.context_mark
         line = f":{mark.line + 1}" if mark is not None else ""
         problem = err.problem or err.context or "invalid YAML"
+        if "nesting depth" in problem:
+            # libyaml 0.2.6+ (PyYAML 6.0.4 wheels) stops at its own depth limit, which its
+            # scanner can reach before _check_depth sees MAX_DEPTH start events.
+            msg = f"{where}: got YAML nested too deeply; expected plain manifests"
+            raise LoadError(msg, source=where) from None
         msg = f"{where}{line}: got invalid YAML ({problem}); expected YAML or JSON manifests"
         raise LoadError(msg, source=where) from None
     except yaml.YAMLError as err:
