@@ -6,8 +6,11 @@
     ├── DslUsageError (TypeError)        misuse of the authoring DSL
     ├── UnrepresentableError (ValueError) a selector combination Kubernetes cannot express
     ├── RenderError (ValueError)         output could not be produced
-    └── LoadError (ValueError)           input could not be read or parsed
-        └── InvalidPolicyError           an object kube-apiserver would reject
+    ├── LoadError (ValueError)           input could not be read or parsed
+    │   └── InvalidPolicyError           an object kube-apiserver would reject
+    └── EvaluationError (ValueError)     a question the evaluator cannot answer as asked
+        ├── UnknownEndpointError (KeyError)  no pod, workload, Service or address by that name
+        └── AmbiguousResultError             some pairs allowed, some denied: ask .all()/.none()
 
 Messages follow Kubernetes ``field.Error``:
 ``<source>: <field path>: got <value!r>; expected <allowed>[. <hint>]``.
@@ -20,12 +23,15 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 __all__ = [
+    "AmbiguousResultError",
     "DslUsageError",
+    "EvaluationError",
     "InvalidPolicyError",
     "Issue",
     "LoadError",
     "NetpolError",
     "RenderError",
+    "UnknownEndpointError",
     "UnrepresentableError",
 ]
 
@@ -184,3 +190,37 @@ class InvalidPolicyError(LoadError):
         if source is not None:
             issues = tuple(replace(i, source=source) if i.source is None else i for i in issues)
         super().__init__(message, issues=issues, source=source)
+
+
+class EvaluationError(NetpolError, ValueError):
+    """The evaluator cannot answer a question as asked (a bad port, an unknown endpoint, ...).
+
+    Example:
+        >>> isinstance(EvaluationError("allows(): got port=0; expected 1..65535"), ValueError)
+        True
+    """
+
+
+class UnknownEndpointError(EvaluationError, KeyError):
+    """No pod, workload, Service or address goes by that name; also a ``KeyError``.
+
+    Example:
+        >>> str(UnknownEndpointError("got pod 'a/x'; expected a pod of the cluster"))
+        "got pod 'a/x'; expected a pod of the cluster"
+    """
+
+    def __str__(self) -> str:
+        # KeyError's own str() quotes its argument; the message is for people.
+        return str(self.args[0]) if self.args else ""
+
+
+class AmbiguousResultError(EvaluationError):
+    """An answer about several pod pairs was used as one yes/no while some pairs are allowed
+    and some denied.
+
+    Example:
+        >>> raise AmbiguousResultError("3 of 5 pairs allowed; ask .all() / .none() / .pairs()")
+        Traceback (most recent call last):
+        ...
+        netpol_dsl.errors.AmbiguousResultError: 3 of 5 pairs allowed; ask .all() / .none() / .pairs()
+    """
