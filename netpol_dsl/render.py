@@ -10,12 +10,17 @@ import yaml
 
 from netpol_dsl.errors import RenderError
 from netpol_dsl.model import NetworkPolicy
+from netpol_dsl.model._clusterwide import ClusterPolicyBase
 
 __all__ = ["to_dict", "to_json", "to_yaml"]
 
 _Dumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 _TOP_ORDER = ("apiVersion", "kind", "metadata", "spec")
+#: What renders: NetworkPolicies and the cluster-wide kinds (AdminNetworkPolicy,
+#: BaselineAdminNetworkPolicy, ClusterNetworkPolicy).
+_RENDERABLE = (NetworkPolicy, ClusterPolicyBase)
+_Renderable = NetworkPolicy | ClusterPolicyBase
 #: Maps whose keys are data, not fields: sorted so equal objects render identically.
 _MAPS = frozenset({"matchLabels", "labels", "annotations"})
 
@@ -29,7 +34,7 @@ def _ordered(value: Any, key: str | None = None) -> Any:
     return value
 
 
-def to_dict(policy: NetworkPolicy) -> dict[str, Any]:
+def to_dict(policy: _Renderable) -> dict[str, Any]:
     """The API-shaped dict of a policy, keys in Kubernetes order, maps sorted.
 
     Example:
@@ -39,8 +44,10 @@ def to_dict(policy: NetworkPolicy) -> dict[str, Any]:
         >>> list(to_dict(p))
         ['apiVersion', 'kind', 'metadata', 'spec']
     """
-    if not isinstance(policy, NetworkPolicy):
-        msg = f"to_dict(): got {policy!r} (type={type(policy).__name__}); expected a NetworkPolicy"
+    if not isinstance(policy, _RENDERABLE):
+        msg = (f"to_dict(): got {policy!r} (type={type(policy).__name__}); expected a "
+               "NetworkPolicy or a cluster-wide policy (AdminNetworkPolicy, "
+               "BaselineAdminNetworkPolicy, ClusterNetworkPolicy)")
         raise RenderError(msg)
     data = policy.to_dict()
     top = {k: data[k] for k in _TOP_ORDER if k in data}
@@ -48,14 +55,16 @@ def to_dict(policy: NetworkPolicy) -> dict[str, Any]:
     return _ordered(top)  # type: ignore[no-any-return]
 
 
-def _as_list(objects: NetworkPolicy | Iterable[NetworkPolicy]) -> list[NetworkPolicy]:
-    if isinstance(objects, NetworkPolicy):
+def _as_list(objects: _Renderable | Iterable[_Renderable]) -> list[_Renderable]:
+    if isinstance(objects, _RENDERABLE):
         return [objects]
     return list(objects)
 
 
-def to_yaml(objects: NetworkPolicy | Iterable[NetworkPolicy]) -> str:
+def to_yaml(objects: _Renderable | Iterable[_Renderable]) -> str:
     """Render policies as multi-document YAML, deterministic to the byte.
+
+    NetworkPolicies and the cluster-wide kinds may be mixed.
 
     Example:
         >>> from netpol_dsl import load_policy
@@ -82,7 +91,7 @@ def to_yaml(objects: NetworkPolicy | Iterable[NetworkPolicy]) -> str:
     )
 
 
-def to_json(objects: NetworkPolicy | Iterable[NetworkPolicy], *, indent: int | None = 2) -> str:
+def to_json(objects: _Renderable | Iterable[_Renderable], *, indent: int | None = 2) -> str:
     """Render one policy as a JSON object, or several as a ``v1`` ``List``.
 
     Example:
@@ -92,7 +101,7 @@ def to_json(objects: NetworkPolicy | Iterable[NetworkPolicy], *, indent: int | N
         >>> to_json(p, indent=None)
         '{"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "deny", "namespace": "a"}, "spec": {"podSelector": {}}}'
     """
-    if isinstance(objects, NetworkPolicy):
+    if isinstance(objects, _RENDERABLE):
         data: Any = to_dict(objects)
     else:
         data = {"apiVersion": "v1", "kind": "List", "items": [to_dict(p) for p in objects]}

@@ -1,10 +1,17 @@
 """The canonical model: pydantic v2 classes that are Kubernetes NetworkPolicy objects.
 
+The cluster-wide kinds of ``policy.networking.k8s.io`` live in :mod:`netpol_dsl.model.anp`
+(AdminNetworkPolicy, BaselineAdminNetworkPolicy, v1alpha1) and :mod:`netpol_dsl.model.cnp`
+(ClusterNetworkPolicy, v1alpha2); their top-level kinds are re-exported here.
+
 Every class is frozen, forbids unknown fields, takes snake_case names in Python and the API's
 camelCase names on the wire (``from``, ``except``, ``endPort``, ``matchLabels``, ...), and is
 validated as kube-apiserver validates it on create.
 """
 
+from netpol_dsl.model.anp import AdminNetworkPolicy, BaselineAdminNetworkPolicy
+from netpol_dsl.model.clusterwide import ClusterWidePolicy, load_cluster_policy
+from netpol_dsl.model.cnp import ClusterNetworkPolicy
 from netpol_dsl.model.peer import IPBlock, NetworkPolicyPeer
 from netpol_dsl.model.policy import (
     NetworkPolicy,
@@ -18,6 +25,10 @@ from netpol_dsl.model.port import NetworkPolicyPort, Protocol
 from netpol_dsl.model.selector import LabelSelector, LabelSelectorRequirement
 
 __all__ = [
+    "AdminNetworkPolicy",
+    "BaselineAdminNetworkPolicy",
+    "ClusterNetworkPolicy",
+    "ClusterWidePolicy",
     "IPBlock",
     "LabelSelector",
     "LabelSelectorRequirement",
@@ -30,4 +41,5 @@ __all__ = [
     "ObjectMeta",
     "PolicyType",
     "Protocol",
+    "load_cluster_policy",
 ]

@@ -278,12 +278,16 @@ def loc_to_path(loc: tuple[int | str, ...], *, last_is_key: bool = False) -> str
         'metadata.labels'
         >>> loc_to_path(("spec", "pod_selector", "match_labels", "a"))
         'spec.podSelector.matchLabels'
+        >>> loc_to_path(("spec", "ingress", 0, "from", 0, "namespaces", "<legacy>", "sameLabels"))
+        'spec.ingress[0].from[0].namespaces.sameLabels'
     """
     out = ""
     for i, part in enumerate(loc):
         if isinstance(part, int):
             out += f"[{part}]"
             continue
+        if part.startswith("<") and part.endswith(">") and i < len(loc) - 1:
+            continue  # the tag of a tagged union's branch (``Tag("<legacy>")``), not a field
         name = part if last_is_key and i == len(loc) - 1 else _wire(part)
         out += f".{name}" if out else name
         if name in _MAP_FIELDS and i + 1 < len(loc):
