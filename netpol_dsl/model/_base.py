@@ -286,7 +286,7 @@ def loc_to_path(loc: tuple[int | str, ...], *, last_is_key: bool = False) -> str
         if isinstance(part, int):
             out += f"[{part}]"
             continue
-        if part.startswith("<") and part.endswith(">") and i < len(loc) - 1:
+        if part.startswith("<") and part.endswith(">") and not (last_is_key and i == len(loc) - 1):
             continue  # the tag of a tagged union's branch (``Tag("<legacy>")``), not a field
         name = part if last_is_key and i == len(loc) - 1 else _wire(part)
         out += f".{name}" if out else name

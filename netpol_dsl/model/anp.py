@@ -352,24 +352,28 @@ class AdminNetworkPolicyPort(CRDModel):
 def _check_rule(rule: Any, broken: frozenset[str], actions: tuple[str, ...], side: str,
                 kind: str) -> list[Issue]:
     out: list[Issue] = []
-    if "name" not in broken and rule.name is not None and len(rule.name) > RULE_NAME_MAX:
-        out.append(Issue("name", rule.name, f"at most {RULE_NAME_MAX} characters"))
-    if "action" not in broken and rule.action not in actions:
+    # A partial object (another field failed) lacks the fields that were missing.
+    peers = getattr(rule, "from_" if side == "from" else "to", None)
+    ports = getattr(rule, "ports", None)
+    name = getattr(rule, "name", None)
+    action = getattr(rule, "action", None)
+    if "name" not in broken and name is not None and len(name) > RULE_NAME_MAX:
+        out.append(Issue("name", name, f"at most {RULE_NAME_MAX} characters"))
+    if "action" not in broken and action is not None and action not in actions:
         hint = None
-        if kind == "BaselineAdminNetworkPolicy" and rule.action == "Pass":
+        if kind == "BaselineAdminNetworkPolicy" and action == "Pass":
             hint = "A baseline has nothing after it to pass to; use Allow or Deny"
-        elif rule.action in ("Accept", "allow", "deny", "pass"):
+        elif action in ("Accept", "allow", "deny", "pass"):
             hint = f"v1alpha1 actions are {', '.join(actions)}"
-        out.append(Issue("action", rule.action, "one of " + ", ".join(repr(a) for a in actions),
+        out.append(Issue("action", action, "one of " + ", ".join(repr(a) for a in actions),
                          hint=hint))
-    peers = getattr(rule, "from_" if side == "from" else "to")
     if side not in broken:
         out.extend(check_count(peers, side, 1, LIST_MAX, "peers"))
     if "ports" not in broken:
-        out.extend(check_count(rule.ports, "ports", 1, LIST_MAX, "ports"))
+        out.extend(check_count(ports, "ports", 1, LIST_MAX, "ports"))
     if (side == "to" and side not in broken and "ports" not in broken
             and any(p.has_address_peer for p in peers or ())
-            and any(p.named_port is not None for p in rule.ports or ())):
+            and any(p.named_port is not None for p in ports or ())):
         # The experimental CRD's XValidation on the egress rule (adminnetworkpolicy_types.go).
         what = "networks/nodes/domainNames" if kind == "AdminNetworkPolicy" else "networks/nodes"
         out.append(Issue("", "namedPort with " + what,

@@ -283,19 +283,23 @@ class ClusterNetworkPolicyProtocol(CRDModel):
 def _check_rule(rule: ClusterNetworkPolicyIngressRule | ClusterNetworkPolicyEgressRule,
                 broken: frozenset[str], side: str) -> list[Issue]:
     out: list[Issue] = []
-    if "name" not in broken and rule.name is not None and len(rule.name) > RULE_NAME_MAX:
-        out.append(Issue("name", rule.name, f"at most {RULE_NAME_MAX} characters"))
-    if "action" not in broken and rule.action not in CNP_ACTIONS:
-        hint = "v1alpha2 says Accept where v1alpha1 said Allow" if rule.action == "Allow" else None
-        out.append(Issue("action", rule.action, "one of 'Accept', 'Deny', 'Pass'", hint=hint))
-    peers = rule.peers
+    # A partial object (another field failed) lacks the fields that were missing.
+    name = getattr(rule, "name", None)
+    action = getattr(rule, "action", None)
+    peers = getattr(rule, "from_" if side == "from" else "to", None)
+    protocols = getattr(rule, "protocols", None)
+    if "name" not in broken and name is not None and len(name) > RULE_NAME_MAX:
+        out.append(Issue("name", name, f"at most {RULE_NAME_MAX} characters"))
+    if "action" not in broken and action is not None and action not in CNP_ACTIONS:
+        hint = "v1alpha2 says Accept where v1alpha1 said Allow" if action == "Allow" else None
+        out.append(Issue("action", action, "one of 'Accept', 'Deny', 'Pass'", hint=hint))
     if side not in broken:
         out.extend(check_count(peers, side, 1, LIST_MAX, "peers"))
     if "protocols" not in broken:
-        out.extend(check_count(rule.protocols, "protocols", 1, LIST_MAX, "protocols"))
+        out.extend(check_count(protocols, "protocols", 1, LIST_MAX, "protocols"))
     if (side == "to" and side not in broken and "protocols" not in broken
             and any(p.has_address_peer for p in peers or ())
-            and any(p.destination_named_port is not None for p in rule.protocols or ())):
+            and any(p.destination_named_port is not None for p in protocols or ())):
         # ClusterNetworkPolicyEgressRule XValidation (experimental CRD); the field's doc: "You
         # can't use this in a rule that targets resources without named ports".
         out.append(Issue("", "destinationNamedPort with networks/nodes/domainNames",
