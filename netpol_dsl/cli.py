@@ -21,6 +21,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from netpol_dsl.errors import NetpolError
 
@@ -110,24 +111,38 @@ class Severity(str, Enum):
 # ------------------------------------------------------------------------------ plumbing
 
 
-def _out() -> Console:
+#: Tests set this to True to render as on a terminal (colour, styles); None: ask the stream.
+_FORCE_TERMINAL: bool | None = None
+
+
+def _console(file: Any) -> Console:
     # Created per call so that test runners that swap sys.stdout are honoured; rich enables
-    # colour only when the stream is a terminal (and NO_COLOR is unset).
-    return Console(file=sys.stdout, highlight=False, soft_wrap=True)
+    # colour only when the stream is a terminal (and NO_COLOR is unset). emoji=False: rich
+    # would turn ":x:" in user text (a path such as /srv:x:y) into an emoji. User text is only
+    # ever printed as rich Text or escaped markup (_esc), never parsed as markup.
+    return Console(file=file, highlight=False, soft_wrap=True, emoji=False,
+                   force_terminal=_FORCE_TERMINAL)
+
+
+def _out() -> Console:
+    return _console(sys.stdout)
 
 
 def _err() -> Console:
-    return Console(file=sys.stderr, highlight=False, soft_wrap=True)
+    return _console(sys.stderr)
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
-    _err().print(f"[bold red]error:[/] {message}" if sys.stderr.isatty() else f"error: {message}",
-                 markup=sys.stderr.isatty(), highlight=False)
+    console = _err()
+    text = Text("error:", style="bold red" if console.is_terminal else "")
+    text.append(" ")
+    text.append(message)  # plain text: "[bold]" or ":x:" in a name prints as written
+    console.print(text)
     raise typer.Exit(code)
 
 
 def _note(message: str) -> None:
-    _err().print(message, markup=False, highlight=False)
+    _err().print(Text(message))
 
 
 def _guard(func: F) -> F:
@@ -186,9 +201,35 @@ def _write(text: str, output: Path | None) -> None:
     if output is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
+    from netpol_dsl._files import write_output
+
+    # Atomic replacement; a symlink at the path is refused, a pipe or device written directly.
+    write_output(output, text.encode("utf-8"))
     _note(f"wrote {output}")
+
+
+#: Appended to every "nothing found" error.
+_EMPTY_HINT = "pass --allow-empty if that is expected"
+
+
+def _where(specs: Any) -> str:
+    items = [str(s) for s in specs]
+    return ", ".join(items) if items else "no input"
+
+
+def _skipped_text(skipped: Any) -> str:
+    if not skipped:
+        return ""
+    kinds = ", ".join(f"{k} {v}" for k, v in sorted(skipped.items()))
+    return f" (skipped: {kinds})"
+
+
+def _require_policies(found: Any, specs: Any, allow_empty: bool, skipped: Any = None) -> None:
+    """Exit 2 when ``found`` holds no policy (counted by ``sources.count_policies``)."""
+    from netpol_dsl.sources import count_policies
+
+    if not allow_empty and count_policies(found) == 0:
+        _fail(f"no NetworkPolicy found in {_where(specs)}{_skipped_text(skipped)}; {_EMPTY_HINT}")
 
 
 def _parse_port(text: str) -> tuple[int | str, str]:
@@ -197,22 +238,39 @@ def _parse_port(text: str) -> tuple[int | str, str]:
     return parse_port(text)
 
 
-def _cluster(manifests: list[str]) -> Any:
+def _cluster(manifests: list[str], *, allow_empty: bool = False, policies: bool = True) -> Any:
+    """Load the inventory; exit 2 when it has no pods (or no policies, if they are needed)."""
     from netpol_dsl.evaluate import Cluster
     from netpol_dsl.sources import inventory_sources
 
     with _progress("loading the inventory"):
-        return Cluster.from_manifests(inventory_sources(manifests))
+        cluster = Cluster.from_manifests(inventory_sources(manifests))
+    if allow_empty:
+        return cluster
+    if not cluster.pods:
+        _fail(f"no pods or workloads found in {_where(manifests)}{_skipped_text(cluster.skipped)}"
+              f"; {_EMPTY_HINT}")
+    if policies:
+        _require_policies(cluster, manifests, allow_empty, cluster.skipped)
+    return cluster
 
+
+_PY_WARNING = "Python sources (FILE.py, py:module:attr) are executed: use only code you trust."
 
 ManifestsOpt = Annotated[
     list[str],
     typer.Option("--manifests", "-m", metavar="PATH", help="Manifests (files or directories): Namespaces, "
                  "Pods/workloads and NetworkPolicies; or a Python policy definition (FILE.py, "
-                 "module:attr). Repeatable."),
+                 "py:module:attr). " + _PY_WARNING + " Repeatable."),
 ]
 OutputOpt = Annotated[
-    Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write to this file instead of stdout."),
+    Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write to this file instead of stdout "
+                              "(replaced atomically; a symlink there is refused)."),
+]
+AllowEmptyOpt = Annotated[
+    bool, typer.Option("--allow-empty", help="Exit 0 even when the input holds no NetworkPolicy "
+                       "(or no pods); without it that is an error (exit 2), so a CI gate pointed "
+                       "at the wrong path fails."),
 ]
 
 
@@ -241,41 +299,47 @@ def _root(
 @app.command()
 @_guard
 def render(
-    source: Annotated[str, typer.Argument(metavar="SOURCE", help="A policy definition: FILE.py, module:attr, or "
-                                               "YAML/JSON files or a directory.")],
+    source: Annotated[str, typer.Argument(metavar="SOURCE", help="A policy definition: YAML/JSON files or a "
+                                          "directory, REV:path at a git revision, or Python (FILE.py, "
+                                          "py:module:attr). " + _PY_WARNING)],
     output_dir: Annotated[Path | None, typer.Option(
-        "--output-dir", "-o", metavar="DIR", help="Write one file per policy into this directory.")] = None,
+        "--output-dir", "-o", metavar="DIR", help="Write one file per policy into this directory "
+        "(<namespace>.<name>.yaml or .json; each replaced atomically; symlinks refused).")] = None,
     fmt: Annotated[RenderFormat, typer.Option("--format", "-f", help="Output format.")]
     = RenderFormat.yaml,
+    prune: Annotated[bool, typer.Option(
+        "--prune", help="With -o: remove files an earlier run wrote into DIR that are no longer "
+        "produced (only files listed in DIR/.netpol-dsl-files and unchanged since).")] = False,
+    allow_empty: AllowEmptyOpt = False,
 ) -> None:
-    """Run a policy definition and print its NetworkPolicies as YAML (or JSON).
+    """Print the NetworkPolicies a definition holds as YAML (or JSON), or write one file each.
 
     Examples:
 
       netpol render examples/payments.py
 
-      netpol render examples.payments:policies -o k8s/netpol/
+      netpol render py:examples.payments:policies -o k8s/netpol/ --prune
 
       netpol render policies/ --format json
     """
-    from netpol_dsl.render import to_json, to_yaml
+    from netpol_dsl.render import to_json, to_yaml, write_policies
     from netpol_dsl.sources import load_policies
 
     policies = load_policies(source)
+    _require_policies(policies, [source], allow_empty)
+    if prune and output_dir is None:
+        _fail("--prune: got no --output-dir; expected -o DIR (pruning removes stale files there)")
     if output_dir is None:
         sys.stdout.write(to_yaml(policies) if fmt is RenderFormat.yaml else to_json(policies))
         return
-    from netpol_dsl.policyset import file_name
-
-    output_dir.mkdir(parents=True, exist_ok=True)
-    for p in policies:
-        name = file_name(p)
-        if fmt is RenderFormat.yaml:
-            (output_dir / name).write_text(to_yaml([p]), encoding="utf-8")
-        else:
-            (output_dir / name.removesuffix(".yaml")).with_suffix(".json").write_text(
-                to_json(p), encoding="utf-8")
-    _note(f"wrote {len(policies)} polic{'y' if len(policies) == 1 else 'ies'} to {output_dir}")
+    done = write_policies(policies, output_dir, format=fmt.value, prune=prune)
+    n = len(done.files)
+    _note(f"wrote {n} polic{'y' if n == 1 else 'ies'} to {output_dir}")
+    if done.removed:
+        _note(f"removed {len(done.removed)} stale file{'s' if len(done.removed) != 1 else ''}: "
+              + ", ".join(p.name for p in done.removed))
+    for path, why in done.kept:
+        _note(f"kept {path}: {why}")
 
 
 @app.command()
@@ -286,6 +350,7 @@ def validate(
     lenient_cidr: Annotated[bool, typer.Option(
         "--lenient-cidr", help="Accept CIDRs older API servers stored (e.g. 10.0.1.1/4), "
         "with a warning.")] = False,
+    allow_empty: AllowEmptyOpt = False,
 ) -> None:
     """Validate NetworkPolicies as kube-apiserver would; every problem as file:line: path: message.
 
@@ -300,6 +365,8 @@ def validate(
     from netpol_dsl.load import load_manifests
 
     m = load_manifests(list(paths), collect_errors=True, lenient_cidr=lenient_cidr)
+    if not m.errors:
+        _require_policies(m, paths, allow_empty, m.skipped)
     if fmt is DataFormat.json:
         data = {
             "valid": not m.errors,
@@ -342,6 +409,7 @@ def check(
     port: Annotated[str, typer.Option("--port", "-p", metavar="PORT[/PROTO]", help="PORT[/PROTO], e.g. 8080, 53/UDP, "
                                                            "http.")],
     fmt: Annotated[DataFormat, typer.Option("--format", "-f")] = DataFormat.text,
+    allow_empty: AllowEmptyOpt = False,
 ) -> None:
     """Is this connection allowed? One verdict with its explanation; exit 0 allowed, 1 denied.
 
@@ -354,14 +422,25 @@ def check(
     from netpol_dsl.graph import resolve_endpoint
 
     number, protocol = _parse_port(port)
-    cluster = _cluster(manifests)
+    cluster = _cluster(manifests, allow_empty=allow_empty)
     verdict = cluster.allows(resolve_endpoint(cluster, src), resolve_endpoint(cluster, dst),
                              number, protocol=protocol)
     if fmt is DataFormat.json:
         typer.echo(json.dumps(verdict.to_dict(), indent=2, default=str))
     else:
-        _out().print(verdict)
+        _print_verdict(verdict)
     raise typer.Exit(0 if bool(verdict) else 1)
+
+
+def _print_verdict(verdict: Any) -> None:
+    # Plain Text, styled by line: names in the explanation are never read as markup.
+    console = _out()
+    head, sep, rest = verdict.explain().partition("\n")
+    colour = "green" if bool(verdict) else "red"
+    text = Text(head, style=f"bold {colour}" if console.is_terminal else "")
+    if sep:
+        text.append("\n" + rest)
+    console.print(text)
 
 
 @app.command()
@@ -372,6 +451,7 @@ def matrix(
                                              "each cell lists every allowed port.")] = None,
     fmt: Annotated[MatrixFormat, typer.Option("--format", "-f")] = MatrixFormat.table,
     output: OutputOpt = None,
+    allow_empty: AllowEmptyOpt = False,
 ) -> None:
     """The reachability matrix: who can reach whom (rows: sources, columns: destinations).
 
@@ -381,7 +461,7 @@ def matrix(
 
       netpol matrix -m k8s/ --format md > matrix.md
     """
-    cluster = _cluster(manifests)
+    cluster = _cluster(manifests, allow_empty=allow_empty)
     number: int | str | None = None
     protocol = "TCP"
     if port is not None:
@@ -426,6 +506,7 @@ def explain(
     manifests: ManifestsOpt,
     pod: Annotated[str, typer.Argument(metavar="POD", help="The pod or workload: ns/name.")],
     fmt: Annotated[DataFormat, typer.Option("--format", "-f")] = DataFormat.text,
+    allow_empty: AllowEmptyOpt = False,
 ) -> None:
     """Which policies select a pod, its isolation per direction, who reaches it and whom it reaches.
 
@@ -435,7 +516,7 @@ def explain(
     """
     from netpol_dsl.explain import explain_pod
 
-    cluster = _cluster(manifests)
+    cluster = _cluster(manifests, allow_empty=allow_empty)
     with _progress("explaining"):
         report = explain_pod(cluster, pod)
     if fmt is DataFormat.json:
@@ -447,7 +528,8 @@ def explain(
 @app.command()
 @_guard
 def lint(
-    paths: Annotated[list[str], typer.Argument(metavar="PATH", help="Policy files or directories, or FILE.py.")],
+    paths: Annotated[list[str], typer.Argument(metavar="PATH", help="Policy files or directories, or Python "
+                                                "(FILE.py, py:module:attr). " + _PY_WARNING)],
     manifests: Annotated[list[str] | None, typer.Option(
         "--manifests", "-m", metavar="PATH", help="Inventory (Namespaces, Pods/workloads) for the rules that "
         "need one (NP003, NP004, NP008, NP009, NP010). Repeatable.")] = None,
@@ -459,6 +541,7 @@ def lint(
     fail_on: Annotated[Severity, typer.Option(
         "--fail-on", help="Exit 1 when a finding is at least this severe.")] = Severity.warning,
     output: OutputOpt = None,
+    allow_empty: AllowEmptyOpt = False,
 ) -> None:
     """Find the classic NetworkPolicy mistakes; each finding has a rule id, file:line and a fix.
 
@@ -475,6 +558,8 @@ def lint(
 
     with _progress("linting"):
         report = run_lint(list(paths), manifests=manifests, select=select, ignore=ignore or ())
+    if not report.findings and not report.suppressed:
+        _require_policies(report, paths, allow_empty)
     if fmt is LintFormat.text:
         if output is not None:
             _write(report.to_text(), output)
@@ -502,12 +587,15 @@ def _print_lint(report: Any) -> None:
 @app.command()
 @_guard
 def diff(
-    old: Annotated[str, typer.Argument(metavar="OLD", help="Old policies: a file, a directory, FILE.py, or a "
-                                            "git revision (REV or REV:path).")],
+    old: Annotated[str, typer.Argument(metavar="OLD", help="Old policies: a file, a directory, a git "
+                                       "revision (REV or REV:path; a revision wins over a module of "
+                                       "the same name), or Python (FILE.py, py:module:attr). "
+                                       + _PY_WARNING)],
     new: Annotated[str, typer.Argument(metavar="NEW", help="New policies, the same kinds of source.")],
     manifests: ManifestsOpt,
     fmt: Annotated[DiffFormat, typer.Option("--format", "-f")] = DiffFormat.text,
     output: OutputOpt = None,
+    allow_empty: AllowEmptyOpt = False,
 ) -> None:
     """Connectivity gained and lost between two policy sets; exit 1 when anything changed.
 
@@ -521,9 +609,9 @@ def diff(
     """
     from netpol_dsl.diff import diff_sources
 
-    cluster = _cluster(manifests)
+    cluster = _cluster(manifests, allow_empty=allow_empty, policies=False)
     with _progress("comparing connectivity"):
-        result = diff_sources(old, new, cluster)
+        result = diff_sources(old, new, cluster, allow_empty=allow_empty)
     text = {DiffFormat.text: result.to_text, DiffFormat.json: result.to_json,
             DiffFormat.md: result.to_markdown}[fmt]()
     _write(text, output)
@@ -542,6 +630,7 @@ def graph(
     intent: Annotated[Path | None, typer.Option(
         "--intent", metavar="FILE", help="Draw the probes of an intent file (denied ones dashed).")] = None,
     output: OutputOpt = None,
+    allow_empty: AllowEmptyOpt = False,
 ) -> None:
     """Draw who can reach whom: namespaces as boxes, workloads as nodes, allowed flows as edges.
 
@@ -557,7 +646,7 @@ def graph(
     from netpol_dsl import graph as g
     from netpol_dsl.intent import load_intents
 
-    cluster = _cluster(manifests)
+    cluster = _cluster(manifests, allow_empty=allow_empty)
     number: int | str | None = None
     protocol = "TCP"
     if port is not None:
@@ -593,6 +682,7 @@ def export_netassert(
     verify: Annotated[bool, typer.Option(
         "--verify/--no-verify", help="Check the intent offline first; exit 1 when it does not "
         "hold.")] = True,
+    allow_empty: AllowEmptyOpt = False,
 ) -> None:
     """Turn intent assertions into netassert v2 test YAML, to run against a live cluster.
 
@@ -604,7 +694,7 @@ def export_netassert(
     from netpol_dsl.intent import check_intents, load_intents
 
     intents = load_intents(intent)
-    cluster = _cluster(manifests)
+    cluster = _cluster(manifests, allow_empty=allow_empty)
     if fmt is RenderFormat.json:
         text = json.dumps(netassert_tests(cluster, intents), indent=2)
     else:

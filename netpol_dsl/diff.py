@@ -33,9 +33,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from netpol_dsl.errors import LoadError
 from netpol_dsl.graph import workloads
 from netpol_dsl.model import NetworkPolicy
-from netpol_dsl.sources import git_revision_files, is_git_revision, load_policies
+from netpol_dsl.sources import count_policies, git_revision_files, is_git_revision, load_policies
 
 __all__ = ["ConnectivityDiff", "FlowChange", "diff_policies", "diff_sources", "subtract"]
 
@@ -305,14 +306,16 @@ def _resolve(spec: str, other: str) -> list[NetworkPolicy]:
     return load_policies(spec)
 
 
-def diff_sources(old: str, new: str, cluster: Any) -> ConnectivityDiff:
+def diff_sources(old: str, new: str, cluster: Any, *, allow_empty: bool = True) -> ConnectivityDiff:
     """``diff_policies`` on two source specs: files, directories, ``FILE.py``, ``REV:path`` or ``REV``.
 
     A bare revision (``main``) stands for the other side's path at that revision, so
     ``diff_sources("main", "k8s/netpol/", c)`` compares the committed policies with the working tree.
 
     Raises:
-        LoadError: a source cannot be read.
+        LoadError: a source cannot be read; or, with ``allow_empty=False``, a side holds no
+            policy (``netpol diff`` without ``--allow-empty``: two wrong paths must not compare
+            equal).
 
     Example:
         >>> from netpol_dsl.evaluate import Cluster
@@ -327,5 +330,11 @@ def diff_sources(old: str, new: str, cluster: Any) -> ConnectivityDiff:
         >>> diff_sources(str(d / "p.yaml"), str(d / "p.yaml"), c).changed
         False
     """
-    return diff_policies(cluster, _resolve(old, new), _resolve(new, old),
-                         old_label=old, new_label=new)
+    old_policies, new_policies = _resolve(old, new), _resolve(new, old)
+    if not allow_empty:
+        for side, spec, found in (("OLD", old, old_policies), ("NEW", new, new_policies)):
+            if count_policies(found) == 0:
+                msg = (f"no NetworkPolicy found in {side} {spec}; pass --allow-empty (or "
+                       "allow_empty=True) if that is expected")
+                raise LoadError(msg, source=spec)
+    return diff_policies(cluster, old_policies, new_policies, old_label=old, new_label=new)

@@ -48,7 +48,7 @@ from netpol_dsl.model import (
     PolicyType,
 )
 from netpol_dsl.model.selector import check_labels
-from netpol_dsl.render import to_yaml
+from netpol_dsl.render import OutputFormat, file_name, to_yaml, write_policies
 
 __all__ = ["PolicySet", "collect", "file_name", "policy_name"]
 
@@ -92,18 +92,6 @@ def policy_name(direction: PolicyType, pod_selector: LabelSelector) -> str:
         digest = hashlib.sha256(_canonical(pod_selector.to_dict()).encode()).hexdigest()[:8]
         name = name[: _NAME_MAX - len(digest) - 1].rstrip("-") + "-" + digest
     return name
-
-
-def file_name(policy: NetworkPolicy) -> str:
-    """The file :meth:`PolicySet.write` uses: ``<namespace>.<name>.yaml``.
-
-    Namespaces cannot contain dots, so the first dot separates the two unambiguously.
-
-    Example:
-        >>> file_name(NetworkPolicy(metadata=ObjectMeta(name="deny", namespace="a")))
-        'a.deny.yaml'
-    """
-    return f"{policy.namespace or 'default'}.{policy.name}.yaml"
 
 
 def _port_key(port: NetworkPolicyPort) -> tuple[str, int, int, str, int]:
@@ -210,7 +198,7 @@ class PolicySet(Statement):
             None: cluster-wide; every selector must then name its namespace.
         halves: the default halves of flows that do not choose (``"both"``, ``"ingress"``,
             ``"egress"``); ``"ingress"`` suits namespaces without egress isolation.
-        labels: ``metadata.labels`` for every policy (pairs; see :meth:`with_labels`).
+        labels: ``metadata.labels`` for every policy (pairs; see `with_labels`).
         annotations: ``metadata.annotations`` for every policy.
         unsafe_kube_system: allow policies that select pods in ``kube-system``.
         statements: what the set holds, in the order added (order does not affect output).
@@ -450,14 +438,26 @@ class PolicySet(Statement):
         """
         return to_yaml(self.compile())
 
-    def write(self, directory: str | Path) -> list[Path]:
-        """Write one YAML file per policy into ``directory`` (created if missing).
+    def write(self, directory: str | Path, *, format: OutputFormat = "yaml",
+              prune: bool = False) -> list[Path]:
+        """Write one file per policy into ``directory`` (created if missing).
 
-        Files are named ``<namespace>.<name>.yaml`` (:func:`file_name`), so a policy keeps its
-        file across runs. Files of policies no longer in the set are left alone.
+        Files are named ``<namespace>.<name>.yaml`` (``file_name``), so a policy keeps its file
+        across runs. Writing is atomic per file and never follows a symlink; the directory's
+        ``.netpol-dsl-files`` lists what was written (see ``netpol_dsl.render.write_policies``).
+        Files of policies no longer in the set are left alone unless ``prune=True``, which
+        removes those this tool wrote and nobody edited since, and nothing else.
+
+        Args:
+            directory: where to write.
+            format: ``"yaml"`` (default) or ``"json"``.
+            prune: remove files written earlier that this set no longer produces.
 
         Returns:
-            The paths written, in :meth:`compile` order.
+            The paths written, in `compile` order.
+
+        Raises:
+            RenderError: a symlink or directory where a file would go, or an unreadable record.
 
         Example:
             >>> import tempfile
@@ -466,14 +466,7 @@ class PolicySet(Statement):
             ...     [p.name for p in PolicySet(namespace="a").add(deny_all()).write(d)]
             ['a.default-deny-all.yaml']
         """
-        root = Path(directory)
-        root.mkdir(parents=True, exist_ok=True)
-        paths: list[Path] = []
-        for policy in self.compile():
-            path = root / file_name(policy)
-            path.write_text(to_yaml([policy]), encoding="utf-8")
-            paths.append(path)
-        return paths
+        return list(write_policies(self.compile(), directory, format=format, prune=prune).files)
 
     def __len__(self) -> int:
         return len(self.statements)

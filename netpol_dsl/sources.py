@@ -1,12 +1,19 @@
-"""Where policies come from on the command line: Python files, ``module:attr``, YAML, git revisions.
+"""Where policies come from on the command line: YAML, git revisions, and (explicitly) Python.
 
-``load_policies(spec)`` turns one such spec into NetworkPolicy objects:
+``load_policies(spec)`` turns one such spec into NetworkPolicy objects, trying in this order:
 
-- ``path/to/file.py`` or ``package.module`` or ``module:attr``: run the definition and collect its
-  policies (a ``PolicySet``, a ``NetworkPolicy``, or a list of them).
-- a YAML/JSON file or a directory of them.
+- ``py:package.module:attr`` (or ``py:package.module``): import the module and collect its
+  policies (a ``PolicySet``, a ``NetworkPolicy``, or a list of them). **This runs Python code**,
+  so it must be asked for with the ``py:`` prefix.
+- an existing path: ``FILE.py`` is run (**Python code**, explicit by its suffix) and collected;
+  a YAML/JSON file or a directory of them is read.
 - ``REV:path`` (``main:policies/``, ``HEAD~1:k8s/netpol.yaml``): that path as committed at git
-  revision ``REV``, read with ``git show``/``git archive``; the working tree is not touched.
+  revision ``REV``, read with ``git archive``; the working tree is not touched. A path ending in
+  ``.py`` at that revision is run.
+- anything else is an error. A spec shaped like ``module:attr`` is never imported without ``py:``:
+  in a repository with a branch ``main`` and a file ``main.py``, ``main:k8s`` is the directory
+  ``k8s`` at revision ``main``, and when no revision resolves it is an error that suggests
+  ``py:main:k8s``.
 
 Example:
     >>> import tempfile, pathlib
@@ -24,6 +31,7 @@ from __future__ import annotations
 
 import importlib
 import io
+import re
 import runpy
 import shutil
 import subprocess
@@ -40,7 +48,9 @@ from netpol_dsl.load import load_manifests
 from netpol_dsl.model import NetworkPolicy
 
 __all__ = [
+    "PY_PREFIX",
     "collect_policies",
+    "count_policies",
     "git_revision_files",
     "inventory_sources",
     "is_git_revision",
@@ -50,20 +60,46 @@ __all__ = [
 ]
 
 
+#: The prefix that asks for a Python module to be imported: ``py:package.module:attr``.
+PY_PREFIX = "py:"
+
+_DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+#: What the old, implicit ``module:attr`` form looked like (to suggest ``py:`` for it).
+_MODULE_ATTR = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*:[A-Za-z_][A-Za-z0-9_]*")
+
+
 def looks_like_python(spec: str) -> bool:
-    """Whether a source spec names Python (a ``.py`` file, or ``module:attr``).
+    """Whether a source spec names Python explicitly: ``FILE.py`` or ``py:module[:attr]``.
+
+    Such a source is executed when loaded. ``module:attr`` without ``py:`` is not Python: it is
+    a git revision and path (``main:k8s``), or an error.
 
     Example:
-        >>> looks_like_python("examples/payments.py"), looks_like_python("pkg.mod:policies")
+        >>> looks_like_python("examples/payments.py"), looks_like_python("py:pkg.mod:policies")
         (True, True)
-        >>> looks_like_python("policies/"), looks_like_python("main:policies/")
-        (False, False)
+        >>> looks_like_python("policies/"), looks_like_python("main:policies"), looks_like_python("pkg.mod:policies")
+        (False, False, False)
     """
-    if spec.endswith(".py"):
-        return True
-    mod, sep, attr = spec.partition(":")
-    return bool(sep) and mod.replace(".", "").replace("_", "").isalnum() and attr.isidentifier() \
-        and not Path(spec).exists() and "/" not in spec
+    return spec.startswith(PY_PREFIX) or spec.endswith(".py")
+
+
+def count_policies(found: Any) -> int:
+    """How many policies ``found`` holds: the one count behind every "no NetworkPolicy found".
+
+    Accepts what the commands hold: ``Manifests`` (valid policies), a ``Cluster``, a
+    ``LintReport`` (its ``policies`` count), or an iterable of policy objects. Policy kinds
+    added later (cluster-wide kinds) are counted by extending this function, so every command's
+    emptiness check follows.
+
+    Example:
+        >>> from netpol_dsl.load import load_manifests
+        >>> count_policies(load_manifests("kind: ConfigMap\\nmetadata: {name: x}\\n")), count_policies([])
+        (0, 0)
+    """
+    policies = getattr(found, "policies", found)
+    if isinstance(policies, int):
+        return policies
+    return sum(1 for _ in policies)
 
 
 def collect_policies(value: Any, *, where: str = "<python>") -> list[NetworkPolicy]:
@@ -86,19 +122,30 @@ def collect_policies(value: Any, *, where: str = "<python>") -> list[NetworkPoli
         raise LoadError(f"{where}: {err}", source=where) from None
 
 
-def _run_python(spec: str) -> list[NetworkPolicy]:
+def _run_python(spec: str, *, where: str | None = None) -> list[NetworkPolicy]:
+    """Run ``FILE.py`` or import ``py:module[:attr]``; collect what it defines."""
+    shown = where or spec
     try:
-        if spec.endswith(".py"):
+        if not spec.startswith(PY_PREFIX):
             path = Path(spec)
             if not path.is_file():
-                msg = f"{spec}: got a path that does not exist; expected a Python file"
-                raise LoadError(msg, source=spec)
+                msg = f"{shown}: got a path that does not exist; expected a Python file"
+                raise LoadError(msg, source=shown)
             namespace = runpy.run_path(str(path), run_name="__netpol__")
-            return collect_policies(namespace, where=spec)
-        mod_name, _, attr = spec.partition(":")
+            return collect_policies(namespace, where=shown)
+        target = spec[len(PY_PREFIX):]
+        mod_name, sep, attr = target.partition(":")
+        if not _DOTTED.fullmatch(mod_name) or (sep and not attr.isidentifier()):
+            msg = (f"{spec}: got {target!r}; expected {PY_PREFIX}package.module or "
+                   f"{PY_PREFIX}package.module:attribute")
+            raise LoadError(msg, source=spec)
+        # Like `python -m`: modules in the current directory are importable. Only reached
+        # through the explicit py: prefix.
         if "" not in sys.path and "." not in sys.path:
             sys.path.insert(0, "")
         module = importlib.import_module(mod_name)
+        if not sep:
+            return collect_policies(module, where=spec)
         if not hasattr(module, attr):
             msg = f"{spec}: got no attribute {attr!r} in module {mod_name!r}"
             raise LoadError(msg, source=spec)
@@ -107,13 +154,13 @@ def _run_python(spec: str) -> list[NetworkPolicy]:
         raise
     except SyntaxError as err:
         msg = f"{err.filename}:{err.lineno}: got a Python syntax error ({err.msg})"
-        raise LoadError(msg, source=spec) from None
+        raise LoadError(msg, source=shown) from None
     except ImportError as err:
-        msg = f"{spec}: got an import error ({err}); expected an importable module"
-        raise LoadError(msg, source=spec) from None
+        msg = f"{shown}: got an import error ({err}); expected an importable module"
+        raise LoadError(msg, source=shown) from None
     except Exception as err:  # the user's code failed: report it as input, not as our crash
-        msg = f"{spec}: running the policy definition raised {type(err).__name__}: {err}"
-        raise LoadError(msg, source=spec) from err
+        msg = f"{shown}: running the policy definition raised {type(err).__name__}: {err}"
+        raise LoadError(msg, source=shown) from err
 
 
 def _git(args: list[str], cwd: Path | None = None) -> bytes:
@@ -129,13 +176,22 @@ def _git(args: list[str], cwd: Path | None = None) -> bytes:
     return proc.stdout
 
 
-def _split_revision(spec: str) -> tuple[str, str] | None:
-    rev, sep, path = spec.partition(":")
-    if not sep or not rev or Path(spec).exists() or len(rev) == 1:  # "C:\..." is a path
-        return None
+def _is_revision(rev: str) -> bool:
+    # A leading "-" would reach git as an option (--output=..., --git-dir=...): never a revision.
+    if not rev or rev.startswith("-") or "\x00" in rev:
+        return False
     try:
         _git(["rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"])
     except LoadError:
+        return False
+    return True
+
+
+def _split_revision(spec: str) -> tuple[str, str] | None:
+    rev, sep, path = spec.partition(":")
+    if not sep or len(rev) == 1 or Path(spec).exists():  # "C:\..." is a path
+        return None
+    if not _is_revision(rev):
         return None
     return rev, path or "."
 
@@ -144,16 +200,12 @@ def is_git_revision(spec: str) -> bool:
     """Whether ``spec`` is a bare git revision (``main``, ``HEAD~1``) and not a path.
 
     Example:
-        >>> is_git_revision("no/such/dir/")
-        False
+        >>> is_git_revision("no/such/dir/"), is_git_revision("--output=/tmp/x")
+        (False, False)
     """
     if not spec or Path(spec).exists() or ":" in spec:
         return False
-    try:
-        _git(["rev-parse", "--verify", "--quiet", f"{spec}^{{commit}}"])
-    except LoadError:
-        return False
-    return True
+    return _is_revision(spec)
 
 
 @contextmanager
@@ -168,6 +220,9 @@ def git_revision_files(rev: str, path: str) -> Iterator[Path]:
         ...     p.name
         'pyproject.toml'
     """
+    if not _is_revision(rev):
+        msg = f"{rev}: got something that is not a git revision here; expected a branch, tag or commit"
+        raise LoadError(msg, source=rev)
     top = Path(_git(["rev-parse", "--show-toplevel"]).decode().strip())
     prefix = _git(["rev-parse", "--show-prefix"]).decode().strip()
     rel = str(Path(prefix, path)) if prefix else path
@@ -183,10 +238,13 @@ def git_revision_files(rev: str, path: str) -> Iterator[Path]:
 
 
 def load_policies(spec: str | Path, *, lenient_cidr: bool = False) -> list[NetworkPolicy]:
-    """Load the policies one source spec names (see the module docstring).
+    """Load the policies one source spec names (see the module docstring for the order).
+
+    ``FILE.py`` and ``py:module:attr`` run Python code.
 
     Raises:
-        LoadError: unreadable or invalid input, with ``file:line`` where known.
+        LoadError: unreadable or invalid input, with ``file:line`` where known; a spec that is
+            neither a path nor a git revision.
 
     Example:
         >>> load_policies("no/such/file.yaml")
@@ -195,15 +253,29 @@ def load_policies(spec: str | Path, *, lenient_cidr: bool = False) -> list[Netwo
         netpol_dsl.errors.LoadError: no/such/file.yaml: got a path that does not exist; expected a file or directory
     """
     text = str(spec)
-    if looks_like_python(text):
+    if text.startswith(PY_PREFIX):
         return _run_python(text)
-    revision = _split_revision(text) if not Path(text).exists() else None
+    path = Path(text)
+    if path.exists():
+        if path.suffix == ".py" and path.is_file():
+            return _run_python(text)
+        return list(load_manifests(text, lenient_cidr=lenient_cidr).policies)
+    revision = _split_revision(text)
     if revision is not None:
-        rev, path = revision
-        with git_revision_files(rev, path) as local:
-            if local.suffix == ".py":
-                return _run_python(str(local))
+        rev, rel = revision
+        with git_revision_files(rev, rel) as local:
+            if local.suffix == ".py" and local.is_file():
+                return _run_python(str(local), where=text)
+            if not local.exists():
+                msg = f"{text}: got a path that is not in revision {rev!r}"
+                raise LoadError(msg, source=text)
             return list(load_manifests(local, lenient_cidr=lenient_cidr).policies)
+    if text.endswith(".py"):
+        return _run_python(text)  # the "does not exist" error
+    if _MODULE_ATTR.fullmatch(text):
+        msg = (f"{text}: got neither a path nor a git revision; expected a file, a directory or "
+               f"REV:path. To import a Python module write {PY_PREFIX}{text} (that runs its code)")
+        raise LoadError(msg, source=text)
     return list(load_manifests(text, lenient_cidr=lenient_cidr).policies)
 
 
@@ -225,8 +297,8 @@ def inventory_sources(specs: Iterable[str | Path]) -> list[Any]:
     """Turn ``--manifests`` specs into what ``Cluster.from_manifests`` reads.
 
     YAML/JSON files and directories pass through; a Python definition (``FILE.py`` or
-    ``module:attr``) is run and replaced by the NetworkPolicy objects it defines, so an inventory
-    can be checked against policies written with the DSL without rendering them first.
+    ``py:module:attr``) is **run** and replaced by the NetworkPolicy objects it defines, so an
+    inventory can be checked against policies written with the DSL without rendering them first.
 
     Example:
         >>> [type(x).__name__ for x in inventory_sources(["examples/payments.py", "cluster/"])][-1]

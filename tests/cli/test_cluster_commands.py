@@ -227,7 +227,7 @@ def test_diff_git_revisions(run, tmp_path, monkeypatch):
     assert "- payments/api-server -> payments/postgres: TCP 5432" in r.stdout
     r = runner.invoke(app, ["diff", "HEAD:k8s/p.yaml", "k8s/p.yaml", "-m", inv[0], "-m", inv[1]])
     assert r.exit_code == 1 and "TCP 5433" in r.stdout
-    r = runner.invoke(app, ["diff", "nosuchrev:k8s/", "k8s/", "-m", inv[0]])
+    r = runner.invoke(app, ["diff", "nosuchrev:k8s/", "k8s/", "-m", inv[0], "-m", inv[1]])
     assert r.exit_code == 2 and "does not exist" in r.stderr
 
 

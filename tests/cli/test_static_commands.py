@@ -55,17 +55,28 @@ def test_render_golden(run, golden):
 
 
 def test_render_module_attr_and_json(run):
-    r = run("render", "examples.payments:policies", "--format", "json")
+    r = run("render", "py:examples.payments:policies", "--format", "json")
     assert r.exit_code == 0, r.output
     data = json.loads(r.stdout)
     assert data["kind"] == "List" and len(data["items"]) == 7
+
+
+def test_render_bare_module_attr_is_not_imported(run):
+    # importing runs code, so it must be asked for with py:
+    r = run("render", "examples.payments:policies")
+    assert r.exit_code == 2
+    assert r.stderr == (
+        "error: examples.payments:policies: got neither a path nor a git revision; expected a "
+        "file, a directory or REV:path. To import a Python module write "
+        "py:examples.payments:policies (that runs its code)\n")
 
 
 def test_render_to_directory(run, tmp_path):
     r = run("render", "examples/payments.py", "-o", str(tmp_path / "out"))
     assert r.exit_code == 0
     files = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert "payments.default-deny-all.yaml" in files and len(files) == 7
+    assert files[0] == ".netpol-dsl-files"
+    assert "payments.default-deny-all.yaml" in files and len(files[1:]) == 7
     assert "wrote 7 policies" in r.stderr
 
 
