@@ -9,6 +9,7 @@ errors are caught here, at the boundary, and printed as one ``error: ...`` line 
 import functools
 import json
 import os
+import re
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -132,17 +133,26 @@ def _err() -> Console:
     return _console(sys.stderr)
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _plain(text: str) -> str:
+    r"""User text made safe for a terminal: control characters (ESC sequences that would move
+    the cursor or recolour the screen) shown as escapes, e.g. ``\x1b``."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+
+
 def _fail(message: str, code: int = 2) -> NoReturn:
     console = _err()
     text = Text("error:", style="bold red" if console.is_terminal else "")
     text.append(" ")
-    text.append(message)  # plain text: "[bold]" or ":x:" in a name prints as written
+    text.append(_plain(message))  # plain Text: "[bold]" or ":x:" in a name prints as written
     console.print(text)
     raise typer.Exit(code)
 
 
 def _note(message: str) -> None:
-    _err().print(Text(message))
+    _err().print(Text(_plain(message)))
 
 
 def _guard(func: F) -> F:
@@ -488,7 +498,8 @@ def _print_matrix(m: Any) -> None:
         t.add_row(_esc(src), *cells)
     console = _out()
     if not console.is_terminal:
-        console = Console(file=sys.stdout, width=10_000, highlight=False, color_system=None)
+        console = Console(file=sys.stdout, width=10_000, highlight=False, color_system=None,
+                          emoji=False)
     console.print(t)
     allowed = sum(ok for _, row in m.rows() for ok in row) - len(m.pods)
     _note(f"{allowed} of {len(m.pods) * (len(m.pods) - 1)} pairs allowed")

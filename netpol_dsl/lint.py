@@ -426,12 +426,12 @@ def _owner_at(found: Sequence[Manifest], line: int) -> Manifest | None:
 
 
 def _read(paths: Iterable[str | Path], out: _Read) -> None:
-    from netpol_dsl.sources import load_policies, looks_like_python
+    from netpol_dsl.sources import is_revision_path, load_policies, looks_like_python
 
     for src in paths:
         path = Path(src)
-        if looks_like_python(str(src)):
-            # A policy definition: lint what it compiles to (no line numbers to point at).
+        if looks_like_python(str(src)) or (not path.exists() and is_revision_path(str(src))):
+            # A policy definition or REV:path: lint what it holds (no line numbers to point at).
             out.files.append(str(src))
             out.manifests.extend(Manifest(p.to_dict(), str(src), None)
                                  for p in load_policies(str(src)))

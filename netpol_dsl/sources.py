@@ -54,6 +54,7 @@ __all__ = [
     "git_revision_files",
     "inventory_sources",
     "is_git_revision",
+    "is_revision_path",
     "load_policies",
     "load_policy_sources",
     "looks_like_python",
@@ -206,6 +207,16 @@ def is_git_revision(spec: str) -> bool:
     if not spec or Path(spec).exists() or ":" in spec:
         return False
     return _is_revision(spec)
+
+
+def is_revision_path(spec: str) -> bool:
+    """Whether ``spec`` is ``REV:path`` with a revision that resolves, and not an existing path.
+
+    Example:
+        >>> is_revision_path("no-such-revision-xyz:k8s/"), is_revision_path("examples/payments.py")
+        (False, False)
+    """
+    return _split_revision(spec) is not None
 
 
 @contextmanager
