@@ -39,7 +39,7 @@ from typing import Any, Literal
 import yaml
 
 from netpol_dsl import load as _load
-from netpol_dsl.errors import InvalidPolicyError, LoadError
+from netpol_dsl.errors import InvalidPolicyError, Issue, LoadError
 from netpol_dsl.load import Manifest, Manifests
 from netpol_dsl.model import (
     LabelSelector,
@@ -1040,25 +1040,32 @@ def _lint_read(read: _Read, inventory_objects: Sequence[Manifest] | None,
     suppressed = 0
     objects: list[Manifest] = []
     for m in read.manifests:
-        if m.kind == "NetworkPolicy" and str(m.data.get("apiVersion", "")).startswith(
-                "networking.k8s.io/"):
-            label = _label(m.data)
+        spec, problem = _load.classify(m)
+        if spec is not None and spec.loader is None:
+            objects.append(m)
+            continue
+        if problem is None and (spec is None or spec.kind != "NetworkPolicy"):
+            continue  # a kind lint does not read
+        label = _label(m.data)
+        if problem is not None:
+            issues: Sequence[Issue] = [problem]  # a misspelt kind or a removed apiVersion
+        else:
             try:
                 policy, _ = _load._validate(m.data, lenient_cidr=False, source=None)
             except InvalidPolicyError as err:
-                if _ignored(m.data, "NP000"):
-                    suppressed += 1
-                    continue
-                for issue in err.issues:
-                    findings.append(Finding(
-                        RULES["NP000"], str(issue).removeprefix(f"{issue.path}: "),
-                        file=m.file, line=m.line_of(issue.path) if issue.path else m.line,
-                        object=label, path=issue.path))
+                issues = err.issues
+            else:
+                policies.append(policy)
+                sources.append(m)
                 continue
-            policies.append(policy)
-            sources.append(m)
-        elif m.kind in _load.CLUSTER_KINDS:
-            objects.append(m)
+        if _ignored(m.data, "NP000"):
+            suppressed += 1
+            continue
+        for issue in issues:
+            findings.append(Finding(
+                RULES["NP000"], str(issue).removeprefix(f"{issue.path}: "),
+                file=m.file, line=m.line_of(issue.path) if issue.path else m.line,
+                object=label, path=issue.path))
     inventory_src = objects + list(inventory_objects or ())
     has_inventory = inventory_objects is not None or any(
         m.kind != "Namespace" for m in objects)
@@ -1136,7 +1143,7 @@ def lint(
     if manifests is not None:
         inv_read = _Read()
         _read(manifests, inv_read)
-        inventory = [m for m in inv_read.manifests if m.kind in _load.CLUSTER_KINDS]
+        inventory = [m for m in inv_read.manifests if m.kind in _load.cluster_kinds()]
     return _lint_read(read, inventory, select, ignore)
 
 
@@ -1162,5 +1169,5 @@ def lint_text(text: str, *, where: str = "<text>",
     if manifests is not None:
         inv_read = _Read()
         _read(manifests, inv_read)
-        inventory = [m for m in inv_read.manifests if m.kind in _load.CLUSTER_KINDS]
+        inventory = [m for m in inv_read.manifests if m.kind in _load.cluster_kinds()]
     return _lint_read(read, inventory, None, ())

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime
+import difflib
+import importlib
 import json
 import os
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -20,12 +22,21 @@ from netpol_dsl.model import NetworkPolicy, NetworkPolicyPeer
 from netpol_dsl.model._base import Context
 
 __all__ = [
+    "KINDS",
+    "Duplicate",
+    "KindLoader",
+    "KindSpec",
+    "LoadOptions",
     "Manifest",
     "Manifests",
+    "Resource",
+    "classify",
+    "cluster_kinds",
     "from_client_object",
     "load_manifests",
     "load_policy",
     "parse_documents",
+    "register_kind",
 ]
 
 #: Refuse YAML whose aliases expand past this many nodes ("billion laughs").
@@ -513,6 +524,16 @@ def _label_of(obj: Any) -> str | None:
 class Manifests:
     """What ``load_manifests`` read: the policies, every other object, and what it passed over.
 
+    Attributes:
+        policies: the valid NetworkPolicies (the last input of each, as ``kubectl apply`` keeps).
+        objects: the objects kept for the evaluator (Namespaces, Pods, workloads, Services, ...).
+        policy_sources: the manifest each policy was read from.
+        skipped: kinds netpol-dsl does not read, with how many of each.
+        warnings: problems that did not stop loading.
+        errors: invalid objects' issues (with ``collect_errors=True``; otherwise raised).
+        resources: every object a registered kind's loader validated, in input order.
+        duplicates: objects given more than once (same kind, namespace and name).
+
     Example:
         >>> m = load_manifests("kind: ConfigMap\\nmetadata: {name: x}\\n")
         >>> m.policies, dict(m.skipped)
@@ -525,6 +546,8 @@ class Manifests:
     skipped: Counter[str] = field(default_factory=Counter)
     warnings: tuple[Issue, ...] = ()
     errors: tuple[Issue, ...] = ()
+    resources: tuple[Resource, ...] = ()
+    duplicates: tuple[Duplicate, ...] = ()
 
     def of_kind(self, *kinds: str) -> tuple[Manifest, ...]:
         """The non-policy objects of the given kinds.
@@ -535,12 +558,333 @@ class Manifests:
         """
         return tuple(m for m in self.objects if m.kind in kinds)
 
+    def resources_of(self, kind: str) -> tuple[Any, ...]:
+        """The validated objects of one registered kind (``"NetworkPolicy"``, ...).
 
-#: Kinds that ``load_manifests`` keeps for the evaluator (everything else is counted as skipped).
-CLUSTER_KINDS = frozenset({
-    "Namespace", "Pod", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job",
-    "CronJob", "ReplicationController",
-})
+        Example:
+            >>> load_manifests("kind: Pod\\nmetadata: {name: a}\\n").resources_of("Pod")
+            ()
+        """
+        return tuple(r.obj for r in self.resources if r.spec.kind == kind)
+
+
+# --------------------------------------------------------------------------- kinds
+
+
+@dataclass(frozen=True, slots=True)
+class LoadOptions:
+    """How ``load_manifests`` was asked to read objects, handed to every kind's loader.
+
+    Example:
+        >>> LoadOptions(namespace="payments").lenient_cidr
+        False
+    """
+
+    namespace: str | None = None
+    lenient_cidr: bool = False
+    lenient_names: bool = False
+
+
+#: A kind's loader: validates one API-shaped object and returns the model and any warnings
+#: (issues with paths relative to the object). It raises ``InvalidPolicyError`` listing every
+#: problem when the API server would refuse the object.
+KindLoader = Callable[[Mapping[str, Any], LoadOptions], "tuple[Any, list[Issue]]"]
+
+
+@dataclass(frozen=True, slots=True)
+class KindSpec:
+    """What ``load_manifests`` does with one kind: which versions it accepts, how it loads them.
+
+    Args:
+        group: the API group (``""`` for the core group of ``v1`` objects).
+        kind: the kind, as written in ``kind:``.
+        versions: the versions served today (``("v1",)``).
+        loader: validates the object into a model (a :data:`KindLoader`, or ``"module:function"``
+            imported on first use, so that a model module may register itself without an import
+            cycle). ``None`` keeps the object as it is, for the evaluator's inventory.
+        namespaced: whether the kind lives in a namespace (duplicates are found per namespace).
+        removed: other ``apiVersion`` values this kind had, mapped to a note on their removal;
+            an object in one of them is an error naming the version to use.
+
+    Example:
+        >>> spec = KINDS["networking.k8s.io", "NetworkPolicy"]
+        >>> spec.api_versions, spec.removed["extensions/v1beta1"]
+        (('networking.k8s.io/v1',), 'no longer served since Kubernetes 1.16')
+    """
+
+    group: str
+    kind: str
+    versions: tuple[str, ...]
+    loader: KindLoader | str | None = None
+    namespaced: bool = True
+    removed: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def api_versions(self) -> tuple[str, ...]:
+        """The ``apiVersion`` values accepted (``group/version``, or ``version`` in the core group).
+
+        Example:
+            >>> KINDS["", "Pod"].api_versions
+            ('v1',)
+        """
+        return tuple(f"{self.group}/{v}" if self.group else v for v in self.versions)
+
+    def load(self, data: Mapping[str, Any], options: LoadOptions) -> tuple[Any, list[Issue]]:
+        """Run this kind's loader on ``data`` (the object itself when there is none).
+
+        Example:
+            >>> KINDS["", "Pod"].load({"kind": "Pod"}, LoadOptions())
+            ({'kind': 'Pod'}, [])
+        """
+        loader = self.loader
+        if loader is None:
+            return data, []
+        if isinstance(loader, str):
+            module, _, attr = loader.partition(":")
+            loader = getattr(importlib.import_module(module), attr)
+            assert callable(loader)
+        return loader(data, options)
+
+
+#: The kind registry: ``(group, kind) -> KindSpec``. ``load_manifests`` loads the kinds with a
+#: loader, keeps those without one for the evaluator, refuses unknown or removed versions of
+#: them and kinds that look like a misspelling of one of them, and counts every other kind in
+#: ``Manifests.skipped``. Add kinds with :func:`register_kind`.
+KINDS: dict[tuple[str, str], KindSpec] = {}
+
+
+def register_kind(spec: KindSpec) -> None:
+    """Add a kind to the registry that ``load_manifests`` reads (see :class:`KindSpec`).
+
+    Registering the same spec twice is harmless; a different spec for a registered kind is an
+    error (two modules disagreeing about one kind).
+
+    Raises:
+        ValueError: ``(group, kind)`` is registered already with a different spec.
+
+    Example:
+        >>> register_kind(KINDS["", "Pod"])  # the same spec again: no change
+        >>> register_kind(KindSpec("", "Pod", ("v2",)))
+        Traceback (most recent call last):
+        ...
+        ValueError: register_kind(): got a second spec for kind 'Pod' in group ''; expected each kind registered once
+    """
+    key = (spec.group, spec.kind)
+    known = KINDS.get(key)
+    if known is not None and known != spec:
+        msg = (f"register_kind(): got a second spec for kind {spec.kind!r} in group "
+               f"{spec.group!r}; expected each kind registered once")
+        raise ValueError(msg)
+    KINDS[key] = spec
+
+
+def _load_network_policy(data: Mapping[str, Any], options: LoadOptions) -> tuple[Any, list[Issue]]:
+    return _validate(data, lenient_cidr=options.lenient_cidr, source=None,
+                     lenient_names=options.lenient_names, namespace=options.namespace)
+
+
+# https://kubernetes.io/docs/reference/using-api/deprecation-guide/ (v1.16: extensions/v1beta1
+# NetworkPolicy, DaemonSet, Deployment, ReplicaSet and apps/v1beta1, apps/v1beta2 no longer
+# served; v1.25: batch/v1beta1 CronJob).
+_GONE_1_16 = "no longer served since Kubernetes 1.16"
+register_kind(KindSpec("networking.k8s.io", "NetworkPolicy", ("v1",), _load_network_policy,
+                       removed={"extensions/v1beta1": _GONE_1_16}))
+register_kind(KindSpec("", "Namespace", ("v1",), namespaced=False))
+register_kind(KindSpec("", "Node", ("v1",), namespaced=False))
+for _kind in ("Pod", "Service", "ReplicationController"):
+    register_kind(KindSpec("", _kind, ("v1",)))
+register_kind(KindSpec("apps", "Deployment", ("v1",), removed={
+    "extensions/v1beta1": _GONE_1_16, "apps/v1beta1": _GONE_1_16, "apps/v1beta2": _GONE_1_16}))
+register_kind(KindSpec("apps", "StatefulSet", ("v1",), removed={
+    "apps/v1beta1": _GONE_1_16, "apps/v1beta2": _GONE_1_16}))
+for _kind in ("DaemonSet", "ReplicaSet"):
+    register_kind(KindSpec("apps", _kind, ("v1",), removed={
+        "extensions/v1beta1": _GONE_1_16, "apps/v1beta2": _GONE_1_16}))
+register_kind(KindSpec("batch", "Job", ("v1",)))
+register_kind(KindSpec("batch", "CronJob", ("v1",), removed={
+    "batch/v1beta1": "no longer served since Kubernetes 1.25",
+    "batch/v2alpha1": "an alpha version, no longer served"}))
+
+
+def cluster_kinds() -> frozenset[str]:
+    """The kinds ``load_manifests`` keeps as they are, for the evaluator's inventory.
+
+    Example:
+        >>> sorted(cluster_kinds())[:3]
+        ['CronJob', 'DaemonSet', 'Deployment']
+    """
+    return frozenset(s.kind for s in KINDS.values() if s.loader is None)
+
+
+def _split_api_version(value: Any) -> tuple[str, str] | None:
+    if not isinstance(value, str) or not value:
+        return None
+    group, _, version = value.rpartition("/")
+    return group, version
+
+
+def _is_kubernetes_group(group: str) -> bool:
+    # Built-in groups are the core group, single words (apps, batch, policy, extensions) and
+    # *.k8s.io. Anything else with a dot belongs to an extension (crd.projectcalico.org,
+    # cilium.io), which may well define a kind of the same name.
+    return "." not in group or group.endswith((".k8s.io", ".kubernetes.io"))
+
+
+def _plural_forms(kind: str) -> set[str]:
+    low = kind.lower()
+    out = {low + "s", low + "es"}
+    if low.endswith("y"):
+        out.add(low[:-1] + "ies")
+    return out
+
+
+def _near_kind(kind: str) -> str | None:
+    """A registered kind that ``kind`` looks like a misspelling of, if any."""
+    known = sorted({s.kind for s in KINDS.values()})
+    low = kind.lower()
+    for k in known:
+        if low == k.lower() or low in _plural_forms(k):
+            return k
+    # A tight cutoff: CiliumNetworkPolicy or GlobalNetworkPolicy (0.81 to NetworkPolicy) are
+    # other projects' kinds, not typos.
+    close = difflib.get_close_matches(kind, known, n=1, cutoff=0.9)
+    return close[0] if close else None
+
+
+def _api_version_issue(spec: KindSpec, given: Any) -> Issue:
+    expected = " or ".join(repr(v) for v in spec.api_versions)
+    if given is None:
+        return Issue("apiVersion", None, expected, missing=True,
+                     hint=f"Set apiVersion: {spec.api_versions[-1]}")
+    note = spec.removed.get(given) if isinstance(given, str) else None
+    if note:
+        return Issue("apiVersion", given, expected,
+                     hint=f"{given} {spec.kind} is {note}; use {spec.api_versions[-1]}")
+    return Issue("apiVersion", given, expected, hint=f"Did you mean {spec.api_versions[-1]!r}?")
+
+
+def classify(m: Manifest) -> tuple[KindSpec | None, Issue | None]:
+    """Find the registered kind of an object, or the problem with its ``kind``/``apiVersion``.
+
+    Returns ``(spec, None)`` for a registered kind in a served version, ``(None, issue)`` for a
+    near miss (a misspelt kind, an unknown or removed version of a known kind), and
+    ``(None, None)`` for a kind netpol-dsl does not read (counted in ``skipped``). Objects the
+    evaluator keeps (Pods, Namespaces, ...) may leave ``apiVersion`` out.
+
+    Example:
+        >>> classify(Manifest({"apiVersion": "v1", "kind": "ConfigMap"}))
+        (None, None)
+        >>> _, issue = classify(Manifest({"apiVersion": "networking.k8s.io/v1",
+        ...                               "kind": "Networkpolicy"}))
+        >>> str(issue)
+        "kind: got 'Networkpolicy'; expected a kind netpol-dsl reads. Did you mean 'NetworkPolicy'?"
+    """
+    kind = m.kind
+    given = m.data.get("apiVersion")
+    api = _split_api_version(given)
+    specs = [s for s in KINDS.values() if s.kind == kind]
+    if not specs:
+        near = _near_kind(kind)
+        if near is None:
+            return None, None
+        return None, Issue("kind", kind, "a kind netpol-dsl reads", hint=f"Did you mean {near!r}?")
+    if api is not None:
+        group, version = api
+        spec = KINDS.get((group, kind))
+        if spec is not None:
+            if version in spec.versions:
+                return spec, None
+            return None, _api_version_issue(spec, given)
+        for s in specs:
+            if given in s.removed:
+                return None, _api_version_issue(s, given)
+        groups = [s.group for s in specs]
+        close = difflib.get_close_matches(group, groups, n=1, cutoff=0.8)
+        if close or _is_kubernetes_group(group):
+            spec = KINDS[(close[0] if close else groups[0], kind)]
+            return None, _api_version_issue(spec, given)
+        return None, None  # another project's kind of the same name (Calico's NetworkPolicy)
+    if given is None and len(specs) == 1 and specs[0].loader is None:
+        return specs[0], None  # an inventory object written without apiVersion
+    return None, _api_version_issue(specs[0], given if given is not None else None)
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """An object a registered kind's loader validated, with where it came from.
+
+    Example:
+        >>> m = load_manifests("apiVersion: networking.k8s.io/v1\\nkind: NetworkPolicy\\n"
+        ...                    "metadata: {name: a, namespace: n}\\n")
+        >>> r = m.resources[0]
+        >>> r.spec.kind, r.obj.key
+        ('NetworkPolicy', 'n/a')
+    """
+
+    spec: KindSpec
+    obj: Any
+    source: Manifest
+
+
+@dataclass(frozen=True, slots=True)
+class Duplicate:
+    """Two inputs for one object (same kind, namespace and name): ``kubectl apply`` keeps the last.
+
+    Example:
+        >>> m = load_manifests("kind: Pod\\nmetadata: {name: a}\\n---\\n"
+        ...                    "kind: Pod\\nmetadata: {name: a}\\n")
+        >>> d = m.duplicates[0]
+        >>> d.key, d.first.line, d.last.line
+        ('Pod default/a', 1, 4)
+    """
+
+    kind: str
+    namespace: str | None
+    name: str
+    first: Manifest
+    last: Manifest
+
+    @property
+    def key(self) -> str:
+        """``Kind namespace/name`` (``Kind name`` for cluster-scoped kinds).
+
+        Example:
+            >>> Duplicate("Namespace", None, "a", Manifest({}), Manifest({})).key
+            'Namespace a'
+        """
+        where = f"{self.namespace}/{self.name}" if self.namespace else self.name
+        return f"{self.kind} {where}"
+
+    def issue(self) -> Issue:
+        """The duplicate as an issue on the later input, naming both places.
+
+        Example:
+            >>> Duplicate("Pod", "a", "web", Manifest({}, "x.yaml", 1),
+            ...           Manifest({}, "y.yaml", 5)).issue().hint
+            'also defined at x.yaml:1; kubectl apply keeps the last one (y.yaml:5)'
+        """
+        first = self.first.where or "an earlier input"
+        last = self.last.where or "the later input"
+        return Issue("metadata.name", self.key, f"one {self.kind} per name",
+                     hint=f"also defined at {first}; kubectl apply keeps the last one ({last})",
+                     source=self.last.where)
+
+
+def _identity(spec: KindSpec, data: Mapping[str, Any],
+              namespace: str | None) -> tuple[str | None, str] | None:
+    meta = data.get("metadata")
+    if not isinstance(meta, Mapping):
+        return None
+    name = meta.get("name")
+    if not isinstance(name, str) or not name:
+        return None  # generateName objects are never the same object
+    if not spec.namespaced:
+        return None, name
+    ns = meta.get("namespace")
+    # Without a namespace, `kubectl apply` puts an object in the request namespace: -n, else
+    # the context's, which is "default" unless configured.
+    return (ns if isinstance(ns, str) and ns else namespace or "default"), name
+
 
 #: What ``load_manifests`` reads: a path, YAML/JSON text (or bytes), an API-shaped dict, a
 #: model, or an official ``kubernetes`` client object (duck-typed).
@@ -695,33 +1039,60 @@ def load_manifests(
         for d in docs:
             _expand(d.data, file, d.line, d.lines, found, skipped)
 
-    policies: list[NetworkPolicy] = []
-    policy_sources: list[Manifest] = []
-    objects: list[Manifest] = []
+    options = LoadOptions(namespace, lenient_cidr, lenient_names)
+    loaded: list[Resource] = []
+    objects: list[tuple[KindSpec, Manifest]] = []
     warnings: list[Issue] = []
     errors: list[Issue] = []
     for m in found:
-        if m.kind == "NetworkPolicy" and str(m.data.get("apiVersion", "")).startswith(
-            "networking.k8s.io/"
-        ):
-            label = _policy_label(m.data)
-            try:
-                policy, warns = _validate(m.data, lenient_cidr=lenient_cidr, source=None,
-                                          lenient_names=lenient_names, namespace=namespace)
-            except InvalidPolicyError as err:
-                errors.extend(_locate(i, m, label) for i in err.issues)
-                continue
-            policies.append(policy)
-            policy_sources.append(m)
-            warnings.extend(_locate(w, m, label) for w in warns)
-        elif m.kind in CLUSTER_KINDS:
-            objects.append(m)
-        else:
+        spec, problem = classify(m)
+        if problem is not None:
+            errors.append(_locate(problem, m, _policy_label(m.data)))
+            continue
+        if spec is None:
             skipped[m.kind] += 1
+            continue
+        if spec.loader is None:
+            objects.append((spec, m))
+            continue
+        label = _policy_label(m.data)
+        try:
+            obj, warns = spec.load(m.data, options)
+        except InvalidPolicyError as err:
+            errors.extend(_locate(i, m, label) for i in err.issues)
+            continue
+        loaded.append(Resource(spec, obj, m))
+        warnings.extend(_locate(w, m, label) for w in warns)
+    # Two inputs for one object: `kubectl apply` applies both in turn, so the last one is what
+    # the cluster holds. Keep it; report the earlier one (an error for validation).
+    loaded, kept, duplicates = _last_wins(loaded, objects, namespace)
+    (errors if collect_errors else warnings).extend(d.issue() for d in duplicates)
     if errors and not collect_errors:
         raise InvalidPolicyError(issues=errors)
-    return Manifests(tuple(policies), tuple(objects), tuple(policy_sources), skipped,
-                     tuple(warnings), tuple(errors))
+    policies = [r for r in loaded if isinstance(r.obj, NetworkPolicy)]
+    return Manifests(tuple(r.obj for r in policies), tuple(kept),
+                     tuple(r.source for r in policies), skipped, tuple(warnings), tuple(errors),
+                     tuple(loaded), tuple(duplicates))
+
+
+def _last_wins(
+    loaded: list[Resource], objects: list[tuple[KindSpec, Manifest]], namespace: str | None
+) -> tuple[list[Resource], list[Manifest], list[Duplicate]]:
+    seen: dict[tuple[str, str, str | None, str], Manifest] = {}
+    dropped: set[int] = set()
+    duplicates: list[Duplicate] = []
+    for spec, m in [(r.spec, r.source) for r in loaded] + objects:
+        ident = _identity(spec, m.data, namespace)
+        if ident is None:
+            continue
+        key = (spec.group, spec.kind, *ident)
+        before = seen.get(key)
+        if before is not None:
+            duplicates.append(Duplicate(spec.kind, ident[0], ident[1], before, m))
+            dropped.add(id(before))
+        seen[key] = m
+    return ([r for r in loaded if id(r.source) not in dropped],
+            [m for _, m in objects if id(m) not in dropped], duplicates)
 
 
 def _locate(issue: Issue, m: Manifest, label: str | None) -> Issue:

@@ -262,9 +262,9 @@ def test_multi_document_yaml_with_other_kinds(tmp_path):
     """)
     manifests = load_manifests(write(tmp_path, "all.yaml", text))
     assert [p.key for p in manifests.policies] == ["payments/allow-frontend"]
-    assert [m.kind for m in manifests.objects] == ["Namespace"]
+    assert [m.kind for m in manifests.objects] == ["Namespace", "Service", "Service"]
     assert manifests.of_kind("Namespace")[0].data["metadata"]["name"] == "payments"
-    assert manifests.skipped == Counter({"ConfigMap": 1, "Service": 2, "<str>": 1})
+    assert manifests.skipped == Counter({"ConfigMap": 1, "<str>": 1})
 
 
 def test_kubectl_get_o_yaml_list_output_loads():
@@ -355,9 +355,6 @@ def test_directory_loading_ignores_other_files(tmp_path):
     assert sorted(p.key for p in manifests.policies) == ["payments/allow-frontend", "payments/b"]
 
 
-def test_other_api_versions_are_skipped_not_validated():
-    data = {"apiVersion": "extensions/v1beta1", "kind": "NetworkPolicy", "metadata": {}}
-    assert load_manifests(data).skipped == Counter({"NetworkPolicy": 1})
 
 
 def test_mixed_sources_and_model_objects():
