@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 
+from hypothesis import settings
 from hypothesis import strategies as st
 
 from netpol_dsl.model import (
@@ -27,6 +28,7 @@ from netpol_dsl.model import (
 )
 
 __all__ = [
+    "budget",
     "cidrs",
     "dns_labels",
     "dns_subdomains",
@@ -41,11 +43,27 @@ __all__ = [
     "ports",
     "requirements",
     "selectors",
+    "subnet",
     "valid_policies",
 ]
 
 _LOWER_ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789"
 _ALNUM = _LOWER_ALNUM + "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def budget(examples: int) -> int:
+    """A test's own example count, scaled by the active hypothesis profile.
+
+    The default ``ci`` profile runs exactly ``examples``; the ``long`` exploration profile (ten
+    times hypothesis' default of 100 examples) runs ten times as many. Use it as
+    ``@settings(max_examples=budget(300))`` so that a test which needs more than the default
+    still grows under ``HYPOTHESIS_PROFILE=long``.
+
+    Example:
+        >>> budget(300) == 300 * max(1, settings.default.max_examples // 100)
+        True
+    """
+    return examples * max(1, settings.default.max_examples // 100)
 
 
 def _edged(inner: str, edge: str, max_size: int) -> st.SearchStrategy[str]:
@@ -153,20 +171,39 @@ def cidrs(version: int | None = None) -> st.SearchStrategy[str]:
     return st.one_of(v4(), v6())
 
 
+def subnet(
+    net: ipaddress.IPv4Network | ipaddress.IPv6Network, prefixlen: int, index: int
+) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """The ``index``-th sub-network of ``net`` with ``prefixlen``, in ``net``'s address family.
+
+    ``ipaddress.ip_network((int, prefix))`` guesses the family from the integer, so the first
+    sub-networks of ``::/1`` would come back as IPv4 (``0.0.0.0/2``); build from the class.
+
+    Example:
+        >>> str(subnet(ipaddress.IPv6Network("::/1"), 2, 0))
+        '::/2'
+        >>> str(subnet(ipaddress.IPv4Network("10.0.0.0/8"), 16, 3))
+        '10.3.0.0/16'
+    """
+    offset = index << (net.max_prefixlen - prefixlen)
+    return type(net)((int(net.network_address) + offset, prefixlen))
+
+
 @st.composite
-def ip_blocks(draw: st.DrawFn) -> IPBlock:
-    """IPBlocks whose ``except`` entries are strict subsets of ``cidr``, same family."""
-    net = ipaddress.ip_network(draw(cidrs()))
+def ip_blocks(draw: st.DrawFn, bases: st.SearchStrategy[str] | None = None) -> IPBlock:
+    """IPBlocks whose ``except`` entries are strict subsets of ``cidr``, same family.
+
+    Args:
+        draw: supplied by hypothesis.
+        bases: CIDRs for ``cidr`` (default: ``cidrs()``, both families).
+    """
+    net = ipaddress.ip_network(draw(bases if bases is not None else cidrs()))
     excepts: list[str] = []
     if net.prefixlen < net.max_prefixlen:
         for _ in range(draw(st.integers(0, 2))):
             longer = draw(st.integers(net.prefixlen + 1, net.max_prefixlen))
-            count = 2 ** (longer - net.prefixlen)
-            index = draw(st.integers(0, min(count - 1, 2**64)))
-            sub = ipaddress.ip_network(
-                (int(net.network_address) + (index << (net.max_prefixlen - longer)), longer)
-            )
-            excepts.append(str(sub))
+            index = draw(st.integers(0, min(2 ** (longer - net.prefixlen) - 1, 2**64)))
+            excepts.append(str(subnet(net, longer, index)))
     return IPBlock(cidr=str(net), except_=tuple(excepts) or None)
 
 

@@ -167,6 +167,9 @@ def _env() -> dict[str, str]:
     env = dict(os.environ)
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
     env.update(NO_COLOR="1", TERM="dumb", COLUMNS="80", PYTHONHASHSEED="0")
+    # The copied pyproject.toml runs this suite on two xdist workers; a reader's pytest run of
+    # one small file runs in one process and prints no worker start-up lines.
+    env["PYTEST_ADDOPTS"] = "-n 0"
     env.pop("FORCE_COLOR", None)
     return env
 

@@ -31,6 +31,7 @@ from netpol_dsl import (
     tcp,
 )
 from netpol_dsl.evaluate import Cluster
+from tests.strategies import budget
 
 # ------------------------------------------------------------------ 1. the algebra
 
@@ -142,7 +143,7 @@ def everywhere():
     return itertools.product(LABEL_SETS, LABEL_SETS)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=budget(300), deadline=None)
 @given(tree)
 def test_algebra_agrees_with_python_boolean_logic(t):
     try:
@@ -161,7 +162,7 @@ def test_algebra_agrees_with_python_boolean_logic(t):
         assert peers_match(peers, pod_labels, ns_labels) == expected, (sel, pod_labels, ns_labels)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=budget(150), deadline=None)
 @given(tree, tree)
 def test_de_morgan(t1, t2):
     try:
@@ -179,7 +180,7 @@ def test_de_morgan(t1, t2):
         )
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=budget(100), deadline=None)
 @given(tree)
 def test_negation_is_an_involution_on_meaning(t):
     try:
@@ -232,7 +233,7 @@ def probe_endpoint(probe):
     return pods(app=probe[1]).in_namespace(probe[0])
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=budget(60), deadline=None)
 @given(st.lists(flow_spec, max_size=6), st.booleans())
 def test_compiled_set_allows_exactly_the_stated_flows(flows, bare_in_payments):
     # Flows wholly inside payments go into a payments set with bare pods(...), the rest into

@@ -29,12 +29,12 @@ from netpol_dsl import (
 )
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.strategies import label_maps, selectors, valid_policies
+from tests.strategies import budget, label_maps, selectors, valid_policies
 
 #: The Kubernetes schema version kubernetes-validate checks against (bundled, offline).
 K8S_SCHEMA = "1.37"
 
-PROPERTY = settings(max_examples=60, deadline=None,
+PROPERTY = settings(max_examples=budget(60), deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
@@ -203,7 +203,7 @@ def test_render_load_render_is_byte_identical(policy):
 
 
 @given(valid_policies())
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=budget(25), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_rendered_policies_pass_kubernetes_validate_strict(policy):
     # kubernetes-validate ships the OpenAPI-derived JSON schemas, so this runs offline;
     # strict mode refuses properties the schema does not define.

@@ -8,8 +8,6 @@ egress policy (e.g., to allow api-server to talk to postgres on port 5432 ...)")
 from __future__ import annotations
 
 import importlib.util
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -232,9 +230,6 @@ def test_the_lessons_diagram_holds_under_the_evaluator():
     assert not c.allows(api, at("monitoring", "grafana"), 443)
 
 
-def test_the_example_passes_mypy_strict():
-    result = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "examples/payments.py"],
-        cwd=ROOT, capture_output=True, text=True, check=False,
-    )
+def test_the_example_passes_mypy_strict(mypy):
+    result = mypy("examples/payments.py")
     assert result.returncode == 0, result.stdout + result.stderr

@@ -26,6 +26,7 @@ from netpol_dsl import (
     udp,
 )
 from netpol_dsl.policyset import collect, file_name, policy_name
+from tests.strategies import budget
 
 NS = "kubernetes.io/metadata.name"
 FRONTEND, API, DB = pods(app="frontend"), pods(app="api-server"), pods(app="postgres")
@@ -123,7 +124,7 @@ def test_reordering_statements_does_not_change_the_output():
     assert forward == backward
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=budget(40), deadline=None)
 @given(st.permutations(range(6)))
 def test_any_statement_order_gives_identical_yaml(order):
     statements = [

@@ -24,8 +24,8 @@ def test_ruff_clean():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_mypy_strict_clean():
-    result = _run("mypy", "--strict", "netpol_dsl")
+def test_mypy_strict_clean(mypy):
+    result = mypy("netpol_dsl")
     assert result.returncode == 0, result.stdout + result.stderr
 
 

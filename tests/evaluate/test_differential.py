@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from netpol_dsl.evaluate import Cluster, ContainerPort, Namespace, Pod
 from netpol_dsl.model import NetworkPolicy
 from tests.evaluate import reference as ref
+from tests.strategies import budget
 
 NS_LABEL = "kubernetes.io/metadata.name"
 NS_NAMES = ("ns-a", "ns-b", "ns-c", "ns-d")
@@ -252,7 +253,7 @@ def compare(namespaces, pods, pols, ip_match: bool) -> None:
 
 
 @pytest.mark.parametrize("ip_match", [True, False], ids=["ipblocks-match-pod-ips", "no-pod-ip-match"])
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=budget(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=clusters())
 def test_fast_evaluator_agrees_with_reference(data, ip_match: bool) -> None:
     namespaces, pods, pols = data

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from netpol_dsl import load_policy
 from netpol_dsl.evaluate import Cluster, ContainerPort, EndpointSpec, Namespace, Pod
+from tests.strategies import budget
 
 
 def pol(ns: str, name: str, **spec):
@@ -371,7 +372,7 @@ def small_clusters(draw):
     return Cluster(nss, pods, policies, ipblock_matches_pod_ips=draw(st.booleans()))
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=budget(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(small_clusters())
 def test_fast_path_agrees_with_rule_by_rule_explanation_matrix_and_connections(c):
     """The class engine, the explanation walk, the matrix and connections are four routes."""

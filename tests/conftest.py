@@ -1,0 +1,114 @@
+"""Suite-wide setup: hypothesis profiles, and every cache kept out of the checkout.
+
+Hypothesis profiles (``HYPOTHESIS_PROFILE=<name>`` or ``pytest --hypothesis-profile=<name>``):
+
+- ``ci`` (the default, and what CI runs): derandomized, no example database, no deadline and no
+  timing health check, so a run is the same every time and on every machine; each test runs its
+  own fixed number of examples.
+- ``long``: random exploration with ten times the examples (``tests.strategies.budget`` scales
+  the tests that set their own count) and a database that replays failures on the next run.
+  Use it to look for new bugs: ``HYPOTHESIS_PROFILE=long python -m pytest tests -n 2``.
+
+Nothing a test run caches lands in the checkout: hypothesis' storage (database, constants
+cache), mypy's and ruff's caches go to ``$NETPOL_TEST_CACHE`` (default: a per-checkout folder in
+the user's cache directory), through the environment, so the subprocesses that the quality,
+typing and docs tests start use it too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis.database import DirectoryBasedExampleDatabase
+
+import netpol_dsl
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; runs may then overlap, which is only slower
+    fcntl = None  # type: ignore[assignment]
+
+# pytester's in-process runs (the plugin tests) put sys.modules back as it was before each run.
+# A module first imported inside one run would be imported again in the next, and then numpy
+# refuses ("cannot load module more than once per process") and the library's classes are new
+# objects (a NetworkPolicy from the first import is not one of the second). Import the whole
+# public API here, once, so no inner run is the first to import it, whatever order the tests run
+# in (one file alone, or on an xdist worker).
+for _name in netpol_dsl.__all__:
+    getattr(netpol_dsl, _name)
+
+ROOT = Path(__file__).resolve().parent.parent
+# Tests import their shared helpers as ``tests.<module>`` (``tests.strategies``); with
+# ``--import-mode=importlib`` pytest leaves sys.path alone, so the checkout goes on it here.
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def _cache_dir() -> Path:
+    if explicit := os.environ.get("NETPOL_TEST_CACHE"):
+        return Path(explicit)
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "netpol-dsl-tests" / hashlib.sha256(str(ROOT).encode()).hexdigest()[:12]
+
+
+CACHE = _cache_dir()
+# setdefault: a developer's own choice wins. Each tool reads its variable when it first writes.
+os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(CACHE / "hypothesis"))
+os.environ.setdefault("MYPY_CACHE_DIR", str(CACHE / "mypy"))
+os.environ.setdefault("RUFF_CACHE_DIR", str(CACHE / "ruff"))
+
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    print_blob=False,
+    # too_slow is a timing check: on a shared 2-core machine it would make the suite flaky.
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "long",
+    derandomize=False,
+    max_examples=1000,
+    database=DirectoryBasedExampleDatabase(CACHE / "hypothesis" / "examples"),
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(scope="session")
+def mypy() -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Run ``mypy --strict ARGS...`` (in the checkout unless ``cwd=`` is given), one at a time.
+
+    xdist workers take turns (an advisory lock in the cache directory), so the first run fills
+    the shared cache and later ones reuse it, instead of two workers each checking the whole
+    package from a cold cache at the same time. ``env=`` adds or (with ``None``) removes
+    variables.
+    """
+
+    def run(
+        *args: str, cwd: Path = ROOT, env: Mapping[str, str | None] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        environ = dict(os.environ)
+        for key, value in (env or {}).items():
+            if value is None:
+                environ.pop(key, None)
+            else:
+                environ[key] = value
+        CACHE.mkdir(parents=True, exist_ok=True)
+        with open(CACHE / "mypy.lock", "w") as lock:
+            if fcntl is not None:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+            return subprocess.run([sys.executable, "-m", "mypy", "--strict", *args], cwd=cwd,
+                                  env=environ, capture_output=True, text=True, check=False)
+
+    return run

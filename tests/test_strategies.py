@@ -1,0 +1,71 @@
+"""The shared strategies generate what they promise, and the suite's hypothesis settings hold.
+
+A wrong strategy makes every property built on it vacuous or, as with IPv4 excepts inside an IPv6
+block, fails at random; the profiles live in ``tests/conftest.py``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import sys
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tests.strategies import cidrs, ip_blocks  # noqa: E402
+
+
+def _check(block) -> None:
+    net = ipaddress.ip_network(block.cidr)
+    for text in block.except_ or ():
+        sub = ipaddress.ip_network(text)
+        assert sub.version == net.version, f"{text} is not in the family of {block.cidr}"
+        assert sub.subnet_of(net) and sub != net, f"{text} is not a strict subset of {block.cidr}"
+
+
+@given(ip_blocks(st.sampled_from(["::/1", "::/0", "0.0.0.0/1", "::/120"])))
+def test_ip_block_excepts_keep_the_family_of_low_networks(block):
+    # Regression: `ip_network((0, 2))` is the IPv4 0.0.0.0/2, so `::/1` got IPv4 excepts.
+    _check(block)
+
+
+@given(ip_blocks())
+def test_ip_block_excepts_are_strict_subsets_in_the_same_family(block):
+    _check(block)
+
+
+@given(cidrs())
+def test_cidrs_are_canonical(text):
+    assert str(ipaddress.ip_network(text)) == text
+
+
+def test_default_profile_is_reproducible():
+    # CI and a plain `pytest` run the same examples every time, and remember nothing between runs.
+    ci = settings.get_profile("ci")
+    assert ci.derandomize and ci.database is None and ci.deadline is None
+    if os.environ.get("HYPOTHESIS_PROFILE", "ci") == "ci":
+        assert settings.default.derandomize and settings.default.database is None
+
+
+def test_long_profile_explores_and_remembers():
+    long = settings.get_profile("long")
+    assert not long.derandomize and long.max_examples > settings.get_profile("ci").max_examples
+    assert long.database is not None
+
+
+def test_nothing_the_tools_cache_lands_in_the_checkout():
+    from hypothesis.configuration import storage_directory
+
+    where = {
+        "hypothesis": storage_directory("examples", intent_to_write=False).path,
+        "mypy": Path(os.environ["MYPY_CACHE_DIR"]),
+        "ruff": Path(os.environ["RUFF_CACHE_DIR"]),
+    }
+    inside = {k: p for k, p in where.items() if p.resolve().is_relative_to(ROOT)}
+    assert not inside, f"caches inside the checkout: {inside}"
