@@ -167,7 +167,10 @@ def _guard(func: F) -> F:
         except NetpolError as err:
             _fail(str(err))
         except KeyError as err:  # the evaluator's "no such pod" lookups
-            _fail(str(err.args[0]) if err.args else "not found")
+            if os.environ.get("NETPOL_DEBUG"):
+                raise
+            _fail(str(err.args[0]) if err.args and str(err.args[0]) else
+                  f"unexpected KeyError: {err!r} (set NETPOL_DEBUG=1 for the traceback)")
         except UnicodeDecodeError as err:
             _fail(f"got bytes that are not UTF-8 ({err.reason} at byte {err.start}); "
                   "expected UTF-8 text")
