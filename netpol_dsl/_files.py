@@ -72,7 +72,7 @@ def digest(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def safe_file_name(namespace: str, name: str, suffix: str) -> str:
+def safe_file_name(namespace: str | None, name: str, suffix: str, *, kind: str = "") -> str:
     """``<namespace>.<name><suffix>``, or a sanitised form of it that stays in its directory.
 
     Valid Kubernetes names give ``<namespace>.<name><suffix>`` unchanged. Anything else (names
@@ -81,18 +81,31 @@ def safe_file_name(namespace: str, name: str, suffix: str) -> str:
     hash of the exact names. ``_`` never occurs in a valid name, so a sanitised name cannot
     collide with a valid one, and the hash keeps two different names apart.
 
+    A cluster-scoped object (``namespace=None``) gives ``<kind>_<name><suffix>``, the kind in
+    lowercase: namespaces are always valid DNS labels, which have no ``_``, so it cannot
+    collide with a namespaced object's file.
+
     Example:
         >>> safe_file_name("a", "deny", ".yaml")
         'a.deny.yaml'
         >>> safe_file_name("default", "../../../../escaped-outside", ".yaml")
         'default..._.._.._.._escaped-outside_addfeb5406fb.yaml'
+        >>> safe_file_name(None, "default", ".yaml", kind="BaselineAdminNetworkPolicy")
+        'baselineadminnetworkpolicy_default.yaml'
     """
-    stem = f"{namespace}.{name}"
-    if (_DNS_SUBDOMAIN.fullmatch(namespace) and "." not in namespace
-            and _DNS_SUBDOMAIN.fullmatch(name) and len(stem) + len(suffix) <= _NAME_MAX):
+    if namespace is None:
+        prefix = _UNSAFE_CHARS.sub("_", kind.lower()).replace(".", "_") + "_"
+        valid = bool(_DNS_SUBDOMAIN.fullmatch(name))
+        key_text = f"{kind}/{name}"
+    else:
+        prefix = f"{namespace}."
+        valid = bool(_DNS_SUBDOMAIN.fullmatch(namespace) and "." not in namespace
+                     and _DNS_SUBDOMAIN.fullmatch(name))
+        key_text = f"{namespace}/{name}"
+    stem = prefix + name
+    if valid and len(stem) + len(suffix) <= _NAME_MAX:
         return stem + suffix
-    key = f"{namespace}/{name}".encode("utf-8", "surrogatepass")
-    tag = "_" + hashlib.sha256(key).hexdigest()[:12]
+    tag = "_" + hashlib.sha256(key_text.encode("utf-8", "surrogatepass")).hexdigest()[:12]
     clean = _UNSAFE_CHARS.sub("_", stem)
     clean = "_" + clean[1:] if clean.startswith(".") else clean
     clean = clean[: _NAME_MAX - len(tag) - len(suffix)]

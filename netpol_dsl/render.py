@@ -135,13 +135,15 @@ OutputFormat = Literal["yaml", "json"]
 _SUFFIX: dict[str, str] = {"yaml": ".yaml", "json": ".json"}
 
 
-def file_name(policy: NetworkPolicy, format: OutputFormat = "yaml") -> str:
+def file_name(policy: _Renderable, format: OutputFormat = "yaml") -> str:
     """The file a policy is written to: ``<namespace>.<name>.yaml`` (or ``.json``).
 
     Namespaces cannot contain dots, so the first dot separates the two unambiguously, and a
-    policy keeps its file across runs. A namespace-less policy goes to ``default``. A name
-    Kubernetes would refuse (read with ``lenient_names``), or one too long for a file system,
-    is sanitised and given a hash suffix, so the file always stays in the directory.
+    policy keeps its file across runs. A namespace-less policy goes to ``default``. A
+    cluster-scoped kind (AdminNetworkPolicy, ...) goes to ``<kind>_<name>.yaml``, the kind in
+    lowercase. A name Kubernetes would refuse (read with ``lenient_names``), or one too long for
+    a file system, is sanitised and given a hash suffix, so the file always stays in the
+    directory.
 
     Raises:
         RenderError: ``format`` is neither ``"yaml"`` nor ``"json"``.
@@ -156,7 +158,9 @@ def file_name(policy: NetworkPolicy, format: OutputFormat = "yaml") -> str:
     if suffix is None:
         msg = f"file_name(): got format={format!r}; expected 'yaml' or 'json'"
         raise RenderError(msg)
-    return _files.safe_file_name(policy.namespace or "default", policy.name, suffix)
+    if isinstance(policy, NetworkPolicy):
+        return _files.safe_file_name(policy.namespace or "default", policy.name, suffix)
+    return _files.safe_file_name(None, policy.name, suffix, kind=type(policy).__name__)
 
 
 @dataclass(frozen=True)
@@ -179,7 +183,7 @@ class Written:
 
 
 def write_policies(
-    policies: NetworkPolicy | Iterable[NetworkPolicy],
+    policies: _Renderable | Iterable[_Renderable],
     directory: str | Path,
     *,
     format: OutputFormat = "yaml",

@@ -452,3 +452,19 @@ def test_names_differing_only_in_case_get_different_files(tmp_path):
     done = write_policies([upper, lower], tmp_path)
     assert len({p.name.casefold() for p in done.files}) == 2
     assert len(load_manifests(str(tmp_path), lenient_names=True).policies) == 2
+
+
+def test_cluster_scoped_kinds_get_their_own_files(tmp_path):
+    from netpol_dsl.model import AdminNetworkPolicy, BaselineAdminNetworkPolicy
+
+    anp = AdminNetworkPolicy.model_validate({"metadata": {"name": "x"}, "spec": {
+        "priority": 1, "subject": {"namespaces": {}}}})
+    banp = BaselineAdminNetworkPolicy.model_validate({"metadata": {"name": "default"}, "spec": {
+        "subject": {"namespaces": {}}}})
+    # a namespace named like the kind, and a policy named like the object
+    np = _policy("x", namespace="adminnetworkpolicy")
+    done = write_policies([anp, banp, np], tmp_path)
+    assert [p.name for p in done.files] == ["adminnetworkpolicy_x.yaml",
+                                            "baselineadminnetworkpolicy_default.yaml",
+                                            "adminnetworkpolicy.x.yaml"]
+    assert (tmp_path / "adminnetworkpolicy_x.yaml").read_text().startswith(YAML_HEADER)
