@@ -21,7 +21,7 @@ def empties(tmp_path) -> dict[str, str]:
     (tmp_path / "emptydir").mkdir()
     (tmp_path / "other.yaml").write_text(
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n---\n"
-        "apiVersion: v1\nkind: Service\nmetadata: {name: s}\n")
+        "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: s}\n")
     (tmp_path / "comments.yaml").write_text("# nothing here\n---\n---\n")
     return {
         "file": str(tmp_path / "empty.yaml"),
@@ -37,7 +37,7 @@ def test_policy_commands_refuse_input_without_policies(run, empties, cmd, kind):
     path = empties[kind]
     r = run(cmd, path)
     assert r.exit_code == 2, r.output
-    skipped = " (skipped: ConfigMap 1, Service 1)" if kind == "other" and cmd == "validate" else ""
+    skipped = " (skipped: ConfigMap 1, Widget 1)" if kind == "other" and cmd == "validate" else ""
     assert r.stderr == f"error: no NetworkPolicy found in {path}{skipped}{HINT}"
     assert r.stdout == ""
     r = run(cmd, path, "--allow-empty")
