@@ -27,15 +27,18 @@ if TYPE_CHECKING:
         udp_range,
     )
     from netpol_dsl.errors import (
+        AmbiguousResultError,
         DslUsageError,
+        EvaluationError,
         InvalidPolicyError,
         Issue,
         LoadError,
         NetpolError,
         RenderError,
+        UnknownEndpointError,
         UnrepresentableError,
     )
-    from netpol_dsl.evaluate import Cluster, ConnectionSet, Verdict
+    from netpol_dsl.evaluate import Cluster, ConnectionSet, Verdict, hypothetical
     from netpol_dsl.load import (
         Manifest,
         Manifests,
@@ -76,10 +79,12 @@ if TYPE_CHECKING:
 #: public name -> the module that defines it
 _LAZY: dict[str, str] = {
     "AllowFrom": "netpol_dsl.builder",
+    "AmbiguousResultError": "netpol_dsl.errors",
     "Cluster": "netpol_dsl.evaluate",
     "ConnectionSet": "netpol_dsl.evaluate",
     "DoesNotExist": "netpol_dsl.selectors",
     "DslUsageError": "netpol_dsl.errors",
+    "EvaluationError": "netpol_dsl.errors",
     "Exists": "netpol_dsl.selectors",
     "Flow": "netpol_dsl.builder",
     "IPBlock": "netpol_dsl.model",
@@ -104,6 +109,7 @@ _LAZY: dict[str, str] = {
     "Port": "netpol_dsl.builder",
     "RenderError": "netpol_dsl.errors",
     "Selector": "netpol_dsl.selectors",
+    "UnknownEndpointError": "netpol_dsl.errors",
     "UnrepresentableError": "netpol_dsl.errors",
     "Verdict": "netpol_dsl.evaluate",
     "all_namespaces": "netpol_dsl.selectors",
@@ -118,6 +124,7 @@ _LAZY: dict[str, str] = {
     "collect": "netpol_dsl.policyset",
     "deny_all": "netpol_dsl.baselines",
     "from_client_object": "netpol_dsl.load",
+    "hypothetical": "netpol_dsl.evaluate",
     "ip_block": "netpol_dsl.selectors",
     "load_manifests": "netpol_dsl.load",
     "load_policy": "netpol_dsl.load",
@@ -153,10 +160,12 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "AllowFrom",
+    "AmbiguousResultError",
     "Cluster",
     "ConnectionSet",
     "DoesNotExist",
     "DslUsageError",
+    "EvaluationError",
     "Exists",
     "Flow",
     "IPBlock",
@@ -181,6 +190,7 @@ __all__ = [
     "Port",
     "RenderError",
     "Selector",
+    "UnknownEndpointError",
     "UnrepresentableError",
     "Verdict",
     "all_namespaces",
@@ -195,6 +205,7 @@ __all__ = [
     "collect",
     "deny_all",
     "from_client_object",
+    "hypothetical",
     "ip_block",
     "load_manifests",
     "load_policy",

@@ -276,13 +276,8 @@ def isolation(cluster: Any, pod: Any) -> tuple[list[Any], bool, bool]:
         >>> [p.name for p in pols], ing, eg
         (['deny'], True, False)
     """
-    # The evaluator's rule (a policy without a namespace is in ``default``), not a copy of it.
-    from netpol_dsl.evaluate._explain import selects
-
-    selecting = [p for p in cluster.policies
-                 if selects(p, pod, "ingress") or selects(p, pod, "egress")]
-    ingress = any(selects(p, pod, "ingress") for p in selecting)
-    egress = any(selects(p, pod, "egress") for p in selecting)
+    selecting = [p for p, _ in cluster.selecting(pod.key)]
+    ingress, egress = cluster.isolated(pod.key)
     return selecting, ingress, egress
 
 

@@ -208,10 +208,9 @@ def test_nothing_but_the_lesson_and_its_implied_halves(rendered):
 
 
 def test_the_lessons_diagram_holds_under_the_evaluator():
-    from netpol_dsl.evaluate import Cluster
+    from netpol_dsl.evaluate import Cluster, hypothetical
 
     module = load_example()
-    c = Cluster(namespaces=["payments", "monitoring", "kube-system"], policies=module.policies.compile())
 
     def at(ns, app):
         return pods(app=app).in_namespace(ns)
@@ -219,6 +218,11 @@ def test_the_lessons_diagram_holds_under_the_evaluator():
     frontend, api, db = at("payments", "frontend"), at("payments", "api-server"), at("payments", "postgres")
     prometheus, rogue = at("monitoring", "prometheus"), at("monitoring", "attacker")
     dns = namespace("kube-system") & pods({"k8s-app": "kube-dns"})
+    grafana = at("monitoring", "grafana")
+    # Selector endpoints stand for inventory pods: one pod per selector.
+    inventory = [hypothetical(s) for s in (frontend, api, db, prometheus, rogue, dns, grafana)]
+    c = Cluster(namespaces=["payments", "monitoring", "kube-system"], pods=inventory,
+                policies=module.policies.compile())
     assert c.allows(frontend, api, 8080)
     assert c.allows(api, db, 5432)
     assert c.allows(prometheus, api, 9090)
@@ -227,7 +231,7 @@ def test_the_lessons_diagram_holds_under_the_evaluator():
     assert not c.allows(frontend, db, 5432)  # the frontend cannot probe the database
     assert not c.allows(api, frontend, 8080)
     assert not c.allows(frontend, api, 9090)
-    assert not c.allows(api, at("monitoring", "grafana"), 443)
+    assert not c.allows(api, grafana, 443)
 
 
 def test_the_example_passes_mypy_strict(mypy):

@@ -10,13 +10,17 @@ Example:
 """
 
 from netpol_dsl.evaluate._connections import ConnectionSet
+from netpol_dsl.evaluate._connectivity import Connectivity, PairConnections
+from netpol_dsl.evaluate._endpoints import Endpoint, Workload, hypothetical
 from netpol_dsl.evaluate._expect import expect_reachability
 from netpol_dsl.evaluate._exposure import Exposure, ExternalExposure
 from netpol_dsl.evaluate._inventory import ContainerPort, EndpointSpec, Namespace, Pod
 from netpol_dsl.evaluate._matrix import Matrix
 from netpol_dsl.evaluate.cluster import Cluster
 from netpol_dsl.evaluate.verdict import (
+    Decision,
     DirectionVerdict,
+    PairVerdict,
     PolicyMiss,
     RuleMatch,
     RuleMiss,
@@ -26,17 +30,24 @@ from netpol_dsl.evaluate.verdict import (
 __all__ = [
     "Cluster",
     "ConnectionSet",
+    "Connectivity",
     "ContainerPort",
+    "Decision",
     "DirectionVerdict",
+    "Endpoint",
     "EndpointSpec",
     "Exposure",
     "ExternalExposure",
     "Matrix",
     "Namespace",
+    "PairConnections",
+    "PairVerdict",
     "Pod",
     "PolicyMiss",
     "RuleMatch",
     "RuleMiss",
     "Verdict",
+    "Workload",
     "expect_reachability",
+    "hypothetical",
 ]

@@ -1,15 +1,22 @@
-"""The fast path: pods grouped into equivalence classes, policies compiled once per cluster.
+"""The engine: every policy compiled once into rules over pod classes, tiers folded per direction.
 
-Two pods are in one class when nothing a policy can look at tells them apart: the same
-namespace, the same values for every label key that some selector able to meet them mentions
-(a policy's podSelector and a peer's lone podSelector only meet pods of the policy's namespace), the same set of
-ipBlocks their IPs fall in (when ipBlocks match pod IPs), the same numbers for every named port
-some policy mentions, and the same ``hostNetwork`` flag. Every verdict is a function of the two
-ends' classes, so the engine evaluates classes, never pods x policies.
+**Classes.** Two pods are in one class when nothing a rule can look at tells them apart: the same
+namespace; the same values for every label key that some selector able to meet them mentions (a
+NetworkPolicy's podSelector and a peer's lone podSelector only meet pods of the policy's
+namespace); the same *set* of IP peers their IPs fall in; the same numbers for every named port
+some rule mentions; the same ``hostNetwork`` flag and, for host-network pods, the same set of
+node selectors their node matches. Every verdict is a function of the two ends' classes.
 
-Label selectors are evaluated once per distinct selector over all distinct label projections
-with numpy masks (an inverted index of ``key=value`` postings). Each rule becomes a boolean
-vector over classes (the peers it admits) and a port specification.
+**Rules.** Each ``RuleIR`` becomes a ``_Rule``: a boolean vector over classes (the peers it
+admits), its IP ranges (for external addresses), its node selectors, and its ports as a mask over
+port atoms (``_atoms``) plus named ports resolved on the destination. Each class has, per
+direction, an ordered rule list: admin rules (policies by ascending priority, then key; rules in
+written order), whether NetworkPolicies isolate it and their rules, baseline rules.
+
+**One fold.** ``fold`` decides a rule list against the other end for many cells at once (atoms
+of one pair, or one atom for many peers): the deciding rule per cell, or ``DEFAULT`` (nothing
+decided: allowed) or ``ISOLATED`` (the implicit deny of NetworkPolicy isolation). Single queries,
+one-port matrices, all-pairs connection sets and explanations all call it.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from bisect import bisect_right
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,25 +32,47 @@ import numpy as np
 import numpy.typing as npt
 
 from netpol_dsl import _rules
-from netpol_dsl.evaluate._connections import PROTOCOLS, ConnectionSet
+from netpol_dsl.evaluate._atoms import Atoms
 from netpol_dsl.evaluate._inventory import Namespace, Pod
-from netpol_dsl.model import (
-    IPBlock,
-    LabelSelector,
-    NetworkPolicy,
-    NetworkPolicyPeer,
-    NetworkPolicyPort,
+from netpol_dsl.evaluate._ir import (
+    AnyPeer,
+    Direction,
+    DomainsPeer,
+    IPPeer,
+    NamedPortIR,
+    NamespaceMatch,
+    NodesPeer,
+    PeerIR,
+    PodsPeer,
+    PolicyIR,
+    PortRangeIR,
+    RuleIR,
 )
+from netpol_dsl.model import LabelSelector
 
-__all__ = ["Engine"]
+__all__ = ["ALLOW", "DEFAULT", "DENY", "ISOLATED", "PASS", "Engine", "RuleList"]
 
 BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int64]
-PortMap = Mapping[tuple[str, str], tuple[int, ...]]
-_NO_PORTS: PortMap = {}
+I32Array = npt.NDArray[np.int32]
+
+#: Decisions that are not a rule: nothing decided (allowed by default) and NetworkPolicy
+#: isolation's implicit deny.
+DEFAULT = -1
+ISOLATED = -2
+#: Actions as numbers.
+ALLOW, DENY, PASS = 0, 1, 2
+_ACTION = {"allow": ALLOW, "deny": DENY, "pass": PASS}
+_TIER = {"admin": 0, "networkpolicy": 1, "baseline": 2}
 
 
-def _ip_int(text: str) -> tuple[int, int] | None:
+def ip_int(text: str) -> tuple[int, int] | None:
+    """``(version, integer)`` of an IP address as Kubernetes reads it, or None.
+
+    Example:
+        >>> ip_int("10.0.0.1"), ip_int("nope")
+        ((4, 167772161), None)
+    """
     try:
         # Fast path for plain dotted quads; glibc's inet_pton refuses leading zeros, so what it
         # accepts means the same to Go's parser. Everything else takes the exact slow path.
@@ -61,8 +90,9 @@ def _net_range(net: _rules.IPNetwork) -> tuple[int, int, int]:
 
 
 @dataclass(frozen=True, slots=True)
-class _Block:
-    """An ipBlock as integer ranges: ``cidr`` minus each ``except``."""
+class Block:
+    """An IP peer as integer ranges: ``cidr`` minus each ``except``, read as kube-apiserver reads
+    CIDRs (``_rules.parse_cidr``)."""
 
     version: int
     lo: int
@@ -70,84 +100,38 @@ class _Block:
     excepts: tuple[tuple[int, int], ...]
 
     @classmethod
-    def of(cls, block: IPBlock) -> _Block:
-        version, lo, hi = _net_range(block.network)
-        excepts = tuple(
-            (e_lo, e_hi) for v, e_lo, e_hi in map(_net_range, block.except_networks) if v == version
-        )
-        return cls(version, lo, hi, excepts)
+    def of(cls, cidr: str, excepts: Sequence[str]) -> Block:
+        net = _rules.parse_cidr(cidr).network
+        if net is None:  # validation refuses it before it gets here; match nothing if not
+            return cls(4, 1, 0, ())
+        version, lo, hi = _net_range(net)
+        cut = []
+        for text in excepts:
+            sub = _rules.parse_cidr(text).network
+            if sub is not None and sub.version == version:
+                cut.append(_net_range(sub)[1:])
+        return cls(version, lo, hi, tuple(cut))
 
     def contains(self, version: int, ip: int) -> bool:
         if version != self.version or not (self.lo <= ip <= self.hi):
             return False
         return not any(lo <= ip <= hi for lo, hi in self.excepts)
 
-
-class _PortSpec:
-    """The ``ports`` of one rule: all, numeric ranges per protocol, and named ports."""
-
-    __slots__ = ("all", "named", "numeric")
-
-    def __init__(self, ports: Sequence[NetworkPolicyPort] | None) -> None:
-        self.all = not ports
-        ranges: dict[str, list[tuple[int, int]]] = {}
-        named: list[tuple[str, str]] = []
-        for p in ports or ():
-            proto = p.effective_protocol  # protocol defaults to TCP (networking/v1 defaults.go)
-            if p.port is None:
-                ranges.setdefault(proto, []).append((1, 65535))
-            elif isinstance(p.port, int):
-                end = p.end_port if p.end_port is not None else p.port
-                ranges.setdefault(proto, []).append((p.port, end))
-            else:
-                named.append((p.port, proto))
-        self.numeric = ConnectionSet(ranges)
-        self.named = tuple(dict.fromkeys(named))
-
-    def allows(self, protocol: str, port: int, portmap: PortMap) -> bool:
-        if self.all or self.numeric.allows(protocol, port):
-            return True
-        # Named ports resolve against the destination pod's container ports with that name and
-        # protocol; no such port means no match (API reference, NetworkPolicyPort.port).
-        return any(
-            proto == protocol and port in portmap.get((name, proto), ())
-            for name, proto in self.named
-        )
-
-    def resolve(self, portmap: PortMap) -> ConnectionSet:
-        if self.all:
-            return ConnectionSet.all()
-        if not self.named:
-            return self.numeric
-        extra: dict[str, list[tuple[int, int]]] = {}
-        for name, proto in self.named:
-            for n in portmap.get((name, proto), ()):
-                extra.setdefault(proto, []).append((n, n))
-        return self.numeric | ConnectionSet(extra) if extra else self.numeric
+    def regions(self) -> list[tuple[int, int, int]]:
+        """The block as disjoint ``(version, first, last)`` ranges."""
+        out = []
+        lo = self.lo
+        for e_lo, e_hi in sorted(self.excepts):
+            if e_lo > lo:
+                out.append((self.version, lo, e_lo - 1))
+            lo = max(lo, e_hi + 1)
+        if lo <= self.hi:
+            out.append((self.version, lo, self.hi))
+        return out
 
 
-class _Rule:
-    __slots__ = ("all_peers", "blocks", "direction", "id", "policy", "ports", "rule", "vb", "vec")
-
-    def __init__(self, rid: int, policy: int, rule: int, direction: str, all_peers: bool,
-                 vec: BoolArray, blocks: tuple[_Block, ...], ports: _PortSpec) -> None:
-        self.id = rid
-        self.policy = policy
-        self.rule = rule
-        self.direction = direction
-        self.all_peers = all_peers
-        self.vec = vec
-        #: the same vector as bytes, which index faster than numpy scalars in single queries
-        self.vb = vec.tobytes()
-        self.blocks = blocks
-        self.ports = ports
-
-    def admits_ip(self, version: int, ip: int) -> bool:
-        return self.all_peers or any(b.contains(version, ip) for b in self.blocks)
-
-
-class _LabelIndex:
-    """Evaluates label selectors over a fixed list of label sets at once."""
+class LabelIndex:
+    """Evaluates label selectors over a fixed list of label sets at once (numpy masks)."""
 
     def __init__(self, labelsets: Sequence[Mapping[str, str]]) -> None:
         self.n = len(labelsets)
@@ -169,7 +153,10 @@ class _LabelIndex:
                 mask[idx] = True
         return mask
 
-    def mask(self, sel: LabelSelector) -> BoolArray:
+    def mask(self, sel: LabelSelector | None) -> BoolArray:
+        """The label sets ``sel`` matches (``None``: all), as ``LabelSelector.matches`` decides."""
+        if sel is None:
+            sel = _EVERYTHING
         key = (tuple(sorted((sel.match_labels or {}).items())), sel.match_expressions)
         found = self._cache.get(key)
         if found is not None:
@@ -192,6 +179,925 @@ class _LabelIndex:
         return mask
 
 
+_EVERYTHING = LabelSelector()
+
+
+class RuleList:
+    """The rules that apply to a class for one direction, in precedence order.
+
+    ``admin`` and ``baseline`` are rule ids in evaluation order; ``isolated`` says whether
+    NetworkPolicies select the class for this direction, and ``np`` lists their rules.
+    """
+
+    __slots__ = ("admin", "all", "baseline", "free", "has_named", "id", "isolated", "np",
+                 "policies")
+
+    def __init__(self, lid: int, admin: tuple[int, ...], isolated: bool, np_rules: tuple[int, ...],
+                 baseline: tuple[int, ...], policies: tuple[int, ...], has_named: bool) -> None:
+        self.id = lid
+        self.admin = admin
+        self.isolated = isolated
+        self.np = np_rules
+        self.baseline = baseline
+        #: every rule id, in order
+        self.all = admin + np_rules + baseline
+        #: the policies (indices) that apply, in the order their rules are tried
+        self.policies = policies
+        self.has_named = has_named
+        #: nothing applies: everything is allowed
+        self.free = not self.all and not isolated
+
+
+@dataclass(slots=True)
+class Rule:
+    """One compiled rule (see the module docstring)."""
+
+    id: int
+    policy: int
+    tier: int
+    action: int
+    direction: Direction
+    ir: RuleIR
+    vec: BoolArray
+    vb: bytes
+    any_peer: bool
+    blocks: tuple[Block, ...]
+    node_selectors: tuple[LabelSelector, ...]
+    domains: bool
+    all_ports: bool
+    numeric: BoolArray
+    named: tuple[tuple[str, str | None], ...]
+    #: the namespace the rule was specialised for (obsolete sameLabels peers), or None
+    subject_ns: int | None = None
+
+
+class Other:
+    """The other end of a connection as a rule list sees it: a class, or an ad hoc end (a pod
+    that is not in the inventory, an external address) with its own peer test."""
+
+    __slots__ = ("cls", "hn", "peer", "profile")
+
+    def __init__(self, cls: int, hn: bool, profile: int,
+                 peer: Callable[[PeerIR, int | None], bool] | None = None) -> None:
+        self.cls = cls
+        self.hn = hn
+        self.profile = profile
+        #: for ends that are not a class of the engine: is this end the peer?
+        self.peer = peer
+
+
+class Engine:
+    """Compiled form of one cluster; every question is answered per class."""
+
+    def __init__(
+        self,
+        namespaces: Mapping[str, Namespace],
+        pods: Sequence[Pod],
+        policies: Sequence[PolicyIR],
+        ipblock_pods: bool,
+        nodes: Mapping[str, tuple[Mapping[str, str], Sequence[str]]] | None = None,
+    ) -> None:
+        self.ipblock_pods = ipblock_pods
+        self.policies = tuple(policies)
+        #: node name -> labels, and node name -> its addresses as (version, integer)
+        self.nodes: dict[str, Mapping[str, str]] = {n: v[0] for n, v in (nodes or {}).items()}
+        self.node_addresses: dict[str, set[tuple[int, int]]] = {
+            n: {p for p in map(ip_int, v[1]) if p is not None} for n, v in (nodes or {}).items()}
+        self.pods = pods
+        # ---------------------------------------------------------------- namespaces
+        self.ns_names: list[str] = list(namespaces)
+        self.ns_id = {n: i for i, n in enumerate(self.ns_names)}
+        self.ns_labels = [namespaces[n].labels for n in self.ns_names]
+        self._ns_index = LabelIndex(self.ns_labels)
+        # ---------------------------------------------------------------- what rules look at
+        global_keys: set[str] = set()
+        local_keys: dict[str, set[str]] = {}
+        named: set[tuple[str, str | None]] = set()
+        cuts: dict[str, set[int]] = {}
+        blocks: dict[tuple[str, tuple[str, ...]], Block] = {}
+        pod_blocks: dict[tuple[str, tuple[str, ...]], Block] = {}
+        node_sels: dict[LabelSelector, int] = {}
+
+        def ns_scope(nm: NamespaceMatch, sel: LabelSelector | None) -> None:
+            if sel is None:
+                return
+            if nm.name is not None:
+                local_keys.setdefault(nm.name, set()).update(sel.keys())
+            else:
+                global_keys.update(sel.keys())
+
+        for pol in self.policies:
+            ns_scope(pol.subject.namespaces, pol.subject.pods)
+            for rule in pol.ingress + pol.egress:
+                for peer in rule.peers:
+                    if isinstance(peer, PodsPeer):
+                        ns_scope(peer.namespaces, peer.pods)
+                    elif isinstance(peer, IPPeer):
+                        key = (peer.cidr, peer.excepts)
+                        b = blocks.get(key) or Block.of(peer.cidr, peer.excepts)
+                        blocks[key] = b
+                        if peer.pod_ips or (peer.pod_ips is None and ipblock_pods):
+                            pod_blocks[key] = b
+                    elif isinstance(peer, NodesPeer):
+                        node_sels.setdefault(peer.selector, len(node_sels))
+                for port in rule.ports or ():
+                    if isinstance(port, PortRangeIR):
+                        cuts.setdefault(port.protocol, set()).update((port.first, port.last + 1))
+                    else:
+                        named.add((port.name, port.protocol))
+        self._blocks = blocks
+        self.node_selectors = tuple(node_sels)
+        named_names = {n for n, _ in named}
+        # ---------------------------------------------------------------- pod IPs -> IP peer sets
+        block_list = list(pod_blocks.values())
+        bounds: dict[int, set[int]] = {4: set(), 6: set()}
+        for b in block_list:
+            bounds[b.version].update((b.lo, b.hi + 1))
+            for lo, hi in b.excepts:
+                bounds[b.version].update((lo, hi + 1))
+        edges = {v: sorted(xs) for v, xs in bounds.items()}
+        # Between two consecutive edges every block holds all addresses or none: number the
+        # distinct *sets* of blocks, so pods in different intervals of the same set share a class.
+        ipset_of: dict[frozenset[int], int] = {frozenset(): 0}
+        self.ipsets: list[frozenset[int]] = [frozenset()]
+        interval_set: dict[tuple[int, int], frozenset[int]] = {}
+
+        def interval_blocks(version: int, pos: int) -> frozenset[int]:
+            found = interval_set.get((version, pos))
+            if found is None:
+                if pos < 0:
+                    found = frozenset()
+                else:
+                    start = edges[version][pos]
+                    found = frozenset(i for i, b in enumerate(block_list)
+                                      if b.contains(version, start))
+                interval_set[(version, pos)] = found
+            return found
+
+        def ipset(ips: Sequence[str]) -> int:
+            members: frozenset[int] = frozenset()
+            for text in ips:
+                parsed = ip_int(text)
+                if parsed is not None:
+                    ver, val = parsed
+                    members |= interval_blocks(ver, bisect_right(edges[ver], val) - 1)
+            sid = ipset_of.get(members)
+            if sid is None:
+                sid = ipset_of[members] = len(self.ipsets)
+                self.ipsets.append(members)
+            return sid
+
+        self._block_list = block_list
+        # ---------------------------------------------------------------- classes
+        class_of: dict[tuple[Any, ...], int] = {}
+        class_rows: list[tuple[int, int, int, int, bool, int]] = []
+        lp_of: dict[tuple[tuple[str, str], ...], int] = {}
+        lp_list: list[dict[str, str]] = []
+        prof_of: dict[tuple[tuple[str, str, int], ...], int] = {(): 0}
+        self.profiles: list[dict[str, tuple[tuple[str, int], ...]]] = [{}]
+        nodesig_of: dict[tuple[int, ...], int] = {(): 0}
+        self.nodesigs: list[tuple[int, ...]] = [()]
+        keys_of = {ns: frozenset(k | global_keys) for ns, k in local_keys.items()}
+        no_local = frozenset(global_keys)
+        use_ips = bool(block_list)
+        port_cache: dict[int, int] = {}
+        ip_cache: dict[tuple[str, ...], int] = {}
+        node_cache: dict[str | None, int] = {}
+        pod_class: list[int] = []
+        self.pod_index: dict[str, int] = {}
+        for i, pod in enumerate(pods):
+            self.pod_index[pod.key] = i
+            hn = pod.host_network
+            if hn:
+                lp: tuple[tuple[str, str], ...] = ()  # pod selectors never match them
+            else:
+                refkeys = keys_of.get(pod.namespace, no_local)
+                lp = tuple(sorted([kv for kv in pod.labels.items() if kv[0] in refkeys]))
+            lpid = lp_of.get(lp)
+            if lpid is None:
+                lpid = lp_of[lp] = len(lp_list)
+                lp_list.append(dict(lp))
+            sid = 0
+            if use_ips and pod.ips:
+                found = ip_cache.get(pod.ips)
+                sid = found if found is not None else ip_cache.setdefault(pod.ips, ipset(pod.ips))
+            prof = 0
+            if named_names and pod.ports:
+                # Pods of one workload share their ports tuple; the pods keep it alive, so its
+                # id is stable for the duration of this loop.
+                got = port_cache.get(id(pod.ports))
+                if got is None:
+                    sig = tuple(sorted((cp.name, cp.protocol, cp.port) for cp in pod.ports
+                                       if cp.name in named_names))
+                    got = prof_of.get(sig)
+                    if got is None:
+                        got = prof_of[sig] = len(self.profiles)
+                        table: dict[str, list[tuple[str, int]]] = {}
+                        for name, proto, number in sig:
+                            table.setdefault(name, []).append((proto, number))
+                        self.profiles.append({k: tuple(v) for k, v in table.items()})
+                    port_cache[id(pod.ports)] = got
+                prof = got
+            nsig = 0
+            if hn and node_sels:
+                node = getattr(pod, "node_name", None)
+                got = node_cache.get(node)
+                if got is None:
+                    labels = self.nodes.get(node or "")
+                    nsig_t = () if labels is None else tuple(
+                        j for sel, j in node_sels.items() if sel.matches(labels))
+                    got = nodesig_of.get(nsig_t)
+                    if got is None:
+                        got = nodesig_of[nsig_t] = len(self.nodesigs)
+                        self.nodesigs.append(nsig_t)
+                    node_cache[node] = got
+                nsig = got
+            nsi = self.ns_id[pod.namespace]
+            ckey = (nsi, lpid, sid, prof, hn, nsig)
+            cid = class_of.get(ckey)
+            if cid is None:
+                cid = class_of[ckey] = len(class_rows)
+                class_rows.append((nsi, lpid, sid, prof, hn, nsig))
+            pod_class.append(cid)
+        k = self.n = len(class_rows)
+        rows = np.asarray(class_rows, dtype=np.int64).reshape(k, 6)
+        self.class_ns: IntArray = rows[:, 0].copy()
+        self.class_lp: IntArray = rows[:, 1].copy()
+        self.class_ip: IntArray = rows[:, 2].copy()
+        self.class_prof: IntArray = rows[:, 3].copy()
+        self.class_hn: BoolArray = rows[:, 4].astype(bool)
+        self.class_node: IntArray = rows[:, 5].copy()
+        self.class_hn_list: list[bool] = self.class_hn.tolist()
+        self.class_prof_list: list[int] = self.class_prof.tolist()
+        self.pod_class: IntArray = np.asarray(pod_class, dtype=np.int64)
+        self.pod_class_list = pod_class
+        self._lp_list = lp_list
+        self._lp_index = LabelIndex(lp_list)
+        self.ns_classes: dict[int, IntArray] = {}
+        if k:
+            order = np.argsort(self.class_ns, kind="stable")
+            split = np.flatnonzero(np.diff(self.class_ns[order])) + 1
+            for part in np.split(order, split):
+                self.ns_classes[int(self.class_ns[part[0]])] = part
+        self._zeros = np.zeros(k, dtype=bool)
+        self._zeros.setflags(write=False)
+        self._ones = np.ones(k, dtype=bool)
+        self._ones.setflags(write=False)
+        # ---------------------------------------------------------------- port atoms
+        for prof_table in self.profiles:
+            for entries in prof_table.values():
+                for proto, number in entries:
+                    cuts.setdefault(proto, set()).update((number, number + 1))
+        self.atoms = Atoms(cuts)
+        # ---------------------------------------------------------------- rules
+        self.rules: list[Rule] = []
+        self._peer_cache: dict[Any, BoolArray] = {}
+        self._named_cache: dict[tuple[tuple[tuple[str, str | None], ...], int], BoolArray] = {}
+        self._rule_cache: dict[Any, Rule] = {}
+        self.warnings: list[str] = []
+        in_lists: list[list[tuple[int, int, int, tuple[int, ...]]]] = [[] for _ in range(k)]
+        eg_lists: list[list[tuple[int, int, int, tuple[int, ...]]]] = [[] for _ in range(k)]
+        in_iso = [False] * k
+        eg_iso = [False] * k
+        # Within a tier, policies go by ascending priority; equal priorities are undefined
+        # upstream (network-policy-api apis/v1alpha2/clusternetworkpolicy_types.go: "the
+        # implementation can apply any of the matching policies"): ordered by key here.
+        ranked = sorted(range(len(self.policies)),
+                       key=lambda i: (_TIER[self.policies[i].tier], self.policies[i].priority,
+                                      self.policies[i].key if self.policies[i].tier != "networkpolicy"
+                                      else "", i))
+        self.policy_rank = {pi: r for r, pi in enumerate(ranked)}
+        seen_priority: dict[tuple[str, int], str] = {}
+        for pi in ranked:
+            pol = self.policies[pi]
+            if pol.tier != "networkpolicy":
+                other = seen_priority.setdefault((pol.tier, pol.priority), pol.key)
+                if other != pol.key:
+                    self.warnings.append(
+                        f"{pol.kind} {pol.key!r} and {other!r} both have priority "
+                        f"{pol.priority} in the {pol.tier} tier; upstream leaves their order "
+                        f"undefined, this evaluator tries {other!r} first (ordered by name)")
+            subject = self._subject_classes(pol)
+            if subject.size == 0:
+                continue
+            tier = _TIER[pol.tier]
+            sides: tuple[tuple[Direction, list[list[Any]], list[bool]], ...] = (
+                ("ingress", in_lists, in_iso), ("egress", eg_lists, eg_iso))
+            for direction, lists, iso in sides:
+                rules_ir = pol.ingress if direction == "ingress" else pol.egress
+                isolates = direction in pol.isolates
+                if not rules_ir and not isolates:
+                    continue  # a policy without rules of a direction does not affect it
+                if self._relative(rules_ir):
+                    for c in subject.tolist():
+                        ids = tuple(self._rule(pi, direction, r, int(self.class_ns[c])).id
+                                    for r in rules_ir)
+                        lists[c].append((tier, self.policy_rank[pi], pi, ids))
+                        if isolates:
+                            iso[c] = True
+                    continue
+                ids = tuple(self._rule(pi, direction, r, None).id for r in rules_ir)
+                entry = (tier, self.policy_rank[pi], pi, ids)
+                for c in subject.tolist():
+                    lists[c].append(entry)
+                    if isolates:
+                        iso[c] = True
+        self._shared: dict[Any, RuleList] = {}
+        self.rule_lists: list[RuleList] = []
+        self.free = self._make_list([], False)
+        self.in_list = [self._make_list(in_lists[c], in_iso[c]) for c in range(k)]
+        self.eg_list = [self._make_list(eg_lists[c], eg_iso[c]) for c in range(k)]
+        n_rules = len(self.rules) + 2
+        # action of each decision code (rule ids, then DEFAULT = -1 and ISOLATED = -2 at the end)
+        allow = np.zeros(n_rules, dtype=bool)
+        for r in self.rules:
+            allow[r.id] = r.action == ALLOW
+        allow[DEFAULT] = True
+        allow[ISOLATED] = False
+        self.allow_of = allow
+        self.has_tiers = any(p.tier != "networkpolicy" for p in self.policies)
+        #: decisions per (rule list, other end's signature), shared by every kind of query
+        self._dec_cache: dict[Any, I32Array] = {}
+
+    # ------------------------------------------------------------------ compilation
+
+    def _make_list(self, entries: list[tuple[int, int, int, tuple[int, ...]]],
+                   isolated: bool) -> RuleList:
+        """The shared ``RuleList`` of ``(tier, rank, policy, rule ids)`` entries."""
+        entries = sorted(entries, key=lambda e: e[1])
+        admin = tuple(r for t, _, _, ids in entries if t == 0 for r in ids)
+        nprules = tuple(r for t, _, _, ids in entries if t == 1 for r in ids)
+        base = tuple(r for t, _, _, ids in entries if t == 2 for r in ids)
+        pols = tuple(pi for _, _, pi, _ in entries)
+        key = (admin, isolated, nprules, base, pols)
+        found = self._shared.get(key)
+        if found is None:
+            has_named = any(self.rules[r].named for r in admin + nprules + base)
+            found = self._shared[key] = RuleList(len(self.rule_lists), admin, isolated, nprules,
+                                                 base, pols, has_named)
+            self.rule_lists.append(found)
+        return found
+
+    def namespace_mask(self, nm: NamespaceMatch, subject_ns: int | None = None) -> BoolArray:
+        """The namespaces (by id) a ``NamespaceMatch`` stands for."""
+        if nm.name is not None:
+            out = np.zeros(len(self.ns_names), dtype=bool)
+            i = self.ns_id.get(nm.name)
+            if i is not None:
+                out[i] = True
+            return out
+        if nm.selector is not None:
+            return self._ns_index.mask(nm.selector)
+        # The obsolete v1alpha1 sameLabels / notSameLabels: namespaces whose values for these
+        # keys are (not) all the same as the subject's namespace's.
+        assert subject_ns is not None
+        mine = self.ns_labels[subject_ns]
+        keys = nm.same_labels if nm.same_labels is not None else nm.not_same_labels or ()
+        same = np.asarray([
+            all(k in mine and labels.get(k) == mine[k] for k in keys)
+            for labels in self.ns_labels], dtype=bool)
+        return same if nm.same_labels is not None else ~same
+
+    def _subject_classes(self, pol: PolicyIR) -> IntArray:
+        nm = pol.subject.namespaces
+        if nm.name is not None:
+            i = self.ns_id.get(nm.name)
+            members = self.ns_classes.get(i) if i is not None else None
+            if members is None:
+                return np.zeros(0, dtype=np.int64)
+            chosen = members[self._lp_index.mask(pol.subject.pods)[self.class_lp[members]]]
+        else:
+            mask = self.namespace_mask(nm)[self.class_ns] & self._lp_index.mask(
+                pol.subject.pods)[self.class_lp]
+            chosen = np.flatnonzero(mask)
+        # Host-network pods are never subjects: NetworkPolicy does not isolate them and the
+        # cluster-wide APIs exclude them (network-policy-api site-src/api-overview.md).
+        return chosen[~self.class_hn[chosen]]
+
+    @staticmethod
+    def _relative(rules: Sequence[RuleIR]) -> bool:
+        return any(isinstance(p, PodsPeer) and p.namespaces.name is None
+                   and p.namespaces.selector is None for r in rules for p in r.peers)
+
+    def peer_vector(self, peer: PeerIR, subject_ns: int | None = None) -> BoolArray:
+        """The classes one peer admits as the other end of a connection."""
+        key = (peer, subject_ns if isinstance(peer, PodsPeer) else None)
+        vec = self._peer_cache.get(key)
+        if vec is not None:
+            return vec
+        if isinstance(peer, AnyPeer):
+            vec = self._ones
+        elif isinstance(peer, PodsPeer):
+            nm = peer.namespaces
+            if nm.name is not None:
+                vec = np.zeros(self.n, dtype=bool)
+                i = self.ns_id.get(nm.name)
+                members = self.ns_classes.get(i) if i is not None else None
+                if members is not None:
+                    vec[members] = self._lp_index.mask(peer.pods)[self.class_lp[members]]
+            else:
+                vec = (self.namespace_mask(nm, subject_ns)[self.class_ns]
+                       & self._lp_index.mask(peer.pods)[self.class_lp])
+            vec = vec & ~self.class_hn  # host-network pods are never pod peers
+        elif isinstance(peer, IPPeer):
+            b = self._blocks[(peer.cidr, peer.excepts)]
+            matches_pods = peer.pod_ips or (peer.pod_ips is None and self.ipblock_pods)
+            if not matches_pods or b not in self._block_list:
+                vec = self._zeros
+            else:
+                bi = self._block_list.index(b)
+                member = np.asarray([bi in s for s in self.ipsets], dtype=bool)
+                vec = member[self.class_ip]
+        elif isinstance(peer, NodesPeer):
+            j = self.node_selectors.index(peer.selector)
+            member = np.asarray([j in s for s in self.nodesigs], dtype=bool)
+            vec = member[self.class_node] & self.class_hn
+        else:  # DomainsPeer: never a pod (see DomainsPeer)
+            vec = self._zeros
+        vec.setflags(write=False)
+        self._peer_cache[key] = vec
+        return vec
+
+    def _rule(self, pi: int, direction: Direction, rule: RuleIR, subject_ns: int | None) -> Rule:
+        key = (pi, direction, id(rule), subject_ns)
+        found = self._rule_cache.get(key)
+        if found is not None:
+            return found
+        pol = self.policies[pi]
+        vecs = [self.peer_vector(p, subject_ns) for p in rule.peers]
+        if not vecs:
+            vec = self._zeros
+        else:
+            vec = vecs[0]
+            for v in vecs[1:]:
+                vec = vec | v
+        any_peer = any(isinstance(p, AnyPeer) for p in rule.peers)
+        blocks = tuple(self._blocks[(p.cidr, p.excepts)] for p in rule.peers
+                       if isinstance(p, IPPeer))
+        node_sels = tuple(p.selector for p in rule.peers if isinstance(p, NodesPeer))
+        domains = any(isinstance(p, DomainsPeer) for p in rule.peers)
+        named: tuple[tuple[str, str | None], ...] = ()
+        if rule.ports is None:
+            all_ports, numeric = True, np.ones(self.atoms.n, dtype=bool)
+        else:
+            all_ports = False
+            numeric = self.atoms.mask((p.protocol, p.first, p.last) for p in rule.ports
+                                      if isinstance(p, PortRangeIR))
+            named = tuple(dict.fromkeys((p.name, p.protocol) for p in rule.ports
+                                        if isinstance(p, NamedPortIR)))
+        numeric.setflags(write=False)
+        r = Rule(len(self.rules), pi, _TIER[pol.tier], _ACTION[rule.action], direction, rule,
+                 vec, np.ascontiguousarray(vec).tobytes(), any_peer, blocks, node_sels, domains,
+                 all_ports, numeric, named, subject_ns)
+        self.rules.append(r)
+        self._rule_cache[key] = r
+        return r
+
+    def port_mask(self, rule: Rule, profile: int) -> BoolArray:
+        """The atoms ``rule``'s ports allow towards a destination with port profile ``profile``.
+
+        A named port means the destination's container ports with that name (and, for a
+        NetworkPolicy, that protocol); none means no match (API reference,
+        NetworkPolicyPort.port).
+        """
+        if not rule.named:
+            return rule.numeric
+        key = (rule.named, profile)
+        found = self._named_cache.get(key)
+        if found is None:
+            table = self.profiles[profile]
+            found = rule.numeric.copy()
+            for name, proto in rule.named:
+                for p, number in table.get(name, ()):
+                    if proto is None or proto == p:
+                        found[self.atoms.index(p, number)] = True
+            found.setflags(write=False)
+            self._named_cache[key] = found
+        return found
+
+    # ------------------------------------------------------------------ the fold
+
+    def fold(
+        self,
+        lst: RuleList,
+        hit: Callable[[Rule], BoolArray | None],
+        shape: int,
+        np_applies: Any = True,
+    ) -> I32Array:
+        """Decide ``lst`` for ``shape`` cells at once: the deciding rule id per cell, ``DEFAULT``
+        or ``ISOLATED``.
+
+        ``hit(rule)`` gives the cells where the rule's peer and port both match (a bool array of
+        ``shape``), or None where it matches none; ``np_applies`` the cells where NetworkPolicy
+        governs the traffic (not when the other end is a host-network pod).
+        """
+        rules = self.rules
+        dec = np.full(shape, DEFAULT, dtype=np.int32)
+        undecided = np.ones(shape, dtype=bool)
+        # Admin tier: first match decides; Pass ends the tier for that cell
+        # (network-policy-api apis/v1alpha1/adminnetworkpolicy_types.go AdminNetworkPolicyRuleAction).
+        if lst.admin:
+            tier_open = undecided.copy()
+            for rid in lst.admin:
+                m = hit(rules[rid])
+                if m is None:
+                    continue
+                h = m & tier_open
+                if not h.any():
+                    continue
+                tier_open &= ~h
+                if rules[rid].action != PASS:
+                    dec[h] = rid
+                    undecided &= ~h
+                if not tier_open.any():
+                    break
+        # NetworkPolicy tier: when it isolates the pod, allowed iff a rule matches.
+        if lst.isolated:
+            cells = undecided & np_applies
+            if np.any(cells):
+                dec[cells] = ISOLATED
+                remaining = cells.copy()
+                for rid in lst.np:
+                    m = hit(rules[rid])
+                    if m is None:
+                        continue
+                    h = m & remaining
+                    if h.any():
+                        dec[h] = rid
+                        remaining &= ~h
+                        if not remaining.any():
+                            break
+                undecided &= ~cells
+        # Baseline tier: first match decides; Pass leaves the default.
+        if lst.baseline and np.any(undecided):
+            tier_open = undecided.copy()
+            for rid in lst.baseline:
+                m = hit(rules[rid])
+                if m is None:
+                    continue
+                h = m & tier_open
+                if not h.any():
+                    continue
+                tier_open &= ~h
+                if rules[rid].action != PASS:
+                    dec[h] = rid
+                if not tier_open.any():
+                    break
+        return dec
+
+    # ------------------------------------------------------------------ per pair
+
+    def lists(self, direction: Direction) -> list[RuleList]:
+        return self.in_list if direction == "ingress" else self.eg_list
+
+    def other_class(self, cls: int) -> Other:
+        return Other(cls, self.class_hn_list[cls], self.class_prof_list[cls])
+
+    def decisions(self, lst: RuleList, other: Other, dst_profile: int) -> I32Array:
+        """The decision per atom of ``lst`` against ``other`` (``dst_profile``: the port profile
+        of the connection's destination, on which named ports resolve)."""
+        if lst.free:
+            free: I32Array = _FREE_CACHE.get(self.atoms.n)
+            return free
+        rules = self.rules
+        if other.peer is None:
+            c = other.cls
+            bits = tuple(rules[r].vb[c] for r in lst.all)
+        else:
+            test = other.peer
+            bits = tuple(any(test(p, rules[r].subject_ns) for p in rules[r].ir.peers)
+                         for r in lst.all)
+        prof = dst_profile if lst.has_named else 0
+        key = (lst.id, bits, prof, other.hn and lst.isolated)
+        found = self._dec_cache.get(key)
+        if found is None:
+            member = dict(zip(lst.all, bits, strict=True))
+
+            def hit(rule: Rule) -> BoolArray | None:
+                return self.port_mask(rule, prof) if member[rule.id] else None
+
+            found = self.fold(lst, hit, self.atoms.n, not (other.hn and lst.isolated))
+            found.setflags(write=False)
+            self._dec_cache[key] = found
+        return found
+
+    def decision(self, direction: Direction, subject: int, other: Other, atom: int,
+                 dst_profile: int) -> int:
+        """The deciding rule (or ``DEFAULT``/``ISOLATED``) on ``subject``'s side for one atom."""
+        lst = (self.in_list if direction == "ingress" else self.eg_list)[subject]
+        if lst.free:
+            return DEFAULT
+        return int(self.decisions(lst, other, dst_profile)[atom])
+
+    def allowed(self, s: int, d: int, protocol: str, port: int) -> bool:
+        """Class ``s`` to class ``d`` on ``protocol``/``port`` (two different pods)."""
+        atom = self.atoms.index(protocol, port)
+        eg = self.eg_list[s]
+        prof = self.class_prof_list[d]
+        if not eg.free and not self.allow_of[
+                self.decisions(eg, Other(d, self.class_hn_list[d], prof), prof)[atom]]:
+            return False
+        ing = self.in_list[d]
+        if ing.free:
+            return True
+        return bool(self.allow_of[
+            self.decisions(ing, Other(s, self.class_hn_list[s], 0), prof)[atom]])
+
+    def connection_mask(self, s: Other, d: Other, s_list: RuleList | None,
+                        d_list: RuleList | None) -> BoolArray:
+        """Atoms allowed from ``s`` to ``d``; a side without a rule list (external) allows all."""
+        out = np.ones(self.atoms.n, dtype=bool)
+        prof = d.profile
+        if s_list is not None and not s_list.free:
+            out &= self.allow_of[self.decisions(s_list, d, prof)]
+        if d_list is not None and not d_list.free:
+            out &= self.allow_of[self.decisions(d_list, s, prof)]
+        return out
+
+    # ------------------------------------------------------------------ external ends
+
+    def external(self, ip: tuple[int, int], domains_match: bool = False) -> Other:
+        """An external address as the other end: it matches IP peers that contain it, node
+        peers when it is the address of a matching node, and ``domains_match`` says how to read
+        domain-name peers (they cannot be decided offline)."""
+        version, value = ip
+        node_labels = [self.nodes[n] for n, addrs in self.node_addresses.items()
+                       if (version, value) in addrs and n in self.nodes]
+
+        def peer(p: PeerIR, subject_ns: int | None) -> bool:
+            if isinstance(p, AnyPeer):
+                return True
+            if isinstance(p, IPPeer):
+                return self._blocks[(p.cidr, p.excepts)].contains(version, value)
+            if isinstance(p, NodesPeer):
+                return any(p.selector.matches(labels) for labels in node_labels)
+            if isinstance(p, DomainsPeer):
+                return domains_match
+            return False
+
+        return Other(-1, False, 0, peer)
+
+    def peer_admits(self, peer: PeerIR, subject_ns: int | None, other: Other) -> bool:
+        """Whether one peer of a rule admits ``other``."""
+        if other.peer is not None:
+            return other.peer(peer, subject_ns)
+        return bool(self.peer_vector(peer, subject_ns)[other.cls])
+
+    # ------------------------------------------------------------------ ad hoc pods
+
+    def adhoc(self, pod: Pod, ns_labels: Mapping[str, str],
+              node_labels: Mapping[str, str] | None = None) -> tuple[Other, RuleList, RuleList]:
+        """A pod that is not in the inventory: its membership in every rule's peers and its own
+        rule lists, decided with the same peer and subject rules as the classes."""
+        ns_i = self.ns_id.get(pod.namespace)
+        ip_parsed = [p for p in map(ip_int, pod.ips) if p is not None]
+        hn = pod.host_network
+
+        def ns_ok(nm: NamespaceMatch, subject_ns: int | None) -> bool:
+            if nm.name is not None:
+                return nm.name == pod.namespace
+            if nm.selector is not None:
+                return nm.selector.matches(ns_labels)
+            if ns_i is None or subject_ns is None:
+                return False
+            return bool(self.namespace_mask(nm, subject_ns)[ns_i])
+
+        def peer_ok(peer: PeerIR, subject_ns: int | None) -> bool:
+            if isinstance(peer, AnyPeer):
+                return True
+            if isinstance(peer, PodsPeer):
+                return (not hn and ns_ok(peer.namespaces, subject_ns)
+                        and (peer.pods is None or peer.pods.matches(pod.labels)))
+            if isinstance(peer, IPPeer):
+                if not (peer.pod_ips or (peer.pod_ips is None and self.ipblock_pods)):
+                    return False
+                b = self._blocks[(peer.cidr, peer.excepts)]
+                return any(b.contains(v, x) for v, x in ip_parsed)
+            if isinstance(peer, NodesPeer):
+                return hn and node_labels is not None and peer.selector.matches(node_labels)
+            return False
+
+        profile = self._adhoc_profile(pod)
+        other = Other(-1, hn, profile, peer_ok)
+        lists: dict[str, list[tuple[int, int, int, tuple[int, ...]]]] = {"ingress": [], "egress": []}
+        iso = {"ingress": False, "egress": False}
+        if not hn:
+            for pi, pol in enumerate(self.policies):
+                subj = pol.subject
+                if not ns_ok(subj.namespaces, ns_i) or not (
+                        subj.pods is None or subj.pods.matches(pod.labels)):
+                    continue
+                for direction in ("ingress", "egress"):
+                    rules_ir = pol.ingress if direction == "ingress" else pol.egress
+                    isolates = direction in pol.isolates
+                    if not rules_ir and not isolates:
+                        continue
+                    sub_ns = ns_i if self._relative(rules_ir) else None
+                    ids = tuple(self._rule(pi, direction, r, sub_ns).id
+                                for r in rules_ir)
+                    lists[direction].append((_TIER[pol.tier], self.policy_rank[pi], pi, ids))
+                    iso[direction] = iso[direction] or isolates
+        made = [self._make_list(lists[d], iso[d]) for d in ("ingress", "egress")]
+        self._grow_allow()
+        return other, made[0], made[1]
+
+    def _grow_allow(self) -> None:
+        """Rules compiled after construction (ad hoc pods) need their actions known."""
+        n = len(self.rules) + 2
+        if len(self.allow_of) == n:
+            return
+        allow = np.zeros(n, dtype=bool)
+        for r in self.rules:
+            allow[r.id] = r.action == ALLOW
+        allow[DEFAULT] = True
+        allow[ISOLATED] = False
+        self.allow_of = allow
+
+    def _adhoc_profile(self, pod: Pod) -> int:
+        names = {n for r in self.rules for n, _ in r.named}
+        sig = tuple(sorted((cp.name, cp.protocol, cp.port) for cp in pod.ports if cp.name in names))
+        if not sig:
+            return 0
+        table: dict[str, list[tuple[str, int]]] = {}
+        for name, proto, number in sig:
+            table.setdefault(name, []).append((proto, number))
+        frozen = {k: tuple(v) for k, v in table.items()}
+        for i, existing in enumerate(self.profiles):
+            if existing == frozen:
+                return i
+        self.profiles.append(frozen)
+        return len(self.profiles) - 1
+
+    # ------------------------------------------------------------------ one port, all pairs
+
+    def _side_vectors(self, direction: Direction, atom: int) -> tuple[list[BoolArray], IntArray]:
+        """One vector of allowed other ends per distinct behaviour on ``atom``, and each class's
+        vector index (classes whose rule list is free share index 0, all allowed)."""
+        vectors: list[BoolArray] = [self._ones]
+        index = np.zeros(self.n, dtype=np.int64)
+        memo: dict[Any, int] = {}
+        proto = self.atoms.spans[atom][0]
+        np_applies = ~self.class_hn
+        lists = self.in_list if direction == "ingress" else self.eg_list
+        rules = self.rules
+        for c in range(self.n):
+            lst = lists[c]
+            if lst.free:
+                continue
+            # Ingress: named ports resolve on the subject (the destination), one profile per
+            # class; egress: on each destination, so per destination class below.
+            sprof = self.class_prof_list[c] if direction == "ingress" else 0
+            mkey = (lst.id, sprof if lst.has_named else 0)
+            j = memo.get(mkey)
+            if j is None:
+                filt = []
+                for rid in lst.all:
+                    r = rules[rid]
+                    if r.numeric[atom]:
+                        filt.append((rid, 1))
+                    elif r.named and any(p is None or p == proto for _, p in r.named):
+                        if direction == "ingress":
+                            if self.port_mask(r, sprof)[atom]:
+                                filt.append((rid, 1))
+                        else:
+                            filt.append((rid, 2))
+                fkey = (lst.isolated, tuple(filt))
+                j = memo.get(("f", fkey))
+                if j is None:
+                    hits: dict[int, BoolArray] = {}
+                    for rid, how in filt:
+                        r = rules[rid]
+                        if how == 1:
+                            hits[rid] = r.vec
+                        else:
+                            hits[rid] = r.vec & self._named_dst_mask(r, atom)
+
+                    def hit(rule: Rule, hits: dict[int, BoolArray] = hits) -> Any:
+                        return hits.get(rule.id)
+
+                    dec = self.fold(lst, hit, self.n, np_applies)
+                    vectors.append(self.allow_of[dec])
+                    j = memo[("f", fkey)] = len(vectors) - 1
+                memo[mkey] = j
+            index[c] = j
+        return vectors, index
+
+    def _named_dst_mask(self, rule: Rule, atom: int) -> BoolArray:
+        """Destination classes on which ``rule``'s named ports give ``atom``."""
+        per_profile = np.asarray([bool(self.port_mask(rule, p)[atom])
+                                  for p in range(len(self.profiles))], dtype=bool)
+        out: BoolArray = per_profile[self.class_prof]
+        return out
+
+    def atom_matrix(self, atom: int) -> tuple[BoolArray, IntArray, IntArray]:
+        """``(A, row_of, col_of)``: class ``s`` may reach class ``d`` on ``atom`` iff
+        ``A[row_of[s], col_of[d]]``."""
+        eg_vecs, eg_idx = self._side_vectors("egress", atom)
+        in_vecs, in_idx = self._side_vectors("ingress", atom)
+        egress = np.stack(eg_vecs)                                  # [egress group, d]
+        ingress = np.stack(in_vecs)                                 # [ingress group, s]
+        # Row s of the answer is a function of (egress group of s, which ingress groups admit
+        # s); column d of (ingress group of d, which egress groups admit d). Classes that agree
+        # on those share a row (column), so only distinct ones are computed.
+        row_of, row_reps = _distinct(eg_idx, ingress)
+        col_of, col_reps = _distinct(in_idx, egress)
+        rs = np.asarray(row_reps, dtype=np.int64)
+        rd = np.asarray(col_reps, dtype=np.int64)
+        out: BoolArray = egress[:, rd][eg_idx[rs]]                  # [s rep, d rep]
+        ing = ingress[:, rs][in_idx[rd]]                            # [d rep, s rep]
+        tile = 256  # out &= ing.T tile by tile: a whole-array transpose misses the cache
+        for s0 in range(0, len(rs), tile):
+            for d0 in range(0, len(rd), tile):
+                out[s0:s0 + tile, d0:d0 + tile] &= ing[d0:d0 + tile, s0:s0 + tile].T
+        return out, row_of, col_of
+
+    # ------------------------------------------------------------------ all pairs, all ports
+
+    def side_table(self, direction: Direction) -> tuple[I32Array, IntArray, list[BoolArray]]:
+        """Per distinct rule list (per subject port profile for ingress), the allowed atoms
+        against every class as the other end, as connection ids.
+
+        Returns ``(table, group_of_class, masks)``: class ``c``'s side allows
+        ``masks[table[group_of_class[c], other]]`` against class ``other``.
+        """
+        lists = self.in_list if direction == "ingress" else self.eg_list
+        groups: dict[tuple[int, int], int] = {}
+        group_of = np.zeros(self.n, dtype=np.int64)
+        reps: list[tuple[RuleList, int]] = []
+        for c in range(self.n):
+            lst = lists[c]
+            prof = self.class_prof_list[c] if direction == "ingress" and lst.has_named else 0
+            key = (lst.id, prof)
+            g = groups.get(key)
+            if g is None:
+                g = groups[key] = len(reps)
+                reps.append((lst, prof))
+            group_of[c] = g
+        masks: list[BoolArray] = []
+        mask_id: dict[bytes, int] = {}
+        table = np.zeros((len(reps), self.n), dtype=np.int32)
+        hn = self.class_hn
+        for g, (lst, sprof) in enumerate(reps):
+            if lst.free:
+                table[g, :] = self._mask_id(np.ones(self.atoms.n, dtype=bool), masks, mask_id)
+                continue
+            ids = lst.all
+            if ids:
+                bits = np.stack([self.rules[r].vec for r in ids])        # [rules, classes]
+                packed = np.packbits(bits, axis=0)                          # [bytes, classes]
+            else:
+                packed = np.zeros((0, self.n), dtype=np.uint8)
+            extra = []
+            if direction == "egress" and lst.has_named:
+                extra.append(self.class_prof)
+            if lst.isolated:
+                extra.append(hn.astype(np.int64))
+            rows = [packed] + [e.astype(np.int32).view(np.uint8).reshape(-1, 4).T
+                               for e in extra]
+            sig = np.ascontiguousarray(np.concatenate(rows, axis=0).T)  # [classes, bytes]
+            width = sig.shape[1]
+            keys: npt.NDArray[Any] = (np.zeros(self.n, dtype=np.uint8) if width == 0 else
+                                      sig.view(np.dtype((np.void, width))).reshape(-1))
+            _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+            inverse = inverse.reshape(-1)
+            local = np.empty(len(first), dtype=np.int32)
+            for u, c in enumerate(first.tolist()):
+                other = Other(c, bool(hn[c]), self.class_prof_list[c])
+                prof = sprof if direction == "ingress" else self.class_prof_list[c]
+                dec = self.decisions(lst, other, prof)
+                local[u] = self._mask_id(self.allow_of[dec], masks, mask_id)
+            table[g, :] = local[inverse]
+        return table, group_of, masks
+
+    @staticmethod
+    def _mask_id(mask: BoolArray, masks: list[BoolArray], mask_id: dict[bytes, int]) -> int:
+        key = mask.tobytes()
+        found = mask_id.get(key)
+        if found is None:
+            found = mask_id[key] = len(masks)
+            masks.append(mask)
+        return found
+
+
+class _ConstCache:
+    """Read-only constant arrays per length (decisions of a free list, an empty port hit)."""
+
+    def __init__(self, make: Callable[[int], npt.NDArray[Any]]) -> None:
+        self._make = make
+        self._cache: dict[int, npt.NDArray[Any]] = {}
+
+    def get(self, n: int) -> Any:
+        found = self._cache.get(n)
+        if found is None:
+            found = self._cache[n] = self._make(n)
+            found.setflags(write=False)
+        return found
+
+
+_FREE_CACHE = _ConstCache(lambda n: np.full(n, DEFAULT, dtype=np.int32))
+_NO_ATOMS = _ConstCache(lambda n: np.zeros(n, dtype=bool))
+
+
 def _transpose(a: BoolArray, tile: int = 512) -> BoolArray:
     """``a.T`` as a contiguous array, copied tile by tile so that both sides stay in cache."""
     n, m = a.shape
@@ -202,10 +1108,8 @@ def _transpose(a: BoolArray, tile: int = 512) -> BoolArray:
     return out
 
 
-def _distinct(
-    group: IntArray, admits: BoolArray, hn: BoolArray
-) -> tuple[IntArray, list[int]]:
-    """Number the distinct (group[c], admits[:, c]) of classes ``c``; hostNetwork classes apart.
+def _distinct(group: IntArray, admits: BoolArray) -> tuple[IntArray, list[int]]:
+    """Number the distinct (group[c], admits[:, c]) of classes ``c``.
 
     Returns each class's number and one representative class per number.
     """
@@ -214,480 +1118,17 @@ def _distinct(
     width = packed.shape[1]
     raw = packed.tobytes()
     groups = group.tolist()
-    hns = hn.tolist()
     seen: dict[Any, int] = {}
     reps: list[int] = []
     out = np.empty(k, dtype=np.int64)
     for c in range(k):
-        key: Any = ("hn", c) if hns[c] else (groups[c], raw[c * width:(c + 1) * width])
+        key = (groups[c], raw[c * width:(c + 1) * width])
         n = seen.get(key)
         if n is None:
             n = seen[key] = len(reps)
             reps.append(c)
         out[c] = n
     return out, reps
-
-
-class Engine:
-    """Compiled form of one cluster; every query is answered per class."""
-
-    def __init__(
-        self,
-        namespaces: Mapping[str, Namespace],
-        pods: Sequence[Pod],
-        policies: Sequence[NetworkPolicy],
-        ipblock_pods: bool,
-        keys: Mapping[str, Pod] | None = None,
-    ) -> None:
-        self.ipblock_pods = ipblock_pods
-        self.policies = policies
-        # ---- what policies look at
-        # Label keys that selectors look at: those of a policy's podSelector and of peers with a
-        # podSelector alone only ever meet pods of the policy's namespace; those of peers with a
-        # namespaceSelector meet pods anywhere.
-        global_keys: set[str] = set()
-        local_keys: dict[str, set[str]] = {}
-        port_names: set[str] = set()
-        blocks: dict[IPBlock, _Block] = {}
-        for pol in policies:
-            local = local_keys.setdefault(pol.namespace or "default", set())
-            local |= pol.spec.pod_selector.keys()
-            rules: list[tuple[Sequence[NetworkPolicyPeer] | None,
-                              Sequence[NetworkPolicyPort] | None]] = [
-                (r.from_, r.ports) for r in pol.spec.ingress or ()]
-            rules += [(r.to, r.ports) for r in pol.spec.egress or ()]
-            for peers, rule_ports in rules:
-                for peer in peers or ():
-                    if peer.pod_selector is not None:
-                        if peer.namespace_selector is None:
-                            local |= peer.pod_selector.keys()
-                        else:
-                            global_keys |= peer.pod_selector.keys()
-                    if peer.ip_block is not None and peer.ip_block not in blocks:
-                        blocks[peer.ip_block] = _Block.of(peer.ip_block)
-                for p in rule_ports or ():
-                    if isinstance(p.port, str):
-                        port_names.add(p.port)
-        # ---- ipBlock intervals: between two consecutive edges every block contains all or none
-        bounds: dict[int, list[int]] = {4: [], 6: []}
-        for b in blocks.values():
-            bounds[b.version] += [b.lo, b.hi + 1]
-            for lo, hi in b.excepts:
-                bounds[b.version] += [lo, hi + 1]
-        edges = {v: sorted(set(xs)) for v, xs in bounds.items()}
-        use_ips = ipblock_pods and bool(blocks)
-        # ---- namespaces
-        self.ns_names: list[str] = list(namespaces)
-        self.ns_id = {n: i for i, n in enumerate(self.ns_names)}
-        # ---- classes
-        class_of: dict[tuple[Any, ...], int] = {}
-        class_keys: list[tuple[Any, ...]] = []
-        pod_class: list[int] = []
-        lp_of: dict[tuple[tuple[str, str], ...], int] = {}
-        port_sigs: dict[int, tuple[tuple[str, str, int], ...]] = {}
-        ip_sigs: dict[int, tuple[tuple[int, int], ...]] = {}
-        edges4 = edges[4]
-        keys_of = {ns: frozenset(keys | global_keys) for ns, keys in local_keys.items()}
-        no_local = frozenset(global_keys)
-        for pod in pods:
-            refkeys = keys_of.get(pod.namespace, no_local)
-            lp = tuple(sorted([kv for kv in pod.labels.items() if kv[0] in refkeys]))
-            ipsig: tuple[tuple[int, int], ...] = ()
-            ips = pod.ips
-            if use_ips and ips:
-                if len(ips) == 1:
-                    parsed = _ip_int(ips[0])
-                    if parsed is not None:
-                        ver, val = parsed
-                        pos = bisect_right(edges4 if ver == 4 else edges[6], val) - 1
-                        # one small tuple per interval, shared by the pods in it
-                        ipsig = ip_sigs.get(pos * 2 + (ver == 6), ())
-                        if not ipsig:
-                            ipsig = ip_sigs[pos * 2 + (ver == 6)] = ((ver, pos),)
-                else:
-                    sig = set()
-                    for text in ips:
-                        parsed = _ip_int(text)
-                        if parsed is not None:
-                            ver, val = parsed
-                            sig.add((ver, bisect_right(edges[ver], val) - 1))
-                    ipsig = tuple(sorted(sig))
-            portsig: tuple[tuple[str, str, int], ...] = ()
-            ports = pod.ports
-            if port_names and ports:
-                # Pods of one workload share their ports tuple; the pods keep it alive, so its
-                # id is stable for the duration of this loop.
-                found = port_sigs.get(id(ports))
-                if found is None:
-                    found = port_sigs[id(ports)] = tuple(sorted(
-                        (cp.name, cp.protocol, cp.port) for cp in ports
-                        if cp.name in port_names
-                    ))
-                portsig = found
-            key = (pod.namespace, lp, ipsig, portsig, pod.host_network)
-            cid = class_of.get(key)
-            if cid is None:
-                cid = class_of[key] = len(class_keys)
-                class_keys.append(key)
-                if lp not in lp_of:
-                    lp_of[lp] = len(lp_of)
-            pod_class.append(cid)
-        self.class_of = class_of
-        self.pod_class = np.asarray(pod_class, dtype=np.int64)
-        self.pod_class_list = pod_class
-        self.pod_index = {k: i for i, k in enumerate(keys if keys is not None else
-                                                      (p.key for p in pods))}
-        k = self.n = len(class_keys)
-        self.class_ns = np.asarray([self.ns_id[c[0]] for c in class_keys], dtype=np.int64)
-        self.class_lp = np.asarray([lp_of[c[1]] for c in class_keys], dtype=np.int64)
-        self.class_hn = [bool(c[4]) for c in class_keys]
-        self.class_portmap: list[PortMap] = []
-        portmaps: dict[tuple[tuple[str, str, int], ...], PortMap] = {}
-        for c in class_keys:
-            shared_pm = portmaps.get(c[3])
-            if shared_pm is None:
-                pm: dict[tuple[str, str], tuple[int, ...]] = {}
-                for name, proto, num in c[3]:
-                    pm[(name, proto)] = (*pm.get((name, proto), ()), num)
-                shared_pm = portmaps[c[3]] = pm
-            self.class_portmap.append(shared_pm)
-        ns_members: dict[int, list[int]] = {}
-        for cid, ns in enumerate(self.class_ns.tolist()):
-            ns_members.setdefault(ns, []).append(cid)
-        self.ns_classes = {ns: np.asarray(m, dtype=np.int64) for ns, m in ns_members.items()}
-        # ---- selector indexes
-        self._lp_index = _LabelIndex([dict(lp) for lp in lp_of])
-        self._ns_index = _LabelIndex([namespaces[n].labels for n in self.ns_names])
-        # ---- ipBlock membership per class
-        sigs: dict[tuple[tuple[int, int], ...], int] = {}
-        class_sig: list[int] = []
-        for c in class_keys:
-            if c[2]:
-                class_sig.append(sigs.setdefault(c[2], len(sigs)))
-            else:
-                class_sig.append(-1)
-        self._sigs = list(sigs)
-        self._class_sig = np.asarray(class_sig, dtype=np.int64)
-        self._edges = edges
-        self._blocks = blocks
-        # ---- compile rules
-        self._ones = np.ones(k, dtype=bool)
-        self._zeros = np.zeros(k, dtype=bool)
-        self._ones.setflags(write=False)
-        self._zeros.setflags(write=False)
-        self._peer_cache: dict[Any, BoolArray] = {}
-        self._union_cache: dict[tuple[int, ...], BoolArray] = {}
-        self._port_cache: dict[Any, _PortSpec] = {}
-        #: connections() per (source class, destination class), as asked
-        self._conn_cache: dict[tuple[int, int], ConnectionSet] = {}
-        self.rules: list[_Rule] = []
-        in_rules: list[list[_Rule]] = [[] for _ in range(k)]
-        eg_rules: list[list[_Rule]] = [[] for _ in range(k)]
-        self.in_iso = [False] * k
-        self.eg_iso = [False] * k
-        self.in_policies: list[list[int]] = [[] for _ in range(k)]
-        self.eg_policies: list[list[int]] = [[] for _ in range(k)]
-        for pi, pol in enumerate(policies):
-            ns = pol.namespace or "default"
-            ns_i = self.ns_id[ns]
-            members = self.ns_classes.get(ns_i)
-            if members is None:
-                continue
-            # A policy selects pods of its own namespace matched by spec.podSelector.
-            chosen = members[self._lp_index.mask(pol.spec.pod_selector)[self.class_lp[members]]]
-            # hostNetwork pods are outside NetworkPolicy's reach: never isolated.
-            selected = [c for c in chosen.tolist() if not self.class_hn[c]]
-            if not selected:
-                continue
-            if pol.spec.isolates_ingress:
-                compiled = [self._rule(pi, ri, "ingress", ns_i, r.from_, r.ports)
-                            for ri, r in enumerate(pol.spec.ingress or ())]
-                for c in selected:
-                    self.in_iso[c] = True
-                    self.in_policies[c].append(pi)
-                    in_rules[c].extend(compiled)
-            if pol.spec.isolates_egress:
-                compiled = [self._rule(pi, ri, "egress", ns_i, r.to, r.ports)
-                            for ri, r in enumerate(pol.spec.egress or ())]
-                for c in selected:
-                    self.eg_iso[c] = True
-                    self.eg_policies[c].append(pi)
-                    eg_rules[c].extend(compiled)
-        # Classes with the same rules share one tuple (and below, one port map), so per-port
-        # work in class_matrix is done once per distinct object.
-        shared: dict[tuple[_Rule, ...], tuple[_Rule, ...]] = {}
-        self.in_rules = [shared.setdefault(t, t) for t in map(tuple, in_rules)]
-        self.eg_rules = [shared.setdefault(t, t) for t in map(tuple, eg_rules)]
-
-    # ------------------------------------------------------------------ compilation
-
-    def _ports(self, ports: Sequence[NetworkPolicyPort] | None) -> _PortSpec:
-        key = tuple(ports or ())
-        spec = self._port_cache.get(key)
-        if spec is None:
-            spec = self._port_cache[key] = _PortSpec(ports)
-        return spec
-
-    def _peer_vec(self, ns_i: int, peer: NetworkPolicyPeer) -> BoolArray:
-        key = (ns_i if peer.namespace_selector is None and peer.ip_block is None else -1, peer)
-        vec = self._peer_cache.get(key)
-        if vec is not None:
-            return vec
-        if peer.ip_block is not None:
-            vec = self._block_vec(peer.ip_block)
-        elif peer.namespace_selector is None:
-            # podSelector alone: pods of the policy's namespace that match it.
-            vec = np.zeros(self.n, dtype=bool)
-            members = self.ns_classes.get(ns_i)
-            if members is not None:
-                assert peer.pod_selector is not None
-                vec[members] = self._lp_index.mask(peer.pod_selector)[self.class_lp[members]]
-        else:
-            vec = self._ns_index.mask(peer.namespace_selector)[self.class_ns]
-            if peer.pod_selector is not None:
-                vec = vec & self._lp_index.mask(peer.pod_selector)[self.class_lp]
-        vec.setflags(write=False)
-        self._peer_cache[key] = vec
-        return vec
-
-    def _block_vec(self, block: IPBlock) -> BoolArray:
-        if not self.ipblock_pods or not self._sigs:
-            return self._zeros
-        b = self._blocks.get(block) or _Block.of(block)
-        member = np.zeros(len(self._sigs) + 1, dtype=bool)  # the last slot is "no IP"
-        for i, sig in enumerate(self._sigs):
-            for ver, interval in sig:
-                edges = self._edges[ver]
-                if interval >= 0 and b.contains(ver, edges[interval]):
-                    member[i] = True
-                    break
-        out: BoolArray = member[self._class_sig]
-        return out
-
-    def _rule(self, pi: int, ri: int, direction: str, ns_i: int,
-              peers: Sequence[NetworkPolicyPeer] | None, ports: Sequence[NetworkPolicyPort] | None,
-              ) -> _Rule:
-        blocks: tuple[_Block, ...] = ()
-        if not peers:  # absent or empty from/to: every peer, in the cluster or not
-            vec, all_peers = self._ones, True
-        else:
-            vecs = [self._peer_vec(ns_i, p) for p in peers]
-            vec = vecs[0]
-            for v in vecs[1:]:
-                vec = vec | v
-            blocks = tuple(self._blocks.get(p.ip_block) or _Block.of(p.ip_block)
-                           for p in peers if p.ip_block is not None)
-            all_peers = False
-        r = _Rule(len(self.rules), pi, ri, direction, all_peers, vec, blocks, self._ports(ports))
-        self.rules.append(r)
-        return r
-
-    # ------------------------------------------------------------------ single queries
-
-    def allowed(self, s: int, d: int, protocol: str, port: int) -> bool:
-        """Pod class ``s`` to pod class ``d`` (neither hostNetwork)."""
-        pm = self.class_portmap[d]
-        if self.eg_iso[s]:
-            for r in self.eg_rules[s]:
-                if r.vb[d] and r.ports.allows(protocol, port, pm):
-                    break
-            else:
-                return False
-        if self.in_iso[d]:
-            for r in self.in_rules[d]:  # noqa: SIM110 (a plain loop is faster than any())
-                if r.vb[s] and r.ports.allows(protocol, port, pm):
-                    return True
-            return False
-        return True
-
-    def allowed_from_ip(self, ip: tuple[int, int], d: int, protocol: str, port: int) -> bool:
-        if not self.in_iso[d]:
-            return True
-        pm = self.class_portmap[d]
-        return any(r.admits_ip(*ip) and r.ports.allows(protocol, port, pm) for r in self.in_rules[d])
-
-    def allowed_to_ip(self, s: int, ip: tuple[int, int], protocol: str, port: int) -> bool:
-        if not self.eg_iso[s]:
-            return True
-        return any(r.admits_ip(*ip) and r.ports.allows(protocol, port, _NO_PORTS)
-                   for r in self.eg_rules[s])
-
-    def connections(self, s: int, d: int) -> ConnectionSet:
-        found = self._conn_cache.get((s, d))
-        if found is None:
-            found = self._conn_cache[(s, d)] = self._connections(s, d)
-        return found
-
-    def _connections(self, s: int, d: int) -> ConnectionSet:
-        pm = self.class_portmap[d]
-        out = ConnectionSet.all()
-        if self.eg_iso[s]:
-            out = ConnectionSet.none().union(
-                *(r.ports.resolve(pm) for r in self.eg_rules[s] if r.vec[d]))
-        if self.in_iso[d] and not out.is_empty:
-            out = out & ConnectionSet.none().union(
-                *(r.ports.resolve(pm) for r in self.in_rules[d] if r.vec[s]))
-        return out
-
-    def connections_from_ip(self, ip: tuple[int, int], d: int) -> ConnectionSet:
-        if not self.in_iso[d]:
-            return ConnectionSet.all()
-        pm = self.class_portmap[d]
-        return ConnectionSet.none().union(
-            *(r.ports.resolve(pm) for r in self.in_rules[d] if r.admits_ip(*ip)))
-
-    def connections_to_ip(self, s: int, ip: tuple[int, int]) -> ConnectionSet:
-        if not self.eg_iso[s]:
-            return ConnectionSet.all()
-        return ConnectionSet.none().union(
-            *(r.ports.resolve(_NO_PORTS) for r in self.eg_rules[s] if r.admits_ip(*ip)))
-
-    # ------------------------------------------------------------------ all pairs
-
-    def _union(self, rules: Sequence[_Rule]) -> BoolArray:
-        key = tuple(r.id for r in rules)
-        vec = self._union_cache.get(key)
-        if vec is None:
-            if not rules:
-                vec = self._zeros
-            else:
-                vec = rules[0].vec.copy()
-                for r in rules[1:]:
-                    if r.all_peers:
-                        vec = self._ones
-                        break
-                    vec |= r.vec
-            self._union_cache[key] = vec
-        return vec
-
-    def _named_mask(self, spec: _PortSpec, protocol: str, port: int) -> BoolArray:
-        """Destination classes on which ``spec``'s named ports give ``protocol``/``port``."""
-        out = np.zeros(self.n, dtype=bool)
-        for name, proto in spec.named:
-            if proto != protocol:
-                continue
-            for d, pm in enumerate(self.class_portmap):
-                if port in pm.get((name, proto), ()):
-                    out[d] = True
-        return out
-
-    def class_matrix(self, protocol: str, port: int) -> tuple[BoolArray, IntArray, IntArray]:
-        """``(A, row_pos, col_pos)``: class ``s`` may reach class ``d`` on ``protocol``/``port``
-        iff ``A[row_pos[s], col_pos[d]]``."""
-        k = self.n
-        # Ingress: one column of allowed sources per distinct set of applicable rules.
-        cols: dict[tuple[int, ...] | None, int] = {None: 0}
-        col_vecs: list[BoolArray] = [self._ones]
-        memo: dict[tuple[int, int], int] = {}
-        in_list = [0] * k
-        for d in range(k):
-            if not self.in_iso[d]:
-                continue
-            rules, pm = self.in_rules[d], self.class_portmap[d]
-            j = memo.get((id(rules), id(pm)))
-            if j is None:
-                sig = tuple(r.id for r in rules if r.ports.allows(protocol, port, pm))
-                j = cols.get(sig)
-                if j is None:
-                    j = cols[sig] = len(col_vecs)
-                    col_vecs.append(self._union([self.rules[i] for i in sig]))
-                memo[(id(rules), id(pm))] = j
-            in_list[d] = j
-        in_idx = np.asarray(in_list, dtype=np.int64)
-        # Egress: one row of allowed destinations per distinct rule list.
-        rows: dict[int, int] = {}
-        row_vecs: list[BoolArray] = [self._ones]
-        eg_list = [0] * k
-        named_cache: dict[int, BoolArray] = {}
-        for s in range(k):
-            if not self.eg_iso[s]:
-                continue
-            rules = self.eg_rules[s]
-            j = rows.get(id(rules))
-            if j is None:
-                j = rows[id(rules)] = len(row_vecs)
-                row = np.zeros(k, dtype=bool)
-                for r in rules:
-                    spec = r.ports
-                    if spec.all or spec.numeric.allows(protocol, port):
-                        row |= r.vec
-                    elif spec.named:
-                        nm = named_cache.get(id(spec))
-                        if nm is None:
-                            nm = named_cache[id(spec)] = self._named_mask(spec, protocol, port)
-                        row |= r.vec & nm
-                row_vecs.append(row)
-            eg_list[s] = j
-        eg_idx = np.asarray(eg_list, dtype=np.int64)
-        egress = np.stack(row_vecs)                                 # [egress group, d]
-        ingress = np.stack(col_vecs)                                # [ingress group, s]
-        hn = np.asarray(self.class_hn, dtype=bool)
-        # Row s of the answer is a function of (egress group of s, which ingress groups admit
-        # s); column d of (ingress group of d, which egress groups admit d). Classes that agree
-        # on those share a row (column), so only distinct ones are computed. hostNetwork
-        # classes get rows and columns of their own, all allowed.
-        row_of, row_reps = _distinct(eg_idx, ingress, hn)
-        col_of, col_reps = _distinct(in_idx, egress, hn)
-        rs = np.asarray(row_reps, dtype=np.int64)
-        rd = np.asarray(col_reps, dtype=np.int64)
-        # Columns first: the group arrays have fewer rows than there are classes.
-        out: BoolArray = egress[:, rd][eg_idx[rs]]                  # [s rep, d rep]
-        ing = ingress[:, rs][in_idx[rd]]                            # [d rep, s rep]
-        # out &= ing.T, tile by tile: a whole-array transpose misses the cache on every
-        # element once the arrays are large; tiles of 256 x 256 stay in it.
-        tile = 256
-        for s0 in range(0, len(rs), tile):
-            for d0 in range(0, len(rd), tile):
-                out[s0:s0 + tile, d0:d0 + tile] &= ing[d0:d0 + tile, s0:s0 + tile].T
-        del ing
-        out[hn[rs], :] = True
-        out[:, hn[rd]] = True
-        return out, row_of, col_of
-
-    def class_matrix_ordered(self, protocol: str, port: int) -> BoolArray:
-        """``class_matrix`` with rows and columns in class order."""
-        table, row_pos, col_pos = self.class_matrix(protocol, port)
-        out: BoolArray = table[np.ix_(row_pos, col_pos)]
-        return out
-
-    def port_atoms(self) -> Iterator[tuple[str, int]]:
-        """One (protocol, port) per range of ports on which every rule gives the same answer."""
-        cuts: dict[str, set[int]] = {p: {1} for p in PROTOCOLS}
-        for spec in self._port_cache.values():
-            for proto, ranges in spec.numeric.ranges.items():
-                for lo, hi in ranges:
-                    cuts[proto].update((lo, hi + 1))
-            for name, proto in spec.named:
-                for pm in self.class_portmap:
-                    for n in pm.get((name, proto), ()):
-                        cuts[proto].update((n, n + 1))
-        for proto in PROTOCOLS:
-            for p in sorted(cuts[proto]):
-                if p <= 65535:
-                    yield proto, p
-
-    def class_matrix_any(self) -> BoolArray:
-        """``A[s, d]``: class ``s`` may reach class ``d`` on some protocol and port."""
-        out = np.zeros((self.n, self.n), dtype=bool)
-        specs = list(self._port_cache.values())
-        named = sorted({pair for spec in specs for pair in spec.named})
-        portmaps = list({id(pm): pm for pm in self.class_portmap}.values())
-        seen: set[tuple[tuple[bool, ...], tuple[bool, ...]]] = set()
-        for proto, port in self.port_atoms():
-            # Two ports on which every rule port and every named port answer alike give the
-            # same matrix; compute it once.
-            sig = (tuple(spec.all or spec.numeric.allows(proto, port) for spec in specs),
-                   tuple(p == proto and port in pm.get((name, p), ())
-                         for name, p in named for pm in portmaps))
-            if sig in seen:
-                continue
-            seen.add(sig)
-            out |= self.class_matrix_ordered(proto, port)
-        return out
-
-    def ip_of(self, text: str) -> tuple[int, int] | None:
-        """Parse an external address for the single-query methods."""
-        return _ip_int(text)
 
 
 def parse_address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:

@@ -9,6 +9,7 @@ import pytest
 
 import netpol_dsl
 from netpol_dsl import DslUsageError, load_policy
+from netpol_dsl.errors import UnknownEndpointError
 from netpol_dsl.evaluate import (
     Cluster,
     ConnectionSet,
@@ -110,11 +111,18 @@ def test_endpoints_by_key_bare_name_pod_ip_and_selector_object():
     assert not c.allows("1.2.3.4", "b/db", 80).allowed
 
     class Sel:
-        def __netpol_endpoint__(self):
-            return EndpointSpec("b", {"app": "x"}, namespace_labels={"team": "t"})
+        def __init__(self, app):
+            self.app = app
 
-    v = c.allows("a/web", Sel(), 80)
-    assert not v.allowed and v.dst == "b/{app=x}"
+        def __netpol_endpoint__(self):
+            return EndpointSpec("b", {"app": self.app}, namespace_labels={"team": "t"})
+
+    # A selector endpoint stands for the inventory pods it matches (issue 12 item 1)...
+    v = c.allows("a/web", Sel("db"), 80)
+    assert not v.allowed and v.dst == "b/db"
+    # ... and one that matches none is an error, not an invented pod.
+    with pytest.raises(UnknownEndpointError, match=r"got b/\{app=x\}, which matches no pod"):
+        c.allows("a/web", Sel("x"), 80)
 
 
 def test_endpoint_errors():
@@ -154,9 +162,11 @@ def test_port_names_and_port_errors():
         c.allows("a/web", "b/db", 0)
     with pytest.raises(DslUsageError, match=r"got port=True \(type=bool\)"):
         c.allows("a/web", "b/db", True)
-    with pytest.raises(DslUsageError, match=r"got protocol='tcp'; expected one of 'TCP', 'UDP', 'SCTP'. Did you mean 'TCP'\?"):
-        c.allows("a/web", "b/db", 80, "tcp")
-    with pytest.raises(DslUsageError, match=r"got protocol=\['TCP'\]; expected one of"):
+    # Protocols are case-insensitive everywhere (issue 12 item 3).
+    assert c.allows("a/web", "b/db", 80, "tcp").protocol == "TCP"
+    with pytest.raises(ValueError, match=r"got protocol='HTTP'; expected one of 'TCP', 'UDP', 'SCTP'"):
+        c.allows("a/web", "b/db", 80, "HTTP")
+    with pytest.raises(DslUsageError, match=r"got protocol=\['TCP'\] \(type=list\); expected one of"):
         c.allows("a/web", "b/db", 80, ["TCP"])
     assert c.allows("a/web", "b/db", numpy.int64(80)).port == 80
 

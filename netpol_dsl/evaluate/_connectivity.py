@@ -1,0 +1,252 @@
+"""Connectivity: every pod pair's allowed connections, stored per class pair.
+
+``Cluster.connectivity()`` computes, for every ordered pair of pod classes, the id of the set of
+connections allowed (both sides' verdicts, all tiers, every port atom), as array operations over
+the engine's decision tables. Pods and workloads are expanded only when iterated or exported.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from netpol_dsl.evaluate._connections import PROTOCOLS, ConnectionSet
+from netpol_dsl.evaluate._endpoints import Workload
+from netpol_dsl.evaluate._inventory import Pod
+
+__all__ = ["Connectivity", "PairConnections", "connlist_text"]
+
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True, slots=True)
+class PairConnections:
+    """The connections allowed from one pod (or workload) to another.
+
+    ``uniform`` is False for a workload pair whose pods do not all have the same connections;
+    ``connections`` is then what *some* pod pair may do (the union) and ``common`` what every
+    pod pair may do.
+
+    Example:
+        >>> p = PairConnections("a/web", "a/db", ConnectionSet.of("TCP", 5432))
+        >>> str(p.connections), p.uniform
+        ('TCP 5432', True)
+    """
+
+    src: str
+    dst: str
+    connections: ConnectionSet
+    common: ConnectionSet | None = None
+
+    @property
+    def uniform(self) -> bool:
+        """Every pod pair behind it has the same connections.
+
+        Example:
+            >>> PairConnections("a/x", "a/y", ConnectionSet.all()).uniform
+            True
+        """
+        return self.common is None or self.common == self.connections
+
+
+def _np_guard_conn(conns: ConnectionSet) -> str:
+    """np-guard's spelling: ``All Connections`` or ``SCTP 7070,TCP 8080-8081,UDP 9090``."""
+    if conns.is_all:
+        return "All Connections"
+    parts = []
+    for proto in sorted(PROTOCOLS):
+        ranges = conns.ports(proto)
+        if ranges:
+            parts.append(f"{proto} " + ",".join(str(lo) if lo == hi else f"{lo}-{hi}"
+                                                for lo, hi in ranges))
+    return ",".join(parts)
+
+
+def connlist_text(pairs: Sequence[PairConnections]) -> str:
+    """Allowed pairs only, one line each: ``SRC => DST : CONN``, sorted (np-guard's ``list``).
+
+    Example:
+        >>> print(connlist_text([PairConnections("a/x[Pod]", "a/y[Pod]", ConnectionSet.of("TCP", 80))]))
+        a/x[Pod] => a/y[Pod] : TCP 80
+    """
+    lines = sorted(f"{p.src} => {p.dst} : {_np_guard_conn(p.connections)}"
+                   for p in pairs if not p.connections.is_empty)
+    return "\n".join(lines)
+
+
+class Connectivity:
+    """All ordered pod pairs of a cluster and the connections each may open.
+
+    Compact: ``table[class(src), class(dst)]`` is an index into ``sets``. A pod always reaches
+    itself; two different pods of one class are looked up like any other pair.
+
+    Example:
+        >>> from netpol_dsl.evaluate import Cluster, Pod
+        >>> from netpol_dsl import load_policy
+        >>> p = load_policy({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+        ...     "metadata": {"name": "db", "namespace": "a"},
+        ...     "spec": {"podSelector": {"matchLabels": {"app": "db"}},
+        ...              "ingress": [{"ports": [{"port": 5432}]}]}})
+        >>> c = Cluster(pods=[Pod("a", "web", {"app": "web"}), Pod("a", "db", {"app": "db"})],
+        ...             policies=[p])
+        >>> conn = c.connectivity()
+        >>> str(conn.between("a/web", "a/db")), str(conn.between("a/db", "a/web"))
+        ('TCP 5432', 'all')
+        >>> print(conn.connlist())
+        a/db[Pod] => a/web[Pod] : All Connections
+        a/web[Pod] => a/db[Pod] : TCP 5432
+    """
+
+    def __init__(self, pods: Sequence[Pod], pod_class: IntArray, table: npt.NDArray[np.integer],
+                 sets: Sequence[ConnectionSet], workloads: Sequence[Workload]) -> None:
+        """Made by ``Cluster.connectivity()``."""
+        self.pods = tuple(p.key for p in pods)
+        self._pod_class = pod_class
+        self.table = table
+        #: the distinct connection sets; ``table`` holds indices into this
+        self.sets = tuple(sets)
+        self._index = {k: i for i, k in enumerate(self.pods)}
+        self.workloads = tuple(workloads)
+
+    def _i(self, pod: object) -> int:
+        key = getattr(pod, "key", pod)
+        try:
+            return self._index[key]  # type: ignore[index]
+        except KeyError:
+            from netpol_dsl.errors import UnknownEndpointError
+
+            msg = f"connectivity: got pod {key!r}; expected one of the cluster's pods ('namespace/name')"
+            raise UnknownEndpointError(msg) from None
+
+    def between(self, src: object, dst: object) -> ConnectionSet:
+        """The connections pod ``src`` may open to pod ``dst`` (keys or ``Pod`` objects).
+
+        Example:
+            >>> from netpol_dsl.evaluate import Cluster, Pod
+            >>> str(Cluster(pods=[Pod("a", "x")]).connectivity().between("a/x", "a/x"))
+            'all'
+        """
+        i, j = self._i(src), self._i(dst)
+        if i == j:
+            return ConnectionSet.all()
+        return self.sets[int(self.table[self._pod_class[i], self._pod_class[j]])]
+
+    def pairs(self, *, empty: bool = False) -> Iterator[PairConnections]:
+        """Every ordered pair of different pods with its connections (``empty``: also pairs
+        with none), in pod order. There are n*(n-1) of them: iterate, don't collect, at scale.
+
+        Example:
+            >>> from netpol_dsl.evaluate import Cluster, Pod
+            >>> [(p.src, p.dst, str(p.connections)) for p in
+            ...  Cluster(pods=[Pod("a", "x"), Pod("a", "y")]).connectivity().pairs()]
+            [('a/x', 'a/y', 'all'), ('a/y', 'a/x', 'all')]
+        """
+        classes = self._pod_class.tolist()
+        sets = self.sets
+        table = self.table
+        for i, src in enumerate(self.pods):
+            row = table[classes[i]]
+            ids = row[self._pod_class].tolist()
+            for j, dst in enumerate(self.pods):
+                if i == j:
+                    continue
+                conns = sets[ids[j]]
+                if empty or not conns.is_empty:
+                    yield PairConnections(src, dst, conns)
+
+    def workload_pairs(self, *, empty: bool = False) -> Iterator[PairConnections]:
+        """Every ordered pair of different workloads: the union of their pods' connections and
+        what all of them have in common, in workload order.
+
+        Example:
+            >>> from netpol_dsl.evaluate import Cluster, Pod
+            >>> [(p.src, p.dst) for p in Cluster(pods=[Pod("a", "x"), Pod("a", "y")]
+            ...                                  ).connectivity().workload_pairs()]
+            [('a/x[Pod]', 'a/y[Pod]'), ('a/y[Pod]', 'a/x[Pod]')]
+        """
+        members = [np.unique(self._pod_class[[self._index[k] for k in w.pods]])
+                   for w in self.workloads]
+        cache: dict[tuple[int, ...], tuple[ConnectionSet, ConnectionSet]] = {}
+        for a, wa in enumerate(self.workloads):
+            for b, wb in enumerate(self.workloads):
+                if a == b:
+                    continue
+                ids = tuple(sorted(set(self.table[np.ix_(members[a], members[b])].ravel().tolist())))
+                found = cache.get(ids)
+                if found is None:
+                    sets = [self.sets[i] for i in ids]
+                    found = cache[ids] = (ConnectionSet.none().union(*sets),
+                                          ConnectionSet.all().intersection(*sets))
+                union, common = found
+                if empty or not union.is_empty:
+                    yield PairConnections(wa.id, wb.id, union, None if common == union else common)
+
+    def count(self) -> int:
+        """How many ordered pairs of different pods have some allowed connection.
+
+        Example:
+            >>> from netpol_dsl.evaluate import Cluster, Pod
+            >>> Cluster(pods=[Pod("a", "x"), Pod("a", "y")]).connectivity().count()
+            2
+        """
+        some = np.asarray([not s.is_empty for s in self.sets], dtype=bool)
+        k = self.table.shape[0]
+        sizes = np.bincount(self._pod_class, minlength=k).astype(np.int64)
+        allowed = some[self.table].astype(np.int64)
+        total = int(sizes @ allowed @ sizes)
+        return total - int((sizes * np.diag(allowed)).sum())
+
+    def connlist(self, level: str = "workload") -> str:
+        """Allowed pairs only, ``SRC => DST : CONN`` (np-guard's ``list`` format), by workload
+        (``ns/name[Kind]``) or by pod.
+
+        Example:
+            >>> from netpol_dsl.evaluate import Cluster, Pod
+            >>> print(Cluster(pods=[Pod("a", "x"), Pod("a", "y")]).connectivity().connlist("pod"))
+            a/x => a/y : All Connections
+            a/y => a/x : All Connections
+        """
+        pairs = self.workload_pairs() if level == "workload" else self.pairs()
+        return connlist_text(list(pairs))
+
+    def to_csv(self, level: str = "workload") -> str:
+        """``src,dst,connections`` for every pair with some allowed connection.
+
+        Example:
+            >>> from netpol_dsl.evaluate import Cluster, Pod
+            >>> print(Cluster(pods=[Pod("a", "x"), Pod("a", "y")]).connectivity().to_csv("pod"), end="")
+            src,dst,connections
+            a/x,a/y,all
+            a/y,a/x,all
+        """
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(["src", "dst", "connections"])
+        pairs = self.workload_pairs() if level == "workload" else self.pairs()
+        for p in pairs:
+            w.writerow([p.src, p.dst, str(p.connections)])
+        return buf.getvalue()
+
+    def to_json(self, level: str = "workload") -> str:
+        """``[{"src", "dst", "connections": {protocol: [[first, last], ...]}}, ...]`` as JSON.
+
+        Example:
+            >>> from netpol_dsl.evaluate import Cluster, Pod
+            >>> json.loads(Cluster(pods=[Pod("a", "x"), Pod("a", "y")]).connectivity().to_json())[0]["src"]
+            'a/x[Pod]'
+        """
+        pairs = self.workload_pairs() if level == "workload" else self.pairs()
+        return json.dumps([{"src": p.src, "dst": p.dst, "connections": p.connections.to_dict(),
+                            **({} if p.uniform else {"common": p.common.to_dict()
+                                                     if p.common is not None else None})}
+                           for p in pairs], indent=1)
+
+    def __repr__(self) -> str:
+        return (f"<Connectivity {len(self.pods)} pods, {self.table.shape[0]} classes, "
+                f"{len(self.sets)} distinct connection sets>")
