@@ -2,7 +2,8 @@
 
 Every rule's numeric ports and every number a named port resolves to cut the port space of its
 protocol; between two consecutive cuts no rule can tell two ports apart. A set of connections is
-then a boolean vector over atoms, and all-pairs connection sets are array operations.
+then a bit mask over atoms (a Python int: atom ``i`` is bit ``i``), and set operations on
+connections are integer operations.
 """
 
 from __future__ import annotations
@@ -30,11 +31,13 @@ class Atoms:
         >>> a = Atoms({"TCP": [80, 81]})
         >>> a.n, a.index("TCP", 80), a.index("TCP", 8080), a.index("UDP", 53)
         (5, 1, 2, 3)
+        >>> bin(a.mask([("TCP", 80, 80), ("UDP", 1, 65535)]))
+        '0b1010'
         >>> str(a.to_connections(a.mask([("TCP", 80, 80), ("UDP", 1, 65535)])))
         'TCP 80; UDP 1-65535'
     """
 
-    __slots__ = ("_bounds", "_offset", "_starts", "n", "spans")
+    __slots__ = ("_bounds", "_offset", "_starts", "full", "n", "spans")
 
     def __init__(self, cuts: Mapping[str, Iterable[int]] | None = None) -> None:
         """Number the atoms cut at ``cuts`` (see the class docstring)."""
@@ -50,6 +53,8 @@ class Atoms:
             ends = [*starts[1:], MAX_PORT + 1]
             self.spans.extend((proto, lo, hi - 1) for lo, hi in zip(starts, ends, strict=True))
         self.n = len(self.spans)
+        #: every atom
+        self.full = (1 << self.n) - 1
         self._bounds = {p: (self._offset[p], self._offset[p] + len(self._starts[p]))
                         for p in PROTOCOLS}
 
@@ -62,45 +67,57 @@ class Atoms:
         """
         return self._offset[protocol] + bisect_right(self._starts[protocol], port) - 1
 
-    def mask(self, ranges: Iterable[tuple[str, int, int]]) -> BoolArray:
+    def mask(self, ranges: Iterable[tuple[str, int, int]]) -> int:
         """The atoms inside ``(protocol, first, last)`` ranges; each range must fall on cuts.
 
         Example:
-            >>> Atoms({"TCP": [80, 90]}).mask([("TCP", 80, 89)]).tolist()
-            [False, True, False, False, False]
+            >>> bin(Atoms({"TCP": [80, 90]}).mask([("TCP", 80, 89)]))
+            '0b10'
         """
-        out = np.zeros(self.n, dtype=bool)
+        out = 0
         for proto, first, last in ranges:
-            out[self.index(proto, first):self.index(proto, last) + 1] = True
+            lo, hi = self.index(proto, first), self.index(proto, last)
+            out |= ((1 << (hi - lo + 1)) - 1) << lo
         return out
 
-    def protocol_mask(self, protocol: str) -> BoolArray:
+    def protocol_mask(self, protocol: str) -> int:
         """Every atom of one protocol.
 
         Example:
-            >>> Atoms().protocol_mask("UDP").tolist()
-            [False, True, False]
+            >>> bin(Atoms().protocol_mask("UDP"))
+            '0b10'
         """
-        out = np.zeros(self.n, dtype=bool)
         lo, hi = self._bounds[protocol]
-        out[lo:hi] = True
-        return out
+        return ((1 << (hi - lo)) - 1) << lo
 
-    def to_connections(self, mask: BoolArray) -> ConnectionSet:
+    def to_connections(self, mask: int) -> ConnectionSet:
         """The connections a mask of atoms stands for.
 
         Example:
             >>> a = Atoms({"TCP": [80, 81]})
-            >>> str(a.to_connections(np.ones(a.n, dtype=bool)))
-            'all'
+            >>> str(a.to_connections(a.full)), str(a.to_connections(0b10))
+            ('all', 'TCP 80')
         """
-        if mask.all():
+        if mask == self.full:
             return ConnectionSet.all()
         ranges: dict[str, list[tuple[int, int]]] = {}
-        for i in np.flatnonzero(mask).tolist():
-            proto, lo, hi = self.spans[i]
-            ranges.setdefault(proto, []).append((lo, hi))
+        i = 0
+        while mask:
+            if mask & 1:
+                proto, lo, hi = self.spans[i]
+                ranges.setdefault(proto, []).append((lo, hi))
+            mask >>= 1
+            i += 1
         return ConnectionSet._trusted({p: _merged(r) for p, r in ranges.items()})
+
+    def to_array(self, mask: int) -> BoolArray:
+        """The mask as a boolean vector over atoms.
+
+        Example:
+            >>> Atoms().to_array(0b101).tolist()
+            [True, False, True]
+        """
+        return np.asarray([(mask >> i) & 1 for i in range(self.n)], dtype=bool)
 
     def __repr__(self) -> str:
         return f"<Atoms {self.n}>"

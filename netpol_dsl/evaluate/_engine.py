@@ -225,7 +225,8 @@ class Rule:
     node_selectors: tuple[LabelSelector, ...]
     domains: bool
     all_ports: bool
-    numeric: BoolArray
+    #: the atoms of its numeric ports (a bit mask)
+    numeric: int
     named: tuple[tuple[str, str | None], ...]
     #: the namespace the rule was specialised for (obsolete sameLabels peers), or None
     subject_ns: int | None = None
@@ -244,6 +245,23 @@ class Other:
         self.profile = profile
         #: for ends that are not a class of the engine: is this end the peer?
         self.peer = peer
+
+
+class Folded:
+    """What ``Engine.fold`` decided: ``(code, cells)`` parts and the allowed cells."""
+
+    __slots__ = ("allowed", "parts")
+
+    def __init__(self, parts: tuple[tuple[int, Any], ...], allowed: Any) -> None:
+        self.parts = parts
+        self.allowed = allowed
+
+    def code_at(self, cell: int) -> int:
+        """The deciding code of one cell (cells are bits of int masks)."""
+        for code, cells in self.parts:
+            if (cells >> cell) & 1:
+                return code
+        return DEFAULT  # pragma: no cover - the parts cover every cell
 
 
 class Engine:
@@ -452,11 +470,13 @@ class Engine:
         # ---------------------------------------------------------------- rules
         self.rules: list[Rule] = []
         self._peer_cache: dict[Any, BoolArray] = {}
-        self._named_cache: dict[tuple[tuple[tuple[str, str | None], ...], int], BoolArray] = {}
+        self._named_cache: dict[tuple[tuple[tuple[str, str | None], ...], int], int] = {}
         self._rule_cache: dict[Any, Rule] = {}
         self.warnings: list[str] = []
-        in_lists: list[list[tuple[int, int, int, tuple[int, ...]]]] = [[] for _ in range(k)]
-        eg_lists: list[list[tuple[int, int, int, tuple[int, ...]]]] = [[] for _ in range(k)]
+        # per class and direction: [admin rule ids, NetworkPolicy rule ids, baseline rule ids,
+        # policies], appended in precedence order (policies are visited by rank)
+        in_lists: list[list[list[int]]] = [[[], [], [], []] for _ in range(k)]
+        eg_lists: list[list[list[int]]] = [[[], [], [], []] for _ in range(k)]
         in_iso = [False] * k
         eg_iso = [False] * k
         # Within a tier, policies go by ascending priority; equal priorities are undefined
@@ -481,57 +501,51 @@ class Engine:
             if subject.size == 0:
                 continue
             tier = _TIER[pol.tier]
-            sides: tuple[tuple[Direction, list[list[Any]], list[bool]], ...] = (
+            sides: tuple[tuple[Direction, list[list[list[int]]], list[bool]], ...] = (
                 ("ingress", in_lists, in_iso), ("egress", eg_lists, eg_iso))
             for direction, lists, iso in sides:
                 rules_ir = pol.ingress if direction == "ingress" else pol.egress
                 isolates = direction in pol.isolates
                 if not rules_ir and not isolates:
                     continue  # a policy without rules of a direction does not affect it
+                members = subject.tolist()
                 if self._relative(rules_ir):
-                    for c in subject.tolist():
-                        ids = tuple(self._rule(pi, direction, r, int(self.class_ns[c])).id
-                                    for r in rules_ir)
-                        lists[c].append((tier, self.policy_rank[pi], pi, ids))
+                    for c in members:
+                        ids = [self._rule(pi, direction, r, int(self.class_ns[c])).id
+                               for r in rules_ir]
+                        lists[c][tier].extend(ids)
+                        lists[c][3].append(pi)
                         if isolates:
                             iso[c] = True
                     continue
-                ids = tuple(self._rule(pi, direction, r, None).id for r in rules_ir)
-                entry = (tier, self.policy_rank[pi], pi, ids)
-                for c in subject.tolist():
-                    lists[c].append(entry)
+                ids = [self._rule(pi, direction, r, None).id for r in rules_ir]
+                for c in members:
+                    acc = lists[c]
+                    acc[tier].extend(ids)
+                    acc[3].append(pi)
                     if isolates:
                         iso[c] = True
         self._shared: dict[Any, RuleList] = {}
         self.rule_lists: list[RuleList] = []
-        self.free = self._make_list([], False)
+        self.free = self._make_list([[], [], [], []], False)
         self.in_list = [self._make_list(in_lists[c], in_iso[c]) for c in range(k)]
         self.eg_list = [self._make_list(eg_lists[c], eg_iso[c]) for c in range(k)]
-        n_rules = len(self.rules) + 2
-        # action of each decision code (rule ids, then DEFAULT = -1 and ISOLATED = -2 at the end)
-        allow = np.zeros(n_rules, dtype=bool)
-        for r in self.rules:
-            allow[r.id] = r.action == ALLOW
-        allow[DEFAULT] = True
-        allow[ISOLATED] = False
-        self.allow_of = allow
         self.has_tiers = any(p.tier != "networkpolicy" for p in self.policies)
         #: decisions per (rule list, other end's signature), shared by every kind of query
-        self._dec_cache: dict[Any, I32Array] = {}
+        self._dec_cache: dict[Any, Folded] = {}
+        #: allowed atoms per (rule list, other class, destination profile), for single queries
+        self._pair_cache: dict[tuple[int, int, int], int] = {}
+        self._free = Folded(((DEFAULT, self.atoms.full),), self.atoms.full)
 
     # ------------------------------------------------------------------ compilation
 
-    def _make_list(self, entries: list[tuple[int, int, int, tuple[int, ...]]],
-                   isolated: bool) -> RuleList:
-        """The shared ``RuleList`` of ``(tier, rank, policy, rule ids)`` entries."""
-        entries = sorted(entries, key=lambda e: e[1])
-        admin = tuple(r for t, _, _, ids in entries if t == 0 for r in ids)
-        nprules = tuple(r for t, _, _, ids in entries if t == 1 for r in ids)
-        base = tuple(r for t, _, _, ids in entries if t == 2 for r in ids)
-        pols = tuple(pi for _, _, pi, _ in entries)
-        key = (admin, isolated, nprules, base, pols)
+    def _make_list(self, acc: list[list[int]], isolated: bool) -> RuleList:
+        """The shared ``RuleList`` of ``[admin ids, NetworkPolicy ids, baseline ids, policies]``
+        (each in precedence order)."""
+        key = (tuple(acc[0]), isolated, tuple(acc[1]), tuple(acc[2]), tuple(acc[3]))
         found = self._shared.get(key)
         if found is None:
+            admin, _, nprules, base, pols = key
             has_named = any(self.rules[r].named for r in admin + nprules + base)
             found = self._shared[key] = RuleList(len(self.rule_lists), admin, isolated, nprules,
                                                  base, pols, has_named)
@@ -638,14 +652,13 @@ class Engine:
         domains = any(isinstance(p, DomainsPeer) for p in rule.peers)
         named: tuple[tuple[str, str | None], ...] = ()
         if rule.ports is None:
-            all_ports, numeric = True, np.ones(self.atoms.n, dtype=bool)
+            all_ports, numeric = True, self.atoms.full
         else:
             all_ports = False
             numeric = self.atoms.mask((p.protocol, p.first, p.last) for p in rule.ports
                                       if isinstance(p, PortRangeIR))
             named = tuple(dict.fromkeys((p.name, p.protocol) for p in rule.ports
                                         if isinstance(p, NamedPortIR)))
-        numeric.setflags(write=False)
         r = Rule(len(self.rules), pi, _TIER[pol.tier], _ACTION[rule.action], direction, rule,
                  vec, np.ascontiguousarray(vec).tobytes(), any_peer, blocks, node_sels, domains,
                  all_ports, numeric, named, subject_ns)
@@ -653,7 +666,7 @@ class Engine:
         self._rule_cache[key] = r
         return r
 
-    def port_mask(self, rule: Rule, profile: int) -> BoolArray:
+    def port_mask(self, rule: Rule, profile: int) -> int:
         """The atoms ``rule``'s ports allow towards a destination with port profile ``profile``.
 
         A named port means the destination's container ports with that name (and, for a
@@ -666,84 +679,92 @@ class Engine:
         found = self._named_cache.get(key)
         if found is None:
             table = self.profiles[profile]
-            found = rule.numeric.copy()
+            found = rule.numeric
             for name, proto in rule.named:
                 for p, number in table.get(name, ()):
                     if proto is None or proto == p:
-                        found[self.atoms.index(p, number)] = True
-            found.setflags(write=False)
+                        found |= 1 << self.atoms.index(p, number)
             self._named_cache[key] = found
         return found
 
     # ------------------------------------------------------------------ the fold
 
-    def fold(
-        self,
-        lst: RuleList,
-        hit: Callable[[Rule], BoolArray | None],
-        shape: int,
-        np_applies: Any = True,
-    ) -> I32Array:
-        """Decide ``lst`` for ``shape`` cells at once: the deciding rule id per cell, ``DEFAULT``
-        or ``ISOLATED``.
+    def fold(self, lst: RuleList, hit: Callable[[Rule], Any], full: Any,
+             np_applies: Any) -> Folded:
+        """Decide ``lst`` for many cells at once: which rule decides which cells.
 
-        ``hit(rule)`` gives the cells where the rule's peer and port both match (a bool array of
-        ``shape``), or None where it matches none; ``np_applies`` the cells where NetworkPolicy
-        governs the traffic (not when the other end is a host-network pod).
+        Cells are bits of a mask: atoms of one pair (masks are ints) or, for one atom, the
+        other ends (masks are numpy bool vectors over classes). ``hit(rule)`` gives the cells
+        where the rule's peer and port both match, or None where it matches none; ``full`` is
+        every cell; ``np_applies`` the cells where NetworkPolicy governs the traffic (not when
+        the other end is a host-network pod).
+
+        Returns ``(code, cells)`` parts, disjoint and covering ``full``: a rule id, ``ISOLATED``
+        (the implicit deny of NetworkPolicy isolation) or ``DEFAULT`` (nothing decided:
+        allowed).
         """
+        some: Callable[[Any], bool] = bool if isinstance(full, int) else np.any
         rules = self.rules
-        dec = np.full(shape, DEFAULT, dtype=np.int32)
-        undecided = np.ones(shape, dtype=bool)
-        # Admin tier: first match decides; Pass ends the tier for that cell
-        # (network-policy-api apis/v1alpha1/adminnetworkpolicy_types.go AdminNetworkPolicyRuleAction).
+        parts: list[tuple[int, Any]] = []
+        undecided = full
+        # Admin tier: first match decides; Pass ends the tier for that cell (network-policy-api
+        # apis/v1alpha1/adminnetworkpolicy_types.go AdminNetworkPolicyRuleAction).
         if lst.admin:
-            tier_open = undecided.copy()
+            tier_open = undecided
             for rid in lst.admin:
                 m = hit(rules[rid])
                 if m is None:
                     continue
                 h = m & tier_open
-                if not h.any():
+                if not some(h):
                     continue
-                tier_open &= ~h
+                tier_open = tier_open & ~h
                 if rules[rid].action != PASS:
-                    dec[h] = rid
-                    undecided &= ~h
-                if not tier_open.any():
+                    parts.append((rid, h))
+                    undecided = undecided & ~h
+                if not some(tier_open):
                     break
         # NetworkPolicy tier: when it isolates the pod, allowed iff a rule matches.
         if lst.isolated:
             cells = undecided & np_applies
-            if np.any(cells):
-                dec[cells] = ISOLATED
-                remaining = cells.copy()
+            if some(cells):
+                remaining = cells
                 for rid in lst.np:
                     m = hit(rules[rid])
                     if m is None:
                         continue
                     h = m & remaining
-                    if h.any():
-                        dec[h] = rid
-                        remaining &= ~h
-                        if not remaining.any():
+                    if some(h):
+                        parts.append((rid, h))
+                        remaining = remaining & ~h
+                        if not some(remaining):
                             break
-                undecided &= ~cells
+                if some(remaining):
+                    parts.append((ISOLATED, remaining))
+                undecided = undecided & ~cells
         # Baseline tier: first match decides; Pass leaves the default.
-        if lst.baseline and np.any(undecided):
-            tier_open = undecided.copy()
+        if lst.baseline and some(undecided):
+            tier_open = undecided
             for rid in lst.baseline:
                 m = hit(rules[rid])
                 if m is None:
                     continue
                 h = m & tier_open
-                if not h.any():
+                if not some(h):
                     continue
-                tier_open &= ~h
+                tier_open = tier_open & ~h
                 if rules[rid].action != PASS:
-                    dec[h] = rid
-                if not tier_open.any():
+                    parts.append((rid, h))
+                    undecided = undecided & ~h
+                if not some(tier_open):
                     break
-        return dec
+        if some(undecided):
+            parts.append((DEFAULT, undecided))
+        allowed = full & 0 if isinstance(full, int) else np.zeros_like(full)
+        for code, cells in parts:
+            if code == DEFAULT or (code >= 0 and rules[code].action == ALLOW):
+                allowed = allowed | cells
+        return Folded(tuple(parts), allowed)
 
     # ------------------------------------------------------------------ per pair
 
@@ -753,12 +774,11 @@ class Engine:
     def other_class(self, cls: int) -> Other:
         return Other(cls, self.class_hn_list[cls], self.class_prof_list[cls])
 
-    def decisions(self, lst: RuleList, other: Other, dst_profile: int) -> I32Array:
-        """The decision per atom of ``lst`` against ``other`` (``dst_profile``: the port profile
+    def decisions(self, lst: RuleList, other: Other, dst_profile: int) -> Folded:
+        """What ``lst`` decides per atom against ``other`` (``dst_profile``: the port profile
         of the connection's destination, on which named ports resolve)."""
         if lst.free:
-            free: I32Array = _FREE_CACHE.get(self.atoms.n)
-            return free
+            return self._free
         rules = self.rules
         if other.peer is None:
             c = other.cls
@@ -773,11 +793,11 @@ class Engine:
         if found is None:
             member = dict(zip(lst.all, bits, strict=True))
 
-            def hit(rule: Rule) -> BoolArray | None:
+            def hit(rule: Rule) -> int | None:
                 return self.port_mask(rule, prof) if member[rule.id] else None
 
-            found = self.fold(lst, hit, self.atoms.n, not (other.hn and lst.isolated))
-            found.setflags(write=False)
+            full = self.atoms.full
+            found = self.fold(lst, hit, full, 0 if other.hn else full)
             self._dec_cache[key] = found
         return found
 
@@ -787,31 +807,40 @@ class Engine:
         lst = (self.in_list if direction == "ingress" else self.eg_list)[subject]
         if lst.free:
             return DEFAULT
-        return int(self.decisions(lst, other, dst_profile)[atom])
+        return self.decisions(lst, other, dst_profile).code_at(atom)
+
+    def _class_allowed(self, lst: RuleList, other: int, prof: int) -> int:
+        """The atoms ``lst`` allows against class ``other`` (single queries' cache)."""
+        key = (lst.id, other, prof if lst.has_named else 0)
+        found = self._pair_cache.get(key)
+        if found is None:
+            if len(self._pair_cache) > 1_000_000:
+                self._pair_cache.clear()
+            found = self._pair_cache[key] = self.decisions(
+                lst, Other(other, self.class_hn_list[other], self.class_prof_list[other]),
+                prof).allowed
+        return found
 
     def allowed(self, s: int, d: int, protocol: str, port: int) -> bool:
         """Class ``s`` to class ``d`` on ``protocol``/``port`` (two different pods)."""
-        atom = self.atoms.index(protocol, port)
-        eg = self.eg_list[s]
+        atoms = self.atoms
+        atom = atoms._offset[protocol] + bisect_right(atoms._starts[protocol], port) - 1
         prof = self.class_prof_list[d]
-        if not eg.free and not self.allow_of[
-                self.decisions(eg, Other(d, self.class_hn_list[d], prof), prof)[atom]]:
+        eg = self.eg_list[s]
+        if not eg.free and not (self._class_allowed(eg, d, prof) >> atom) & 1:
             return False
         ing = self.in_list[d]
-        if ing.free:
-            return True
-        return bool(self.allow_of[
-            self.decisions(ing, Other(s, self.class_hn_list[s], 0), prof)[atom]])
+        return ing.free or bool((self._class_allowed(ing, s, prof) >> atom) & 1)
 
     def connection_mask(self, s: Other, d: Other, s_list: RuleList | None,
-                        d_list: RuleList | None) -> BoolArray:
+                        d_list: RuleList | None) -> int:
         """Atoms allowed from ``s`` to ``d``; a side without a rule list (external) allows all."""
-        out = np.ones(self.atoms.n, dtype=bool)
+        out: int = self.atoms.full
         prof = d.profile
         if s_list is not None and not s_list.free:
-            out &= self.allow_of[self.decisions(s_list, d, prof)]
+            out &= self.decisions(s_list, d, prof).allowed
         if d_list is not None and not d_list.free:
-            out &= self.allow_of[self.decisions(d_list, s, prof)]
+            out &= self.decisions(d_list, s, prof).allowed
         return out
 
     # ------------------------------------------------------------------ external ends
@@ -879,10 +908,12 @@ class Engine:
 
         profile = self._adhoc_profile(pod)
         other = Other(-1, hn, profile, peer_ok)
-        lists: dict[str, list[tuple[int, int, int, tuple[int, ...]]]] = {"ingress": [], "egress": []}
+        lists: dict[str, list[list[int]]] = {"ingress": [[], [], [], []],
+                                             "egress": [[], [], [], []]}
         iso = {"ingress": False, "egress": False}
         if not hn:
-            for pi, pol in enumerate(self.policies):
+            for pi in sorted(range(len(self.policies)), key=self.policy_rank.__getitem__):
+                pol = self.policies[pi]
                 subj = pol.subject
                 if not ns_ok(subj.namespaces, ns_i) or not (
                         subj.pods is None or subj.pods.matches(pod.labels)):
@@ -893,25 +924,13 @@ class Engine:
                     if not rules_ir and not isolates:
                         continue
                     sub_ns = ns_i if self._relative(rules_ir) else None
-                    ids = tuple(self._rule(pi, direction, r, sub_ns).id
-                                for r in rules_ir)
-                    lists[direction].append((_TIER[pol.tier], self.policy_rank[pi], pi, ids))
+                    acc = lists[direction]
+                    acc[_TIER[pol.tier]].extend(self._rule(pi, direction, r, sub_ns).id
+                                                for r in rules_ir)
+                    acc[3].append(pi)
                     iso[direction] = iso[direction] or isolates
         made = [self._make_list(lists[d], iso[d]) for d in ("ingress", "egress")]
-        self._grow_allow()
         return other, made[0], made[1]
-
-    def _grow_allow(self) -> None:
-        """Rules compiled after construction (ad hoc pods) need their actions known."""
-        n = len(self.rules) + 2
-        if len(self.allow_of) == n:
-            return
-        allow = np.zeros(n, dtype=bool)
-        for r in self.rules:
-            allow[r.id] = r.action == ALLOW
-        allow[DEFAULT] = True
-        allow[ISOLATED] = False
-        self.allow_of = allow
 
     def _adhoc_profile(self, pod: Pod) -> int:
         names = {n for r in self.rules for n, _ in r.named}
@@ -953,11 +972,11 @@ class Engine:
                 filt = []
                 for rid in lst.all:
                     r = rules[rid]
-                    if r.numeric[atom]:
+                    if (r.numeric >> atom) & 1:
                         filt.append((rid, 1))
                     elif r.named and any(p is None or p == proto for _, p in r.named):
                         if direction == "ingress":
-                            if self.port_mask(r, sprof)[atom]:
+                            if (self.port_mask(r, sprof) >> atom) & 1:
                                 filt.append((rid, 1))
                         else:
                             filt.append((rid, 2))
@@ -975,8 +994,7 @@ class Engine:
                     def hit(rule: Rule, hits: dict[int, BoolArray] = hits) -> Any:
                         return hits.get(rule.id)
 
-                    dec = self.fold(lst, hit, self.n, np_applies)
-                    vectors.append(self.allow_of[dec])
+                    vectors.append(self.fold(lst, hit, self._ones, np_applies).allowed)
                     j = memo[("f", fkey)] = len(vectors) - 1
                 memo[mkey] = j
             index[c] = j
@@ -984,7 +1002,7 @@ class Engine:
 
     def _named_dst_mask(self, rule: Rule, atom: int) -> BoolArray:
         """Destination classes on which ``rule``'s named ports give ``atom``."""
-        per_profile = np.asarray([bool(self.port_mask(rule, p)[atom])
+        per_profile = np.asarray([bool((self.port_mask(rule, p) >> atom) & 1)
                                   for p in range(len(self.profiles))], dtype=bool)
         out: BoolArray = per_profile[self.class_prof]
         return out
@@ -1013,9 +1031,9 @@ class Engine:
 
     # ------------------------------------------------------------------ all pairs, all ports
 
-    def side_table(self, direction: Direction) -> tuple[I32Array, IntArray, list[BoolArray]]:
+    def side_table(self, direction: Direction) -> tuple[I32Array, IntArray, list[int]]:
         """Per distinct rule list (per subject port profile for ingress), the allowed atoms
-        against every class as the other end, as connection ids.
+        against every class as the other end, as ids of distinct atom masks.
 
         Returns ``(table, group_of_class, masks)``: class ``c``'s side allows
         ``masks[table[group_of_class[c], other]]`` against class ``other``.
@@ -1033,69 +1051,64 @@ class Engine:
                 g = groups[key] = len(reps)
                 reps.append((lst, prof))
             group_of[c] = g
-        masks: list[BoolArray] = []
-        mask_id: dict[bytes, int] = {}
+        masks: list[int] = []
+        mask_id: dict[int, int] = {}
         table = np.zeros((len(reps), self.n), dtype=np.int32)
         hn = self.class_hn
+        rules = self.rules
         for g, (lst, sprof) in enumerate(reps):
             if lst.free:
-                table[g, :] = self._mask_id(np.ones(self.atoms.n, dtype=bool), masks, mask_id)
+                table[g, :] = self._mask_id(self.atoms.full, masks, mask_id)
                 continue
-            ids = lst.all
-            if ids:
-                bits = np.stack([self.rules[r].vec for r in ids])        # [rules, classes]
-                packed = np.packbits(bits, axis=0)                          # [bytes, classes]
+            # Classes that every rule of the list treats alike (same peer bits, same named-port
+            # profile where named ports resolve on them, same host-network flag where
+            # NetworkPolicy isolation depends on it) get the same decision: fold once each.
+            # Classes that no rule's peer admits differ at most by the host-network flag.
+            if lst.all:
+                stack = np.stack([rules[r].vec for r in lst.all])      # [rules, classes]
+                touched = np.flatnonzero(stack.any(axis=0))
             else:
-                packed = np.zeros((0, self.n), dtype=np.uint8)
-            extra = []
-            if direction == "egress" and lst.has_named:
-                extra.append(self.class_prof)
-            if lst.isolated:
-                extra.append(hn.astype(np.int64))
-            rows = [packed] + [e.astype(np.int32).view(np.uint8).reshape(-1, 4).T
-                               for e in extra]
-            sig = np.ascontiguousarray(np.concatenate(rows, axis=0).T)  # [classes, bytes]
-            width = sig.shape[1]
-            keys: npt.NDArray[Any] = (np.zeros(self.n, dtype=np.uint8) if width == 0 else
-                                      sig.view(np.dtype((np.void, width))).reshape(-1))
-            _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-            inverse = inverse.reshape(-1)
-            local = np.empty(len(first), dtype=np.int32)
-            for u, c in enumerate(first.tolist()):
-                other = Other(c, bool(hn[c]), self.class_prof_list[c])
-                prof = sprof if direction == "ingress" else self.class_prof_list[c]
-                dec = self.decisions(lst, other, prof)
-                local[u] = self._mask_id(self.allow_of[dec], masks, mask_id)
-            table[g, :] = local[inverse]
+                stack = None
+                touched = np.zeros(0, dtype=np.int64)
+            row = np.empty(self.n, dtype=np.int32)
+            for flag in (False, True):
+                # the classes no rule admits: one decision per host-network flag
+                other = Other(-1, flag, 0, _NO_PEER)
+                row[hn == flag] = self._mask_id(
+                    self.decisions(lst, other, sprof).allowed, masks, mask_id)
+            if touched.size:
+                parts = [np.packbits(stack[:, touched], axis=0)]  # type: ignore[index]
+                if direction == "egress" and lst.has_named:
+                    parts.append(self.class_prof[touched].astype(np.int32).view(
+                        np.uint8).reshape(-1, 4).T)
+                if lst.isolated:
+                    parts.append(hn[touched].astype(np.uint8)[None, :])
+                sig = np.ascontiguousarray(np.concatenate(parts, axis=0).T)  # [touched, bytes]
+                keys = sig.view(np.dtype((np.void, sig.shape[1]))).reshape(-1)
+                _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+                local = np.empty(len(first), dtype=np.int32)
+                for u, i in enumerate(first.tolist()):
+                    c = int(touched[i])
+                    other = Other(c, bool(hn[c]), self.class_prof_list[c])
+                    prof = sprof if direction == "ingress" else self.class_prof_list[c]
+                    local[u] = self._mask_id(self.decisions(lst, other, prof).allowed, masks,
+                                             mask_id)
+                row[touched] = local[inverse.reshape(-1)]
+            table[g, :] = row
         return table, group_of, masks
 
     @staticmethod
-    def _mask_id(mask: BoolArray, masks: list[BoolArray], mask_id: dict[bytes, int]) -> int:
-        key = mask.tobytes()
-        found = mask_id.get(key)
+    def _mask_id(mask: int, masks: list[int], mask_id: dict[int, int]) -> int:
+        found = mask_id.get(mask)
         if found is None:
-            found = mask_id[key] = len(masks)
+            found = mask_id[mask] = len(masks)
             masks.append(mask)
         return found
 
 
-class _ConstCache:
-    """Read-only constant arrays per length (decisions of a free list, an empty port hit)."""
-
-    def __init__(self, make: Callable[[int], npt.NDArray[Any]]) -> None:
-        self._make = make
-        self._cache: dict[int, npt.NDArray[Any]] = {}
-
-    def get(self, n: int) -> Any:
-        found = self._cache.get(n)
-        if found is None:
-            found = self._cache[n] = self._make(n)
-            found.setflags(write=False)
-        return found
-
-
-_FREE_CACHE = _ConstCache(lambda n: np.full(n, DEFAULT, dtype=np.int32))
-_NO_ATOMS = _ConstCache(lambda n: np.zeros(n, dtype=bool))
+def _NO_PEER(peer: PeerIR, subject_ns: int | None) -> bool:
+    """An other end that no peer admits."""
+    return False
 
 
 def _transpose(a: BoolArray, tile: int = 512) -> BoolArray:

@@ -349,12 +349,13 @@ def explain_side(
         return DirectionVerdict(direction, pod_label, False, False, True, note=hn_note)
     atom = engine.atoms.index(protocol, port)
     prof = dst.view.profile
-    dec = int(engine.decisions(lst, other.view, prof)[atom])
-    allowed = bool(engine.allow_of[dec])
+    folded = engine.decisions(lst, other.view, prof)
+    dec = folded.code_at(atom)
+    allowed = bool((folded.allowed >> atom) & 1)
     undetermined = False
     if other.view_domains is not None:
-        alt = int(engine.decisions(lst, other.view_domains, prof)[atom])
-        undetermined = bool(engine.allow_of[alt]) != allowed
+        alt = engine.decisions(lst, other.view_domains, prof)
+        undetermined = bool((alt.allowed >> atom) & 1) != allowed
     rules = engine.rules
     view = other.view
     passes: list[Decision] = []

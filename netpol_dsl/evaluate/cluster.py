@@ -919,14 +919,14 @@ class Cluster:
             return self._engine.allowed(s.cls, d.cls, protocol, number), False
         mask = self._mask(s, d)
         atom = self._engine.atoms.index(protocol, number)
-        allowed = bool(mask[atom])
+        allowed = bool((mask >> atom) & 1)
         undetermined = False
         if s.view_domains is not None or d.view_domains is not None:
             alt = self._mask(s, d, domains=True)
-            undetermined = bool(alt[atom]) != allowed
+            undetermined = bool((alt >> atom) & 1) != allowed
         return allowed, undetermined
 
-    def _mask(self, s: _End, d: _End, domains: bool = False) -> npt.NDArray[np.bool_]:
+    def _mask(self, s: _End, d: _End, domains: bool = False) -> int:
         sv = s.view_domains if domains and s.view_domains is not None else s.view
         dv = d.view_domains if domains and d.view_domains is not None else d.view
         return self._engine.connection_mask(sv, dv, s.egress, d.ingress)
@@ -994,30 +994,38 @@ class Cluster:
             e_tab, e_group, e_masks = eng.side_table("egress")
             i_tab, i_group, i_masks = eng.side_table("ingress")
             k = eng.n
-            ni = max(len(i_masks), 1)
+            ne, ni = max(len(e_masks), 1), max(len(i_masks), 1)
             sets: list[ConnectionSet] = []
-            set_id: dict[bytes, int] = {}
-            lut = np.full(len(e_masks) * ni, -1, dtype=np.int64)
-            dtype = np.int16 if len(e_masks) * len(i_masks) < 32000 else np.int32
-            table = np.empty((k, k), dtype=dtype)
-            block = max(1, 4_000_000 // max(k, 1))
-            i_by_dst = i_tab[i_group]                  # [d, s]
+            set_id: dict[int, int] = {}
+
+            def set_of(e: int, i: int) -> int:
+                mask = e_masks[e] & i_masks[i]
+                sid = set_id.get(mask)
+                if sid is None:
+                    sid = set_id[mask] = len(sets)
+                    sets.append(eng.atoms.to_connections(mask))
+                return sid
+
+            dense = ne * ni <= 1 << 22
+            lut = np.full(ne * ni, -1, dtype=np.int64)
+            if dense:  # every (egress mask, ingress mask) combination, once
+                for e in range(len(e_masks)):
+                    for i in range(len(i_masks)):
+                        lut[e * ni + i] = set_of(e, i)
+            table = np.empty((k, k), dtype=np.int32)
+            block = max(1, 2_000_000 // max(k, 1))
             for s0 in range(0, k, block):
                 rows = slice(s0, min(k, s0 + block))
-                e_ids = e_tab[e_group[rows]]           # [s, d]
-                i_ids = i_by_dst[:, rows].T            # [s, d]
+                e_ids = e_tab[e_group[rows]]                    # [s, d]
+                i_ids = i_tab[:, rows][i_group].T               # [s, d]
                 pair = e_ids.astype(np.int64) * ni + i_ids
-                uniq = np.unique(pair)
-                missing = uniq[lut[uniq] < 0]
-                for key in missing.tolist():
-                    mask = e_masks[key // ni] & i_masks[key % ni]
-                    raw = mask.tobytes()
-                    sid = set_id.get(raw)
-                    if sid is None:
-                        sid = set_id[raw] = len(sets)
-                        sets.append(eng.atoms.to_connections(mask))
-                    lut[key] = sid
+                if not dense:
+                    uniq = np.unique(pair)
+                    for key in uniq[lut[uniq] < 0].tolist():
+                        lut[key] = set_of(key // ni, key % ni)
                 table[rows] = lut[pair]
+            if len(sets) < 32000:
+                table = table.astype(np.int16)
             self._connectivity = Connectivity(self.pods, eng.pod_class, table, sets,
                                               self.workloads())
         return self._connectivity
@@ -1204,11 +1212,10 @@ class Cluster:
             # Named ports resolve on the destination: the pod itself for ingress; for egress they
             # depend on each destination pod, so they are left out.
             prof = me.view.profile if direction == "ingress" else 0
-            dec = eng.decisions(lst, view, prof)
-            allowed = eng.allow_of[dec]
+            allowed = eng.decisions(lst, view, prof).allowed
             if any(eng.rules[r].action != 0 for r in lst.all):
                 # deny/pass rules that may match some pod there count against "any pod"
-                allowed = allowed & eng.allow_of[eng.decisions(lst, strict, prof)]
+                allowed &= eng.decisions(lst, strict, prof).allowed
             conns = eng.atoms.to_connections(allowed)
             if not conns.is_empty:
                 out[name] = conns
