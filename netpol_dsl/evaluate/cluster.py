@@ -1228,5 +1228,8 @@ def _compile_other(obj: Any) -> PolicyIR | None:
         module = importlib.import_module("netpol_dsl.evaluate._compile_clusterwide")
     except ImportError:
         return None
-    compiled: PolicyIR | None = module.compile_cluster_policy(obj)
+    try:
+        compiled: PolicyIR | None = module.compile_cluster_policy(obj)
+    except TypeError:  # not one of its kinds
+        return None
     return compiled
