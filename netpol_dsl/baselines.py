@@ -16,7 +16,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from netpol_dsl import _coerce
-from netpol_dsl.builder import Context, Fragment, Halves, Port, Statement, allow, tcp, udp
+from netpol_dsl.builder import (
+    Context,
+    Fragment,
+    Halves,
+    Port,
+    Site,
+    Statement,
+    allow,
+    caller_site,
+    tcp,
+    udp,
+)
 from netpol_dsl.errors import DslUsageError
 from netpol_dsl.model import (
     LabelSelector,
@@ -90,6 +101,8 @@ class DenyAll(Statement):
     direction: Halves = "both"
     name: str | None = None
     unsafe_kube_system: bool = False
+    #: where it was written (not part of its value: equal statements on two lines are equal)
+    site: Site | None = dataclasses.field(default_factory=caller_site, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         _direction(self.direction, "deny_all()")
@@ -193,6 +206,8 @@ class AllowDns(Statement):
     dns: Selector = KUBE_DNS
     ports: tuple[Port, ...] = (udp(53), tcp(53))
     name: str = "allow-dns-egress"
+    #: where it was written (not part of its value: equal statements on two lines are equal)
+    site: Site | None = dataclasses.field(default_factory=caller_site, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.namespace is not None:
@@ -266,6 +281,8 @@ class AllowSameNamespace(Statement):
     namespace: str | None = None
     direction: Halves = "both"
     name: str = "allow-same-namespace"
+    #: where it was written (not part of its value: equal statements on two lines are equal)
+    site: Site | None = dataclasses.field(default_factory=caller_site, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         _direction(self.direction, "allow_same_namespace()")

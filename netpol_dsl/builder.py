@@ -21,6 +21,7 @@ a :class:`Flow` with ``.on()``. ``allow(a).on(80)`` is therefore a type error, n
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -49,11 +50,13 @@ __all__ = [
     "Flow",
     "Halves",
     "Port",
+    "Site",
     "Statement",
     "all_sctp",
     "all_tcp",
     "all_udp",
     "allow",
+    "caller_site",
     "sctp",
     "sctp_range",
     "tcp",
@@ -65,6 +68,29 @@ __all__ = [
 #: Which halves of a flow to emit: both (the default), only the ingress rule, or only the egress rule.
 Halves = Literal["both", "ingress", "egress"]
 _HALVES: tuple[Halves, ...] = ("both", "ingress", "egress")
+
+#: Where a DSL statement was written: ``(file, line)``.
+Site = tuple[str, int]
+
+
+def caller_site() -> Site | None:
+    """The file and line of the nearest caller outside netpol-dsl (where a statement is written).
+
+    Statements record it when they are created, so that lint can point at the DSL line that
+    produced a finding in a ``.py`` source.
+
+    Example:
+        >>> from netpol_dsl import pods
+        >>> allow(pods(app="a")).site[1] > 0
+        True
+    """
+    frame = sys._getframe(1)
+    while frame is not None:
+        module = frame.f_globals.get("__name__", "")
+        if not (module == "netpol_dsl" or module.startswith("netpol_dsl.")):
+            return frame.f_code.co_filename, frame.f_lineno
+        frame = frame.f_back  # type: ignore[assignment]
+    return None
 
 
 # ------------------------------------------------------------------ ports
@@ -295,6 +321,8 @@ class Fragment:
     unsafe_kube_system: bool = False
     labels: tuple[tuple[str, str], ...] = ()
     annotations: tuple[tuple[str, str], ...] = ()
+    #: where the statement behind this fragment was written (filled in by ``PolicySet``)
+    site: Site | None = dataclasses.field(default=None, compare=False)
 
 
 class Statement:
@@ -364,6 +392,8 @@ class AllowFrom:
     """
 
     source: Selector
+    #: where it was written (not part of its value: equal statements on two lines are equal)
+    site: Site | None = dataclasses.field(default_factory=caller_site, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.source, Selector):
@@ -381,10 +411,24 @@ class AllowFrom:
             >>> allow(pods(app="api")).to(anywhere())
             allow(pods(app='api')).to(anywhere())
         """
-        return Flow(source=self.source, destination=_coerce.into_selector(destination, "to()"))
+        return Flow(source=self.source, destination=_coerce.into_selector(destination, "to()"),
+                    site=self.site)
 
     def __repr__(self) -> str:
         return f"allow({self.source!r})"
+
+    if not TYPE_CHECKING:  # for mypy, AllowFrom has no .on(): calling it is a type error
+
+        def __getattr__(self, name: str) -> object:
+            # Only reached for names the class lacks. A Flow's methods on the first stage are
+            # the likely slip `allow(a).on(80)`: say what to call instead of a bare
+            # AttributeError.
+            if name in _FLOW_METHODS:
+                msg = (f"{self!r}.{name}(): got a flow without a destination; expected "
+                       f"{self!r}.to(destination).{name}(...). Call .to(...) first")
+                raise DslUsageError(msg)
+            msg = f"{type(self).__name__!r} object has no attribute {name!r}"
+            raise AttributeError(msg, name=name, obj=self)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -412,6 +456,8 @@ class Flow(Statement):
     halves: Halves | None = None
     name: str | None = None
     egress_name: str | None = None
+    #: where it was written (not part of its value: equal statements on two lines are equal)
+    site: Site | None = dataclasses.field(default_factory=caller_site, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         for label in ("source", "destination"):
@@ -641,3 +687,9 @@ def _peers(
         if peer not in out:
             out.append(peer)
     return tuple(out)
+
+
+#: The methods of a Flow, which ``allow(...)`` alone does not have yet.
+_FLOW_METHODS = frozenset(
+    n for n in vars(Flow) if not n.startswith("_") and callable(getattr(Flow, n))
+) - frozenset(vars(AllowFrom))

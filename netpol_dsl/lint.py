@@ -112,7 +112,7 @@ _RULE_LIST = (
          "add an egress rule to kube-system/k8s-app=kube-dns on UDP 53 and TCP 53"),
     Rule("NP003", "selector-matches-nothing", "warning",
          "a pod or namespace selector that matches nothing in the inventory",
-         "fix the selector's labels to match the pods/namespaces (see the did-you-mean)",
+         "fix the selector's labels to match the pods or namespaces in the inventory",
          needs_inventory=True),
     Rule("NP004", "unknown-namespace-label", "warning",
          "a namespaceSelector on a label key that no namespace has",
@@ -145,7 +145,7 @@ _RULE_LIST = (
          "delete the redundant entry"),
     Rule("NP012", "duplicate-key", "error",
          "a mapping with the same key twice; YAML keeps only the last value, silently",
-         "merge the two entries into one key (matchLabels ANDs its entries)"),
+         "keep one of the two keys and merge what both held into it"),
 )
 
 #: Every rule, by id.
@@ -368,21 +368,55 @@ class _TolerantLoader(_load._Loader):
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
-        #: (key, first line, repeated line, path of the mapping's key chain)
-        self.duplicates: list[tuple[Any, int, int]] = []
+        #: (key, first line, repeated line, the key the mapping sits under or None)
+        self.duplicates: list[tuple[Any, int, int, str | None]] = []
+        #: id(node) -> the key of the mapping entry that holds it (list items: the list's key)
+        self._under: dict[int, str] = {}
+
+    def construct_document(self, node: yaml.Node) -> Any:
+        self._under.clear()  # node ids are only unique while one document's nodes live
+        return super().construct_document(node)
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, int] = {}
-        for key_node, _ in node.value:
+        parent = self._under.get(id(node))
+        for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
                 continue
             key = self.construct_object(key_node, deep=True)
             line = key_node.start_mark.line + 1
             if isinstance(key, (str, int, float, bool)):
                 if key in seen:
-                    self.duplicates.append((key, seen[key], line))
+                    self.duplicates.append((key, seen[key], line, parent))
                 seen[key] = line
+                # Children are constructed after this call returns (or below, with deep=True).
+                self._under[id(value_node)] = str(key)
+                if isinstance(value_node, yaml.SequenceNode):
+                    self._under.update((id(item), str(key)) for item in value_node.value)
         return yaml.SafeLoader.construct_mapping(self, node, deep=deep)
+
+
+#: Mappings whose keys are label keys: a duplicate there is a second value for one label.
+_LABEL_MAPS = frozenset({"matchLabels", "labels", "annotations", "nodeSelector", "selector"})
+
+
+def _duplicate_fix(key: Any, parent: str | None) -> str:
+    """NP012's fix for ``key`` given twice in the mapping under ``parent``.
+
+    Example:
+        >>> _duplicate_fix("app", "matchLabels")
+        "keep one 'app' in matchLabels: a label has one value, and matchLabels ANDs its entries; for either value use matchExpressions with operator In"
+        >>> _duplicate_fix("ingress", "spec")
+        "keep one 'ingress' key in spec and move the items of both lists under it"
+    """
+    if parent in _LABEL_MAPS:
+        return (f"keep one {key!r} in {parent}: a label has one value, and matchLabels ANDs its "
+                "entries; for either value use matchExpressions with operator In")
+    where = f" in {parent}" if parent else ""
+    if key in ("ingress", "egress", "from", "to", "ports", "policyTypes", "matchExpressions",
+               "except", "values", "items"):
+        return f"keep one {key!r} key{where} and move the items of both lists under it"
+    return f"keep one {key!r} key{where} and merge what both held into it"
 
 
 @dataclass
@@ -402,7 +436,7 @@ def _parse_tolerant(text: str, where: str, out: _Read) -> None:
         if data is not None:
             _load._expand(data, where, start, lines, found, skipped)
     out.manifests.extend(found)
-    for key, first, again in loader.duplicates:
+    for key, first, again, parent in loader.duplicates:
         owner = _owner_at(found, again)
         obj = _label(owner.data) if owner else None
         kind = owner.kind if owner else ""
@@ -414,6 +448,7 @@ def _parse_tolerant(text: str, where: str, out: _Read) -> None:
             f"got duplicate key {key!r} (first at line {first}); YAML keeps only the last "
             "value, so the first one is silently lost",
             file=where, line=again, object=obj, kind=kind or "object",
+            fix=_duplicate_fix(key, parent),
         ))
 
 
@@ -425,16 +460,51 @@ def _owner_at(found: Sequence[Manifest], line: int) -> Manifest | None:
     return best
 
 
+def _dsl_manifest(policy: NetworkPolicy, src: str) -> Manifest:
+    """A policy read from a ``.py`` source, with the lines of the DSL statements behind it.
+
+    Only lines in ``src`` itself are used (a statement written in a module it imports has no
+    line in ``src``).
+    """
+    from netpol_dsl.policyset import statement_sites
+
+    data = policy.to_dict()
+    try:
+        here = Path(src).resolve()
+    except OSError:  # a py:module spec or REV:path is no file here
+        return Manifest(data, src, None)
+    lines = {path: line for path, (file, line) in statement_sites(policy).items()
+             if Path(file).resolve() == here}
+    if "" not in lines:
+        return Manifest(data, src, None)
+    tables: dict[int, Any] = {}
+
+    def walk(node: Any, path: str, line: int) -> None:
+        if isinstance(node, dict):
+            table = {k: lines.get(f"{path}.{k}" if path else str(k), line) for k in node}
+            tables[id(node)] = table
+            for k, v in node.items():
+                walk(v, f"{path}.{k}" if path else str(k), table[k])
+        elif isinstance(node, list):
+            items = [lines.get(f"{path}[{i}]", line) for i in range(len(node))]
+            tables[id(node)] = items
+            for i, v in enumerate(node):
+                walk(v, f"{path}[{i}]", items[i])
+
+    walk(data, "", lines[""])
+    return Manifest(data, src, lines[""], tables)
+
+
 def _read(paths: Iterable[str | Path], out: _Read) -> None:
     from netpol_dsl.sources import is_revision_path, load_policies, looks_like_python
 
     for src in paths:
         path = Path(src)
         if looks_like_python(str(src)) or (not path.exists() and is_revision_path(str(src))):
-            # A policy definition or REV:path: lint what it holds (no line numbers to point at).
+            # A policy definition or REV:path: lint what it holds; a policy the DSL built in
+            # this file points at the lines of its statements.
             out.files.append(str(src))
-            out.manifests.extend(Manifest(p.to_dict(), str(src), None)
-                                 for p in load_policies(str(src)))
+            out.manifests.extend(_dsl_manifest(p, str(src)) for p in load_policies(str(src)))
             continue
         if path.is_dir():
             files = [f for f in sorted(path.rglob("*"))
@@ -656,7 +726,12 @@ def _np001_or_like_and(ctx: _Ctx) -> None:
                    f"peers, ORed: this allows {who}, plus pods "
                    f"{_sel_text(pod_peer.pod_selector)} in {policy.namespace or 'this namespace'}; "
                    "for pods matching both, make them one peer")
-            ctx.report("NP001", i, f"{base}[{pj}]", msg,
+            fix = None
+            if (ctx.sources[i].file or "").endswith(".py"):
+                # Written with the DSL: the two peers come from `|`, not from a YAML '-'.
+                fix = ("use `&` instead of `|` to make one peer: `namespace(...) & pods(...)` "
+                       "selects pods matching both; `|` is two peers, ORed")
+            ctx.report("NP001", i, f"{base}[{pj}]", msg, fix=fix,
                        severity="error" if everything else None)
 
 
@@ -737,16 +812,52 @@ def _close(wanted: str, candidates: Iterable[str]) -> str | None:
     return hits[0] if hits else None
 
 
+_WORD_SEP = re.compile(r"[-_./]")
+
+
+def _near(wanted: str, candidates: Iterable[str]) -> str | None:
+    """A close spelling of ``wanted`` (a typo), or a name it is one word of (``api`` for
+    ``api-server``); None when nothing is near.
+
+    Example:
+        >>> _near("frontnd", ["frontend", "prometheus"]), _near("api", ["api-server"])
+        ('frontend', 'api-server')
+        >>> _near("prometheus", ["frontend"]) is None
+        True
+    """
+    pool = sorted(set(candidates))
+    if (hit := _close(wanted, pool)) is not None:
+        return hit
+    words = [c for c in pool if wanted in _WORD_SEP.split(c) or c in _WORD_SEP.split(wanted)]
+    return words[0] if len(words) == 1 else None
+
+
 def _did_you_mean(sel: LabelSelector, label_sets: Iterable[Mapping[str, str]]) -> str | None:
+    """A close match for the first label of ``sel`` that no label set has, or None.
+
+    Only a near miss is suggested: the same key with a close value (a typo in the value), or a
+    close key with the same value (a typo in the key). Comparing whole ``key=value`` strings
+    would offer ``app=frontend`` for ``app=prometheus``: the shared ``app=`` is most of the text.
+
+    Example:
+        >>> sel = LabelSelector(match_labels={"app": "frontnd"})
+        >>> _did_you_mean(sel, [{"app": "frontend"}, {"app": "prometheus"}])
+        'Did you mean app=frontend?'
+        >>> _did_you_mean(LabelSelector(match_labels={"app": "prometheus"}), [{"app": "frontend"}])
+        >>> _did_you_mean(LabelSelector(match_labels={"ap": "web"}), [{"app": "web"}])
+        'Did you mean app=web?'
+    """
     sets = list(label_sets)
-    pairs = {f"{k}={v}" for labels in sets for k, v in labels.items()}
     keys = {k for labels in sets for k in labels}
     for k, v in sorted((sel.match_labels or {}).items()):
         if any(labels.get(k) == v for labels in sets):
             continue
-        hit = _close(f"{k}={v}", pairs)
-        if hit:
-            return f"Did you mean {hit}?"
+        same_key = {labels[k] for labels in sets if k in labels}
+        if (value := _near(v, same_key)) is not None:
+            return f"Did you mean {k}={value}?"
+        same_value = {key for labels in sets for key, val in labels.items() if val == v}
+        if (key := _near(k, same_value)) is not None:
+            return f"Did you mean {key}={v}?"
     for r in sel.match_expressions or ():
         if r.key not in keys:
             hit = _close(r.key, keys)
@@ -814,11 +925,22 @@ def _np003_np004_selectors(ctx: _Ctx) -> None:
                     pods = inv.pods_in(scope)
                     if not any(psel.matches(p.labels) for p in pods):
                         hint = _did_you_mean(psel, [p.labels for p in pods])
+                        fix = None
+                        elsewhere = sorted({p.namespace for p in inv.pods
+                                            if psel.matches(p.labels)} - set(scope))
+                        if nsel is None and elsewhere:
+                            # The lesson's mistake: a lone podSelector means *this* namespace.
+                            hint = (f"Pods matching it run in namespace "
+                                    f"{', '.join(map(repr, elsewhere))}; a podSelector without "
+                                    "a namespaceSelector selects only the policy's namespace")
+                            fix = (f"add namespaceSelector {{{_NS_NAME_LABEL}: {elsewhere[0]}}} "
+                                   f"to this peer (namespace({elsewhere[0]!r}) & pods(...) in "
+                                   "the DSL)")
                         where = (f"namespace {scope[0]!r}" if len(scope) == 1
                                  else f"{len(scope)} namespaces")
                         ctx.report("NP003", i, f"{base}.podSelector",
                                    f"podSelector {_sel_text(psel)} matches no pod in {where}"
-                                   + (f". {hint}" if hint else ""))
+                                   + (f". {hint}" if hint else ""), fix=fix)
 
 
 def _peer_pods(inv: _Inventory, policy: NetworkPolicy,

@@ -26,6 +26,7 @@ import hashlib
 import json
 import re
 import types
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +35,7 @@ from typing import Any, TypeVar
 from typing_extensions import Self
 
 from netpol_dsl import _coerce
-from netpol_dsl.builder import Context, Fragment, Halves, Statement
+from netpol_dsl.builder import Context, Fragment, Halves, Site, Statement
 from netpol_dsl.errors import DslUsageError, InvalidPolicyError, RenderError
 from netpol_dsl.model import (
     LabelSelector,
@@ -50,7 +51,7 @@ from netpol_dsl.model import (
 from netpol_dsl.model.selector import check_labels
 from netpol_dsl.render import OutputFormat, file_name, to_yaml, write_policies
 
-__all__ = ["PolicySet", "collect", "file_name", "policy_name"]
+__all__ = ["PolicySet", "collect", "file_name", "policy_name", "statement_sites"]
 
 #: Label keys whose value alone names a workload well (``app=api-server`` -> ``api-server``).
 _NAMING_KEYS = frozenset(
@@ -58,6 +59,64 @@ _NAMING_KEYS = frozenset(
 )
 _NAME_MAX = 63  # shorter than the 253 allowed, so names stay readable in kubectl output
 _HALVES = ("both", "ingress", "egress")
+
+
+#: Each policy a PolicySet compiled -> the fragments merged into it, for as long as the policy
+#: object lives; read by ``statement_sites``.
+_ORIGINS: weakref.WeakKeyDictionary[NetworkPolicy, tuple[Fragment, ...]] = weakref.WeakKeyDictionary()
+
+
+def statement_sites(policy: NetworkPolicy) -> dict[str, Site]:
+    """Where the DSL statements behind a compiled policy were written, by field path.
+
+    ``""`` is the policy (its first statement); ``spec.ingress[0]`` is a rule,
+    ``spec.ingress[0].from[1]`` one of its peers and ``spec.ingress[0].ports[0]`` one of its
+    ports, each mapped to the first statement that contributed it. Lint uses this to give a
+    finding in a ``.py`` source the line of the statement. Empty for a policy that a
+    ``PolicySet`` in this process did not compile (one loaded from YAML, say).
+
+    Example:
+        >>> from netpol_dsl import allow, deny_all, pods
+        >>> ps = PolicySet(namespace="a").add(deny_all(), allow(pods(app="x")).to(pods(app="y")))
+        >>> sites = statement_sites(ps.compile()[1])  # a/allow-ingress-to-y
+        >>> sorted(sites), sites["spec.ingress[0].from[0]"][1] > 0
+        (['', 'spec.ingress', 'spec.ingress[0]', 'spec.ingress[0].from[0]'], True)
+    """
+    sited = [(f.site, f) for f in _ORIGINS.get(policy, ()) if f.site is not None]
+    if not sited:
+        return {}
+    out: dict[str, Site] = {"": sited[0][0]}
+
+    def within(part: tuple[Any, ...] | None, whole: tuple[Any, ...] | None) -> bool:
+        # None (absent) means "all"; merging only ever widens a rule's peers and ports.
+        return whole is None or (part is not None and set(part) <= set(whole))
+
+    def peers_of(rule: Any) -> tuple[Any, ...] | None:
+        return rule.from_ if isinstance(rule, NetworkPolicyIngressRule) else rule.to
+
+    for direction, key in (("ingress", "from"), ("egress", "to")):
+        rules: tuple[Any, ...] = getattr(policy.spec, direction) or ()
+        made: list[tuple[Site, Any]] = [(site, r) for site, f in sited
+                                        for r in getattr(f, direction)]
+        if not made or not rules:
+            continue
+        out[f"spec.{direction}"] = made[0][0]
+        for i, rule in enumerate(rules):
+            base = f"spec.{direction}[{i}]"
+            peers, ports = peers_of(rule), rule.ports
+            rule_site = next((site for site, r in made
+                              if within(peers_of(r), peers) and within(r.ports, ports)),
+                             made[0][0])
+            out[base] = rule_site
+            for j, peer in enumerate(peers or ()):
+                out[f"{base}.{key}[{j}]"] = next(
+                    (site for site, r in made
+                     if peer in (peers_of(r) or ()) and within(r.ports, ports)), rule_site)
+            for k, port in enumerate(ports or ()):
+                out[f"{base}.ports[{k}]"] = next(
+                    (site for site, r in made
+                     if port in (r.ports or ()) and within(peers_of(r), peers)), rule_site)
+    return out
 
 
 def _canonical(obj: Any) -> str:
@@ -323,12 +382,14 @@ class PolicySet(Statement):
                 raise DslUsageError(msg)
         extra_labels = self.labels
         extra_annotations = self.annotations
+        site = getattr(statement, "site", None)
         return tuple(
             dataclasses.replace(
                 f,
                 labels=extra_labels + f.labels,
                 annotations=extra_annotations + f.annotations,
                 unsafe_kube_system=f.unsafe_kube_system or self.unsafe_kube_system,
+                site=f.site or site,
             )
             for f in frags
         )
@@ -359,7 +420,11 @@ class PolicySet(Statement):
             else:
                 name = "allow-" + _slug(f.pod_selector)
             groups.setdefault((f.namespace, name), []).append(f)
-        out = [self._policy(ns, name, frags) for (ns, name), frags in groups.items()]
+        out = []
+        for (ns, name), frags in groups.items():
+            policy = self._policy(ns, name, frags)
+            _ORIGINS[policy] = tuple(frags)
+            out.append(policy)
         return sorted(out, key=lambda p: (p.namespace or "", p.name))
 
     def _policy(self, ns: str, name: str, frags: list[Fragment]) -> NetworkPolicy:

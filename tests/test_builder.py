@@ -250,6 +250,25 @@ def test_flows_that_cannot_compile(flow, namespace, error, pattern):
         flow.compile(namespace)
 
 
+@pytest.mark.parametrize("method", ["on", "ingress_only", "egress_only", "named"])
+def test_a_flow_method_before_to_says_to_call_to_first(method):
+    # mypy rejects `allow(a).on(80)`; at run time it is a usage error that names the fix.
+    stage = allow(FRONTEND)
+    with pytest.raises(DslUsageError, match=r"Call \.to\(\.\.\.\) first") as info:
+        getattr(stage, method)
+    assert isinstance(info.value, TypeError)
+    assert str(info.value).startswith(f"allow(pods(app='frontend')).{method}(): got a flow "
+                                      "without a destination; expected allow(pods(app='frontend'))"
+                                      f".to(destination).{method}(...)")
+
+
+def test_the_first_stage_still_lacks_other_attributes():
+    stage = allow(FRONTEND)
+    with pytest.raises(AttributeError, match="'AllowFrom' object has no attribute 'nope'"):
+        _ = stage.nope
+    assert not hasattr(stage, "nope")
+
+
 def test_bare_peer_in_a_cluster_wide_set_must_name_its_namespace():
     flow = allow(FRONTEND).to(API.in_namespace("payments")).ingress_only()
     with pytest.raises(DslUsageError, match=r"pods\(app='frontend'\) has no namespace"):

@@ -51,6 +51,9 @@ def expect_reachability(
              egress from a/web: allowed: not isolated (no policy in namespace a selects it for egress)
              ingress to a/api: allowed: not isolated (no policy in namespace a selects it for ingress)
     """
+    # pytest leaves this frame out of a failure's traceback, so the report starts at the user's
+    # call and its message, not at this function's source.
+    __tracebackhide__ = True
     items = list(expectations.items() if isinstance(expectations, Mapping) else expectations)
     failures: list[str] = []
     for key, expected in items:
