@@ -1,7 +1,7 @@
 """Input coercion for the DSL, done once at the boundary (``allow()``, ``.to()``, ``.on()``, ...).
 
 ``IntoSelector`` and ``IntoPort`` are the input types the public functions accept; everything
-past the boundary works with :class:`~netpol_dsl.selectors.Selector` and ``Port`` only.
+past the boundary works with ``Selector`` and ``Port`` only.
 """
 
 from __future__ import annotations

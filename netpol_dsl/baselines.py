@@ -1,11 +1,13 @@
 """Baselines every isolated namespace needs: default-deny, DNS, and same-namespace traffic.
 
-Each takes the namespace it applies to, or none inside ``PolicySet(namespace=...)``::
+Each takes the namespace it applies to, or none inside ``PolicySet(namespace=...)``:
 
-    PolicySet(namespace="payments").add(deny_all(), allow_dns())
+```python
+PolicySet(namespace="payments").add(deny_all(), allow_dns())
+```
 
 Default-deny in ``kube-system`` cuts DNS and the cluster's add-ons off ("Do not apply it to
-kube-system unless you fully understand the implications"), so :func:`deny_all` refuses it unless
+kube-system unless you fully understand the implications"), so ``deny_all`` refuses it unless
 ``unsafe_kube_system=True``; a ``PolicySet`` likewise refuses any policy landing there.
 """
 
@@ -90,7 +92,7 @@ def _refuse_kube_system(ns: str, unsafe: bool, where: str) -> None:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DenyAll(Statement):
-    """Namespace-wide default deny: every pod selected, no traffic allowed. See :func:`deny_all`.
+    """Namespace-wide default deny: every pod selected, no traffic allowed. See ``deny_all``.
 
     Example:
         >>> DenyAll(namespace="payments").direction
@@ -167,7 +169,7 @@ def deny_all(
     """Default-deny for a namespace: ``podSelector: {}`` and policyTypes without rules.
 
     ``direction`` picks ``"both"`` (``default-deny-all``), ``"ingress"`` or ``"egress"``.
-    Apply allow-lists next; DNS first (:func:`allow_dns`), since deny-all stops lookups too.
+    Apply allow-lists next; DNS first (``allow_dns``), since deny-all stops lookups too.
 
     Raises:
         DslUsageError: ``kube-system`` without ``unsafe_kube_system=True``, or a bad direction.
@@ -194,7 +196,7 @@ def deny_all(
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AllowDns(Statement):
-    """Egress from ``select`` to the cluster DNS on ``ports``. See :func:`allow_dns`.
+    """Egress from ``select`` to the cluster DNS on ``ports``. See ``allow_dns``.
 
     Example:
         >>> AllowDns(namespace="a").name
@@ -271,7 +273,7 @@ def allow_dns(
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AllowSameNamespace(Statement):
-    """Every pod of a namespace may talk to every other pod of it. See :func:`allow_same_namespace`.
+    """Every pod of a namespace may talk to every other pod of it. See ``allow_same_namespace``.
 
     Example:
         >>> AllowSameNamespace(namespace="a").name

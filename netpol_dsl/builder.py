@@ -10,12 +10,13 @@ so the connection works under a namespace-wide default-deny of both directions (
 cluster (``ip_block(...)``, ``anywhere()``) has no pods to put a rule on, so only the other half is
 emitted for it.
 
-Choose halves per flow with :meth:`Flow.ingress_only` / :meth:`Flow.egress_only`, or for a whole
-:class:`~netpol_dsl.policyset.PolicySet` with ``PolicySet(halves="ingress")``, e.g. for namespaces that
+Choose halves per flow with ``Flow.ingress_only`` / ``Flow.egress_only``, or for a whole
+``PolicySet`` with ``PolicySet(halves="ingress")``, e.g. for namespaces that
 do not isolate egress, or when the other side belongs to another team's namespace.
 
-The stages are types: ``allow()`` returns :class:`AllowFrom`, which only offers ``.to()``; that returns
-a :class:`Flow` with ``.on()``. ``allow(a).on(80)`` is therefore a type error, not a runtime surprise.
+The stages are types: ``allow()`` returns ``AllowFrom``, which only offers ``.to()``; that returns
+a ``Flow`` with ``.on()``. ``allow(a).on(80)`` is therefore a type error for mypy, and at run time a
+``DslUsageError`` that says to call ``.to(...)`` first.
 """
 
 from __future__ import annotations
@@ -100,7 +101,7 @@ def caller_site() -> Site | None:
 class Port:
     """A protocol with a port, a port range (``end_port``) or every port (``port=None``).
 
-    Build with :func:`tcp`, :func:`udp`, :func:`sctp`, :func:`tcp_range`, :func:`all_tcp`, ...
+    Build with ``tcp``, ``udp``, ``sctp``, ``tcp_range``, ``all_tcp``, ...
 
     Example:
         >>> Port(protocol="UDP", port=53)
@@ -326,7 +327,7 @@ class Fragment:
 
 
 class Statement:
-    """Something a :class:`~netpol_dsl.policyset.PolicySet` can hold: a flow or a baseline.
+    """Something a ``PolicySet`` can hold: a flow or a baseline.
 
     Example:
         >>> from netpol_dsl import pods
@@ -383,7 +384,7 @@ def allow(source: IntoSelector) -> AllowFrom:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AllowFrom:
-    """The first stage of a flow: its source. Only :meth:`to` continues it.
+    """The first stage of a flow: its source. Only ``to`` continues it.
 
     Example:
         >>> from netpol_dsl import pods
@@ -436,11 +437,11 @@ class Flow(Statement):
     """One allowed connection: ``source`` may open connections to ``destination`` on ``ports``.
 
     No ports means every port. ``halves=None`` takes the set's default (``"both"`` unless the
-    :class:`~netpol_dsl.policyset.PolicySet` says otherwise).
+    ``PolicySet`` says otherwise).
 
     Naming: by default each half lands in a policy named after its target and direction
     (``allow-ingress-to-api-server``, ``allow-egress-from-frontend``), shared with every other flow
-    on the same target, so adding a flow never renames an object. :meth:`named` gives the flow its
+    on the same target, so adding a flow never renames an object. ``named`` gives the flow its
     own policies instead.
 
     Example:

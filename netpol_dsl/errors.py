@@ -1,16 +1,16 @@
 """The whole exception hierarchy of netpol-dsl.
 
-::
-
-    NetpolError
-    ├── DslUsageError (TypeError)        misuse of the authoring DSL
-    ├── UnrepresentableError (ValueError) a selector combination Kubernetes cannot express
-    ├── RenderError (ValueError)         output could not be produced
-    ├── LoadError (ValueError)           input could not be read or parsed
-    │   └── InvalidPolicyError           an object kube-apiserver would reject
-    └── EvaluationError (ValueError)     a question the evaluator cannot answer as asked
-        ├── UnknownEndpointError (KeyError)  no pod, workload, Service or address by that name
-        └── AmbiguousResultError             some pairs allowed, some denied: ask .all()/.none()
+```text
+NetpolError
+├── DslUsageError (TypeError)        misuse of the authoring DSL
+├── UnrepresentableError (ValueError) a selector combination Kubernetes cannot express
+├── RenderError (ValueError)         output could not be produced
+├── LoadError (ValueError)           input could not be read or parsed
+│   └── InvalidPolicyError           an object kube-apiserver would reject
+└── EvaluationError (ValueError)     a question the evaluator cannot answer as asked
+    ├── UnknownEndpointError (KeyError)  no pod, workload, Service or address by that name
+    └── AmbiguousResultError             some pairs allowed, some denied: ask .all()/.none()
+```
 
 Messages follow Kubernetes ``field.Error``:
 ``<source>: <field path>: got <value!r>; expected <allowed>[. <hint>]``.

@@ -1,14 +1,16 @@
 """Intent files: who must (and must not) reach whom, checked offline and exported for live tests.
 
-An intent file is YAML: a list of assertions (or a mapping with an ``intents:`` list)::
+An intent file is YAML: a list of assertions (or a mapping with an ``intents:`` list):
 
-    intents:
-      - from: payments/frontend        # ns/pod or ns/workload (or an IP, as a destination)
-        to: payments/api-server
-        port: 8080                     # a number or a port name; "53/UDP" also works
-        protocol: TCP                  # TCP (default), UDP or SCTP
-        expect: allow                  # allow or deny
-      - {from: monitoring/rogue-pod, to: payments/api-server, port: 8080, expect: deny}
+```yaml
+intents:
+  - from: payments/frontend        # ns/pod or ns/workload (or an IP, as a destination)
+    to: payments/api-server
+    port: 8080                     # a number or a port name; "53/UDP" also works
+    protocol: TCP                  # TCP (default), UDP or SCTP
+    expect: allow                  # allow or deny
+  - {from: monitoring/rogue-pod, to: payments/api-server, port: 8080, expect: deny}
+```
 
 ``netpol graph --intent`` draws these probes, ``netpol export netassert`` turns them into
 netassert v2 tests for a live cluster, and ``check_intents`` checks them offline.

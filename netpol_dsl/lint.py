@@ -6,11 +6,13 @@ know the cluster's namespaces and pods (``needs_inventory``) run when an invento
 (``manifests=`` here, ``--manifests`` on the command line); Namespaces, Pods and workloads found
 among the linted paths count as inventory too.
 
-Suppress findings on one object with an annotation listing rule ids (or ``all``)::
+Suppress findings on one object with an annotation listing rule ids (or ``all``):
 
-    metadata:
-      annotations:
-        netpol-dsl.io/lint-ignore: "NP001,NP004"
+```yaml
+metadata:
+  annotations:
+    netpol-dsl.io/lint-ignore: "NP001,NP004"
+```
 
 Example:
     >>> report = lint_text('''

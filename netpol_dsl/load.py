@@ -599,7 +599,7 @@ class KindSpec:
         group: the API group (``""`` for the core group of ``v1`` objects).
         kind: the kind, as written in ``kind:``.
         versions: the versions served today (``("v1",)``).
-        loader: validates the object into a model (a :data:`KindLoader`, or ``"module:function"``
+        loader: validates the object into a model (a ``KindLoader``, or ``"module:function"``
             imported on first use, so that a model module may register itself without an import
             cycle). ``None`` keeps the object as it is, for the evaluator's inventory.
         namespaced: whether the kind lives in a namespace (duplicates are found per namespace).
@@ -649,12 +649,12 @@ class KindSpec:
 #: The kind registry: ``(group, kind) -> KindSpec``. ``load_manifests`` loads the kinds with a
 #: loader, keeps those without one for the evaluator, refuses unknown or removed versions of
 #: them and kinds that look like a misspelling of one of them, and counts every other kind in
-#: ``Manifests.skipped``. Add kinds with :func:`register_kind`.
+#: ``Manifests.skipped``. Add kinds with ``register_kind``.
 KINDS: dict[tuple[str, str], KindSpec] = {}
 
 
 def register_kind(spec: KindSpec) -> None:
-    """Add a kind to the registry that ``load_manifests`` reads (see :class:`KindSpec`).
+    """Add a kind to the registry that ``load_manifests`` reads (see ``KindSpec``).
 
     Registering the same spec twice is harmless; a different spec for a registered kind is an
     error (two modules disagreeing about one kind).

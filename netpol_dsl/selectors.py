@@ -1,16 +1,18 @@
 """Typed selectors with explicit AND / OR / NOT, compiled to Kubernetes peers and pod selectors.
 
 A selector names a set of pods (or addresses). Build them with the constructors and combine them
-with ``&`` (AND), ``|`` (OR) and ``~`` (NOT)::
+with ``&`` (AND), ``|`` (OR) and ``~`` (NOT):
 
-    pods(app="frontend")                          # pods in the policy's own namespace
-    pods(app=In("a", "b"), tier=NotIn("db"), canary=Exists(), legacy=DoesNotExist())
-    all_pods()                                    # every pod in the policy's namespace
-    namespace("monitoring")                       # every pod in the namespace named monitoring
-    namespaces(team="payments")                   # every pod in namespaces labelled team=payments
-    all_namespaces()                              # every pod in the cluster
-    ip_block("10.0.0.0/8", except_=["10.1.0.0/16"])
-    anywhere()                                    # every peer: pods, nodes and the internet
+```python
+pods(app="frontend")                          # pods in the policy's own namespace
+pods(app=In("a", "b"), tier=NotIn("db"), canary=Exists(), legacy=DoesNotExist())
+all_pods()                                    # every pod in the policy's namespace
+namespace("monitoring")                       # every pod in the namespace named monitoring
+namespaces(team="payments")                   # every pod in namespaces labelled team=payments
+all_namespaces()                              # every pod in the cluster
+ip_block("10.0.0.0/8", except_=["10.1.0.0/16"])
+anywhere()                                    # every peer: pods, nodes and the internet
+```
 
 How the algebra maps onto Kubernetes
 ------------------------------------
@@ -26,7 +28,7 @@ How the algebra maps onto Kubernetes
   through ``&``/``|`` by De Morgan's laws. It complements *within the selector's scope*: ``~pods(app="a")``
   is every other pod of the policy's namespace, and ``~(namespace("x") & pods(app="a"))`` is every
   pod of the cluster except those. ``~ip_block(c)`` is the rest of ``c``'s address family.
-* A combination Kubernetes cannot express raises :class:`~netpol_dsl.errors.UnrepresentableError`
+* A combination Kubernetes cannot express raises ``UnrepresentableError``
   when you write it, with what to write instead: ``ip_block(...) & pods(...)``, a selector that can
   match nothing, ``~all_pods()``, or a ``~`` mixing bare and namespace-qualified pods.
 
@@ -796,7 +798,7 @@ def _kwargs_repr(reqs: tuple[Req, ...]) -> str:
 class Pods(Selector):
     """Pods whose labels meet every requirement; in the policy's namespace unless qualified.
 
-    Build with :func:`pods` or :func:`all_pods`.
+    Build with ``pods`` or ``all_pods``.
 
     Example:
         >>> Pods(requirements=()) == all_pods()
@@ -834,7 +836,7 @@ class Pods(Selector):
 class Namespaces(Selector):
     """Every pod in the namespaces whose labels meet every requirement.
 
-    Build with :func:`namespace`, :func:`namespaces` or :func:`all_namespaces`.
+    Build with ``namespace``, ``namespaces`` or ``all_namespaces``.
 
     Example:
         >>> Namespaces(requirements=()) == all_namespaces()
@@ -880,7 +882,7 @@ class Namespaces(Selector):
 class Addresses(Selector):
     """An ``ipBlock``: the addresses in ``cidr`` except those in ``except_``.
 
-    Build with :func:`ip_block`. It stands alone in its peer, so it combines only with ``|``.
+    Build with ``ip_block``. It stands alone in its peer, so it combines only with ``|``.
 
     Example:
         >>> ip_block("10.0.0.0/8").contains("10.2.3.4")
@@ -916,7 +918,7 @@ class Addresses(Selector):
     def matches(
         self, labels: Mapping[str, str], namespace_labels: Mapping[str, str] | None = None
     ) -> bool:
-        """Always False: an ipBlock selects addresses, not labelled pods (see :meth:`contains`).
+        """Always False: an ipBlock selects addresses, not labelled pods (see ``contains``).
 
         Example:
             >>> ip_block("0.0.0.0/0").matches({"app": "x"})
@@ -944,7 +946,7 @@ class Addresses(Selector):
 class Anywhere(Selector):
     """Every peer: all pods of every namespace and every address. Renders as no ``from``/``to``.
 
-    Build with :func:`anywhere`.
+    Build with ``anywhere``.
 
     Example:
         >>> anywhere().matches({})
@@ -1098,7 +1100,7 @@ def pods(labels: Mapping[str, LabelMatch] | None = None, /, **match: LabelMatch)
 
     Each value is an exact label value or a requirement: ``In(...)``, ``NotIn(...)``,
     ``Exists()``, ``DoesNotExist()``. Keys that are not Python names go in a mapping.
-    With no labels at all, write :func:`all_pods`.
+    With no labels at all, write ``all_pods``.
 
     Raises:
         DslUsageError: no labels, or a value of the wrong type.
@@ -1163,7 +1165,7 @@ def namespaces(labels: Mapping[str, LabelMatch] | None = None, /, **match: Label
     """Every pod in the namespaces whose labels match (like a lone ``namespaceSelector``).
 
     Raises:
-        DslUsageError: no labels (write :func:`all_namespaces`), or a value of the wrong type.
+        DslUsageError: no labels (write ``all_namespaces``), or a value of the wrong type.
 
     Example:
         >>> namespaces(team="payments")

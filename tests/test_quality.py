@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ast
+import itertools
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -63,3 +66,53 @@ def test_plugin_and_package_import_cheaply():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert result.stdout.strip() == "[]"
+
+
+#: reST markup that mkdocstrings (Markdown, Google style) would print literally.
+_REST = {
+    "role": re.compile(r":(?:py:)?(?:class|meth|func|attr|mod|data|exc|obj|ref|doc|term):`"),
+    "literal block '::'": re.compile(r"(?m)::[ \t]*$"),
+    "directive": re.compile(r"(?m)^[ \t]*\.\. [a-z-]+::"),
+    "named hyperlink": re.compile(r"`[^`\n]+ <[^>\n]+>`_"),
+}
+
+
+def _docstrings(path: Path) -> list[tuple[int, str]]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    nodes = [tree, *(n for n in ast.walk(tree)
+                     if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)))]
+    found = []
+    for node in nodes:
+        doc = ast.get_docstring(node, clean=False)
+        if doc:
+            found.append((node.body[0].lineno, doc))
+    # attribute docstrings (a string right after an assignment) and `#:` comments are rendered too
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list):
+            for prev, cur in itertools.pairwise(body):
+                if (isinstance(prev, (ast.Assign, ast.AnnAssign)) and isinstance(cur, ast.Expr)
+                        and isinstance(cur.value, ast.Constant) and isinstance(cur.value.value, str)):
+                    found.append((cur.lineno, cur.value.value))
+    for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.lstrip().startswith("#:"):
+            found.append((i, line.lstrip()[2:]))
+    return found
+
+
+def test_docstrings_use_markdown_not_rest():
+    # The API reference renders docstrings as Markdown (Google style): reST roles such as
+    # :class:`X`, a literal block's trailing '::' and directives would show up as typed.
+    problems = []
+    for path in sorted((ROOT / "netpol_dsl").rglob("*.py")):
+        for line, doc in _docstrings(path):
+            for what, pattern in _REST.items():
+                if m := pattern.search(doc):
+                    snippet = doc[max(0, m.start() - 30):m.end() + 20].replace("\n", "\\n")
+                    problems.append(f"{path.relative_to(ROOT)}:{line}: {what}: ...{snippet}...")
+    assert not problems, "reST in docstrings (write Markdown: `name`, fenced blocks):\n" + "\n".join(problems)
+
+
+def test_the_rest_check_catches_each_kind():
+    for text in (":class:`Selector`", "Example::\n\n    x", ".. note::\n   x", "`a <http://x>`_"):
+        assert any(p.search(text) for p in _REST.values()), text

@@ -8,7 +8,7 @@ Sources (``kubernetes-sigs/network-policy-api``; v1alpha1 at v0.1.8, v1alpha2 at
   ``apis/v1alpha2/clusternetworkpolicy_types.go`` ``Tier``).
 - **Priorities.** ``spec.priority``, lower first. A BANP has none (there is one per cluster): 0.
   Equal priorities in a tier are undefined upstream ("the implementation can apply any of the
-  matching policies"); :func:`equal_priority_warnings` says where.
+  matching policies"); ``equal_priority_warnings`` says where.
 - **Actions.** ``Allow`` (v1alpha1) and ``Accept`` (v1alpha2) -> ``allow``; ``Deny`` -> ``deny``;
   ``Pass`` -> ``pass``.
 - **Subjects.** ``namespaces`` -> every pod of the matching namespaces; ``pods`` -> the pods

@@ -1,7 +1,7 @@
 """The canonical model: pydantic v2 classes that are Kubernetes NetworkPolicy objects.
 
-The cluster-wide kinds of ``policy.networking.k8s.io`` live in :mod:`netpol_dsl.model.anp`
-(AdminNetworkPolicy, BaselineAdminNetworkPolicy, v1alpha1) and :mod:`netpol_dsl.model.cnp`
+The cluster-wide kinds of ``policy.networking.k8s.io`` live in ``netpol_dsl.model.anp``
+(AdminNetworkPolicy, BaselineAdminNetworkPolicy, v1alpha1) and ``netpol_dsl.model.cnp``
 (ClusterNetworkPolicy, v1alpha2); their top-level kinds are re-exported here.
 
 Every class is frozen, forbids unknown fields, takes snake_case names in Python and the API's

@@ -4,7 +4,7 @@ Validation runs in one pydantic pass. Each model's own rules (``_check``) run in
 validator, so that when a field fails (a type error, or a nested object's own rules), the model
 still checks what it can from its other fields: kube-apiserver reports every problem, and so
 must we. The issues travel up through pydantic as one custom error type (``ISSUES_ERROR``) and
-come out as :class:`~netpol_dsl.errors.InvalidPolicyError` with Kubernetes field paths.
+come out as ``InvalidPolicyError`` with Kubernetes field paths.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ class Context:
 
 
 def context_of(info: ValidationInfo) -> Context:
-    """The :class:`Context` passed to validation, or a default one.
+    """The ``Context`` passed to validation, or a default one.
 
     Example:
         >>> context_of.__name__

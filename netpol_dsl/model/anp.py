@@ -4,13 +4,13 @@ Exact shapes and rules of ``kubernetes-sigs/network-policy-api`` at tag v0.1.8 (
 ``apis/v1alpha1/{adminnetworkpolicy,baselineadminnetworkpolicy,shared}_types.go`` and the
 experimental-channel CRDs ``config/crd/experimental/policy.networking.k8s.io_*.yaml``, which are
 a superset of the standard channel's (they add ``nodes``, ``domainNames`` and ``namedPort``;
-:meth:`AdminNetworkPolicy.experimental_fields` lists where an object uses them).
+``AdminNetworkPolicy.experimental_fields`` lists where an object uses them).
 
 Objects in the shape before v0.1.3 (``apis/v1alpha1/shared_types.go`` at v0.1.2), whose
 ``namespaces`` peer is ``{namespaceSelector | sameLabels | notSameLabels}`` and whose ``pods``
 peer is ``{namespaces: {...}, podSelector}``, are still found in clusters and tools
-(policy-assistant reads them). They load as :class:`LegacyNamespaces` and
-:class:`LegacyNamespacedPod`, with a warning from ``warnings()``.
+(policy-assistant reads them). They load as ``LegacyNamespaces`` and
+``LegacyNamespacedPod``, with a warning from ``warnings()``.
 """
 
 from __future__ import annotations

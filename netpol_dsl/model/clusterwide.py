@@ -3,11 +3,11 @@
 ``policy.networking.k8s.io``:
 
 - ``AdminNetworkPolicy`` and ``BaselineAdminNetworkPolicy``, ``v1alpha1``
-  (:mod:`netpol_dsl.model.anp`);
-- ``ClusterNetworkPolicy``, ``v1alpha2`` (:mod:`netpol_dsl.model.cnp`).
+  (``netpol_dsl.model.anp``);
+- ``ClusterNetworkPolicy``, ``v1alpha2`` (``netpol_dsl.model.cnp``).
 
-:func:`load_cluster_policy` validates one object as kube-apiserver validates it against the CRD
-(every problem reported, with field paths); :func:`parse_cluster_policy` also returns the
+``load_cluster_policy`` validates one object as kube-apiserver validates it against the CRD
+(every problem reported, with field paths); ``parse_cluster_policy`` also returns the
 warnings (obsolete v1alpha1 shapes, a namespace on a cluster-scoped object, ...).
 """
 
