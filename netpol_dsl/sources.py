@@ -44,10 +44,11 @@ from pathlib import Path
 from typing import Any
 
 from netpol_dsl.errors import DslUsageError, LoadError, NetpolError
-from netpol_dsl.load import load_manifests
+from netpol_dsl.load import Manifests, load_manifests
 from netpol_dsl.model import NetworkPolicy
 
 __all__ = [
+    "CLUSTER_POLICY_KINDS",
     "PY_PREFIX",
     "collect_policies",
     "count_policies",
@@ -84,19 +85,26 @@ def looks_like_python(spec: str) -> bool:
     return spec.startswith(PY_PREFIX) or spec.endswith(".py")
 
 
+#: Cluster-wide policy kinds (policy.networking.k8s.io) that count as policies once the loader's
+#: kind registry reads them into ``Manifests.resources``.
+CLUSTER_POLICY_KINDS = ("AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "ClusterNetworkPolicy")
+
+
 def count_policies(found: Any) -> int:
     """How many policies ``found`` holds: the one count behind every "no NetworkPolicy found".
 
-    Accepts what the commands hold: ``Manifests`` (valid policies), a ``Cluster``, a
-    ``LintReport`` (its ``policies`` count), or an iterable of policy objects. Policy kinds
-    added later (cluster-wide kinds) are counted by extending this function, so every command's
-    emptiness check follows.
+    Accepts what the commands hold: ``Manifests`` (valid NetworkPolicies, plus the cluster-wide
+    kinds of `CLUSTER_POLICY_KINDS` among its resources), a ``Cluster``, a ``LintReport`` (its
+    ``policies`` count), or an iterable of policy objects (any kind). A policy kind added later
+    is counted by extending this function, so every command's emptiness check follows.
 
     Example:
-        >>> from netpol_dsl.load import load_manifests
+        >>> from netpol_dsl.load import Manifests, load_manifests
         >>> count_policies(load_manifests("kind: ConfigMap\\nmetadata: {name: x}\\n")), count_policies([])
         (0, 0)
     """
+    if isinstance(found, Manifests):
+        return len(found.policies) + sum(len(found.resources_of(k)) for k in CLUSTER_POLICY_KINDS)
     policies = getattr(found, "policies", found)
     if isinstance(policies, int):
         return policies

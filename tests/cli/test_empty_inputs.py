@@ -139,3 +139,20 @@ def test_an_empty_directory_argument_is_still_a_directory(run, tmp_path):
     # the check counts policies; a path that does not exist stays its own, clearer error
     r = run("validate", str(Path(tmp_path) / "missing"))
     assert r.exit_code == 2 and "does not exist" in r.stderr
+
+
+def test_cluster_wide_policies_count_as_policies():
+    # one helper counts policies for every command; the cluster-wide kinds count too, once the
+    # loader's registry reads them into Manifests.resources
+    from netpol_dsl.load import KindSpec, Manifest, Manifests, Resource
+    from netpol_dsl.model import AdminNetworkPolicy
+    from netpol_dsl.sources import count_policies
+
+    anp = AdminNetworkPolicy.model_validate({"metadata": {"name": "x"}, "spec": {
+        "priority": 1, "subject": {"namespaces": {}}}})
+    spec = KindSpec("policy.networking.k8s.io", "AdminNetworkPolicy", ("v1alpha1",),
+                    namespaced=False)
+    found = Manifests(resources=(Resource(spec, anp, Manifest(anp.to_dict(), None, None)),))
+    assert count_policies(found) == 1
+    assert count_policies(Manifests()) == 0
+    assert count_policies([anp]) == 1
