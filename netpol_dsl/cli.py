@@ -144,9 +144,9 @@ def _plain(text: str) -> str:
 
 def _fail(message: str, code: int = 2) -> NoReturn:
     console = _err()
-    text = Text("error:", style="bold red" if console.is_terminal else "")
-    text.append(" ")
-    text.append(_plain(message))  # plain Text: "[bold]" or ":x:" in a name prints as written
+    # plain Text: "[bold]" or ":x:" in a name prints as written
+    text = Text.assemble(("error:", "bold red" if console.is_terminal else ""), " ",
+                         _plain(message))
     console.print(text)
     raise typer.Exit(code)
 
@@ -377,7 +377,8 @@ def validate(
     """
     from netpol_dsl.load import load_manifests
 
-    m = load_manifests(list(paths), collect_errors=True, lenient_cidr=lenient_cidr)
+    # Path objects: a command-line argument is a path, never YAML text ("/srv:x:" included)
+    m = load_manifests([Path(p) for p in paths], collect_errors=True, lenient_cidr=lenient_cidr)
     if not m.errors:
         _require_policies(m, paths, allow_empty, m.skipped)
     if fmt is DataFormat.json:
@@ -450,9 +451,7 @@ def _print_verdict(verdict: Any) -> None:
     console = _out()
     head, sep, rest = verdict.explain().partition("\n")
     colour = "green" if bool(verdict) else "red"
-    text = Text(head, style=f"bold {colour}" if console.is_terminal else "")
-    if sep:
-        text.append("\n" + rest)
+    text = Text.assemble((head, f"bold {colour}" if console.is_terminal else ""), sep + rest)
     console.print(text)
 
 

@@ -278,7 +278,7 @@ def load_policies(spec: str | Path, *, lenient_cidr: bool = False) -> list[Netwo
     if path.exists():
         if path.suffix == ".py" and path.is_file():
             return _run_python(text)
-        return list(load_manifests(text, lenient_cidr=lenient_cidr).policies)
+        return list(load_manifests(path, lenient_cidr=lenient_cidr).policies)
     revision = _split_revision(text)
     if revision is not None:
         rev, rel = revision
@@ -295,7 +295,8 @@ def load_policies(spec: str | Path, *, lenient_cidr: bool = False) -> list[Netwo
         msg = (f"{text}: got neither a path nor a git revision; expected a file, a directory or "
                f"REV:path. To import a Python module write {PY_PREFIX}{text} (that runs its code)")
         raise LoadError(msg, source=text)
-    return list(load_manifests(text, lenient_cidr=lenient_cidr).policies)
+    # a Path: the spec names a file, never YAML text (load_manifests would guess for a str)
+    return list(load_manifests(path, lenient_cidr=lenient_cidr).policies)
 
 
 def load_policy_sources(specs: Iterable[str | Path], *, lenient_cidr: bool = False
@@ -320,8 +321,8 @@ def inventory_sources(specs: Iterable[str | Path]) -> list[Any]:
     inventory can be checked against policies written with the DSL without rendering them first.
 
     Example:
-        >>> [type(x).__name__ for x in inventory_sources(["examples/payments.py", "cluster/"])][-1]
-        'str'
+        >>> isinstance(inventory_sources(["examples/payments.py", "cluster/"])[-1], Path)
+        True
         >>> sorted({type(x).__name__ for x in inventory_sources(["examples/payments.py"])})
         ['NetworkPolicy']
     """
@@ -331,5 +332,5 @@ def inventory_sources(specs: Iterable[str | Path]) -> list[Any]:
         if looks_like_python(text):
             out.extend(load_policies(text))
         else:
-            out.append(text)
+            out.append(Path(text))  # a path, never YAML text (even "/srv:x:" or "a: b")
     return out

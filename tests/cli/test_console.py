@@ -30,6 +30,9 @@ def test_an_emoji_code_in_an_error_prints_as_written(run, terminal):
     assert "\N{CROSS MARK}" not in r.stderr
     assert "--git-dir=/srv:x: got a path that does not exist; expected a file or directory" in r.stderr
     assert _styled(r.stderr) is terminal  # "error:" is red on a terminal only
+    # only "error:" is styled; the message itself is plain
+    assert r.stderr.endswith(" --git-dir=/srv:x: got a path that does not exist; expected a "
+                             "file or directory\n")
     if not terminal:
         assert r.stderr == ("error: --git-dir=/srv:x: got a path that does not exist; expected a "
                             "file or directory\n")

@@ -174,3 +174,14 @@ def test_the_cli_reference_matches_the_behaviour():
     assert "**Python sources are executed.**" in text
     assert "`py:package.module:attr`" in text and "a git revision wins" in text
     assert "--allow-empty" in text and "--prune" in text
+
+
+@pytest.mark.parametrize("spec", ["/srv:x:", "a: b", "{}", "[x]"])
+def test_command_line_paths_are_never_read_as_yaml_text(spec):
+    # load_manifests() reads a str that looks like YAML as text; an argument is always a path
+    for args in (["validate", spec], ["render", spec],
+                 ["check", "-m", spec, *INV, "--from", "payments/frontend", "--to",
+                  "payments/api-server", "-p", "80"]):
+        r = _invoke(*args)
+        assert r.exit_code == 2, (args, r.output)
+        assert f"error: {spec}: got a path that does not exist" in r.stderr, (args, r.stderr)
