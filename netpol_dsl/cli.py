@@ -545,7 +545,7 @@ def lint(
                                                 "(FILE.py, py:module:attr). " + _PY_WARNING)],
     manifests: Annotated[list[str] | None, typer.Option(
         "--manifests", "-m", metavar="PATH", help="Inventory (Namespaces, Pods/workloads) for the rules that "
-        "need one (NP003, NP004, NP008, NP009, NP010). Repeatable.")] = None,
+        "need one (NP003, NP004, NP008, NP009, NP010). " + _PY_WARNING + " Repeatable.")] = None,
     fmt: Annotated[LintFormat, typer.Option("--format", "-f")] = LintFormat.text,
     select: Annotated[list[str] | None, typer.Option(
         "--select", metavar="RULE", help="Run only these rule ids (repeatable).")] = None,

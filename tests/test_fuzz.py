@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -42,6 +43,7 @@ from netpol_dsl.evaluate import Cluster
 from netpol_dsl.load import load_manifests, load_policy, parse_documents
 from netpol_dsl.model import NetworkPolicy, ObjectMeta
 from netpol_dsl.render import to_json, to_yaml
+from tests.strategies import valid_policies
 
 # ------------------------------------------------------------------ hostile material
 
@@ -190,7 +192,8 @@ def mutate_text(text: str, rng: random.Random, rounds: int = 0) -> bytes:
     data = text
     raw: bytes | None = None
     for _ in range(rounds or rng.randint(1, 3)):
-        op = rng.randrange(12)
+        # tags (4), odd scalars (5) and anchors (6) find the most: drawn more often
+        op = rng.choice((0, 1, 2, 3, 4, 4, 4, 5, 5, 5, 6, 6, 7, 8, 9, 10, 11))
         n = len(data)
         at = rng.randrange(n + 1)
         if op == 0:  # truncate
@@ -249,8 +252,9 @@ def mutate_text(text: str, rng: random.Random, rounds: int = 0) -> bytes:
 #: evaluate/_manifests.py) are not on main. Until then a built-in exception raised *inside the
 #: loader*, and metadata that does not survive render -> load (item 9), are counted as pending
 #: (a hypothesis event, "pending loader fix: ...") instead of failing. Everything else fails
-#: now. Set to False when those fixes land: every such failure then fails these tests.
-PENDING_LOADER_FIXES = True
+#: now. Set to False when those fixes land: every such failure then fails these tests. To see
+#: whether they have landed: NETPOL_FUZZ_STRICT=1 pytest tests/test_fuzz.py
+PENDING_LOADER_FIXES = os.environ.get("NETPOL_FUZZ_STRICT") != "1"
 _LOADER_FILES = frozenset({"load.py", "_manifests.py"})
 
 
@@ -412,6 +416,13 @@ def _run(check: Callable[..., None], *args: Any) -> None:
         event(f"pending loader fix: {why}")
 
 
+def _run_plain(check: Callable[..., None], *args: Any) -> None:
+    """``_run`` outside hypothesis: a pending loader failure is an expected failure."""
+    why = run_check(check, *args)
+    if why is not None:
+        pytest.xfail(f"pending loader fix: {why}")
+
+
 # ------------------------------------------------------------------ seeds
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -445,27 +456,59 @@ def _corpus() -> tuple[NetworkPolicy, ...]:
     return tuple(found.values())
 
 
-#: The valid policies the structured mutations start from. (``tests.strategies.valid_policies``
-#: would add random ones; its ip_blocks strategy can build an invalid ipBlock today, issue 12
-#: item 5, which would fail these tests for a reason of its own.)
+#: The valid policies the structured mutations start from: the examples' and random ones.
 CORPUS = _corpus()
-policies = st.sampled_from(CORPUS)
+policies = st.one_of(st.sampled_from(CORPUS), valid_policies())
+
+
+#: Hostile manifests found by fuzzing and listed in issue 11 (items 7-10): each must give a
+#: documented error or be accepted whole, like any fuzzed input.
+HOSTILE_TEXTS: tuple[str, ...] = (
+    "a: !!set [1]\n", "a: !!map [1]\n", "kind: !!set NetworkPolicy\n", "a: !!bool 9090\n",
+    "a: !!bool ''\n", "a: !!int abc\n", "a: !!int 0x\n", "a: !!float .\n", "a: !!int ''\n",
+    "a: !!timestamp x\n", "a: !!timestamp 2001-13-45\n", "a: !!omap [1]\n", "a: !!pairs [1]\n",
+    "a: !!binary '!'\n", "kind: !!binary AAAA\n", "[!!set 1]\n",
+    '{"kind": "NetworkPolicy", "spec": {"ingress": [{"ports": [{"port": ' + "9" * 5000 + "}]}]}}\n",
+    "kind: NetworkPolicy\nspec: {ingress: [{ports: [{port: " + "9" * 100_000 + "}]}]}\n",
+    "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+    "metadata: {name: x, namespace: a, labels: &l {a: *l}}\nspec: {}\n",
+    "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+    "metadata: &m {name: x, namespace: a, finalizers: [*m]}\nspec: {}\n",
+    "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+    'metadata: {name: x, namespace: a, uid: "\\ud800"}\nspec: {}\n',
+    "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+    "metadata: {name: x, namespace: a, generation: .nan}\nspec: {}\n",
+    '{"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", '
+    '"metadata": {"name": "x", "namespace": "a", "x-extra": NaN}, "spec": {}}\n',
+    "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+    "metadata: {name: x, namespace: a, creationTimestamp: 2001-12-14}\nspec: {}\n",
+    "a: &a [*a]\n", "- &a [*a, *a]\n",
+)
 
 
 # ------------------------------------------------------------------ the tests
+
+
+@pytest.mark.parametrize("text", HOSTILE_TEXTS, ids=lambda t: t[:40])
+def test_inputs_listed_in_the_issue(text):
+    data = text.encode("utf-8", "surrogatepass")
+    _run_plain(check_bytes, data)
+    with tempfile.TemporaryDirectory() as d:
+        for args in (("validate", "{f}"), ("render", "{f}")):
+            _run_plain(check_cli, data, args, Path(d))
 
 FUZZ = settings(derandomize=True, database=None, deadline=None, print_blob=False,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                        HealthCheck.filter_too_much])
 
 
-@settings(FUZZ, max_examples=150)
+@settings(FUZZ, max_examples=60)
 @given(policy=policies, rng=st.randoms(use_true_random=False))
 def test_structured_mutations_of_valid_policies(policy, rng):
     _run(check_doc, mutate_tree(api_dict(policy), rng))
 
 
-@settings(FUZZ, max_examples=40)
+@settings(FUZZ, max_examples=25)
 @given(policy=policies, rng=st.randoms(use_true_random=False))
 def test_structured_mutations_as_yaml_and_json_text(policy, rng):
     doc = mutate_tree(api_dict(policy), rng)
@@ -482,19 +525,19 @@ def to_yaml_text(doc: Any) -> bytes:
     return yaml.safe_dump(doc, allow_unicode=True).encode("utf-8", "surrogatepass")
 
 
-@settings(FUZZ, max_examples=60)
+@settings(FUZZ, max_examples=40)
 @given(seed=st.sampled_from(SEED_TEXTS), rng=st.randoms(use_true_random=False))
 def test_text_mutations_of_valid_manifests(seed, rng):
     _run(check_bytes, mutate_text(seed, rng))
 
 
-@settings(FUZZ, max_examples=40)
+@settings(FUZZ, max_examples=25)
 @given(policy=policies, rng=st.randoms(use_true_random=False))
 def test_text_mutations_of_rendered_policies(policy, rng):
     _run(check_bytes, mutate_text(to_yaml([policy]), rng))
 
 
-@settings(FUZZ, max_examples=20)
+@settings(FUZZ, max_examples=15)
 @given(seed=st.sampled_from(SEED_TEXTS), rng=st.randoms(use_true_random=False),
        args=st.sampled_from(CLI_RUNS))
 def test_cli_on_hostile_files(seed, rng, args):
@@ -502,7 +545,7 @@ def test_cli_on_hostile_files(seed, rng, args):
         _run(check_cli, mutate_text(seed, rng), args, Path(d))
 
 
-@settings(FUZZ, max_examples=10)
+@settings(FUZZ, max_examples=8)
 @given(policy=policies, rng=st.randoms(use_true_random=False),
        args=st.sampled_from(CLI_RUNS[:4]))
 def test_cli_on_mutated_policies(policy, rng, args):
