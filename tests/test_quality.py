@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import browser
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -32,12 +34,41 @@ def test_mypy_strict_clean(mypy):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.skipif(not (ROOT / "mkdocs.yml").exists(), reason="no mkdocs.yml yet")
-def test_mkdocs_build_strict(tmp_path):
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """The documentation site, built once with ``mkdocs build --strict``: (result, directory)."""
     if shutil.which("mkdocs") is None and os.environ.get("CI"):
         pytest.fail("mkdocs is not installed; `pip install -e '.[test]'` installs it")
-    result = _run("mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site"))
+    where = tmp_path_factory.mktemp("docs") / "site"
+    return _run("mkdocs", "build", "--strict", "--site-dir", str(where)), where
+
+
+def test_mkdocs_build_strict(site):
+    result, _ = site
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mermaid_diagrams_render_offline(site, tmp_path):
+    # The site ships its own mermaid; with every host unreachable a diagram still renders.
+    result, where = site
+    assert result.returncode == 0, result.stdout + result.stderr
+    page = where / "concepts" / "selectors" / "index.html"
+    html = page.read_text(encoding="utf-8")
+    assert 'class="mermaid"' in html
+    assert (where / "assets" / "javascripts" / "mermaid.min.js").is_file()
+    # Material draws each diagram into a closed shadow root: open them so the probe can look.
+    probe = page.with_name("probe.html")
+    spy = ("<script>var netpolShadows = []; var attach = Element.prototype.attachShadow;"
+           "Element.prototype.attachShadow = function (init) {"
+           " var root = attach.call(this, Object.assign({}, init, {mode: 'open'}));"
+           " netpolShadows.push(root); return root; };</script>")
+    svgs = "netpolShadows.filter(function (r) { return r.querySelector('svg g'); }).length"
+    probe.write_text(
+        html.replace("<head>", "<head>" + spy, 1).replace(
+            "</body>", browser.report_script(f"{svgs} >= 2", f"{{diagrams: {svgs}}}") + "</body>"),
+        encoding="utf-8")
+    report = browser.read_report(browser.dump_dom(probe, tmp_path / "profile"))
+    assert report == {"diagrams": 2}, report
 
 
 def test_all_is_sorted_and_complete():
