@@ -943,6 +943,54 @@ class Cluster:
         return (explain_side(eng, "egress", s.trace, d.trace, d.trace, protocol, port),
                 explain_side(eng, "ingress", d.trace, s.trace, d.trace, protocol, port))
 
+    def allows_pairs(self, queries: Iterable[tuple[str, str, int, str]]) -> list[bool]:
+        """Many yes/no questions about pods of the cluster at once: for each
+        ``(src, dst, port, protocol)`` of two pod keys and a port number, ``bool(allows(...))``.
+
+        The bulk path for replaying recorded traffic: each answer is computed once per pair of
+        equivalence classes, protocol and port (pods with the same labels, namespace and named
+        ports answer alike), and no ``Verdict`` is built. Ask ``allows()`` for the explanation
+        of an answer that needs one.
+
+        Raises:
+            UnknownEndpointError: a key that is not a pod of the cluster (also a ``KeyError``).
+            EvaluationError: a port that is not one number in 1..65535, or a bad protocol.
+
+        Example:
+            >>> from netpol_dsl import load_policy
+            >>> deny = load_policy({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            ...     "metadata": {"name": "deny", "namespace": "a"}, "spec": {"podSelector": {}}})
+            >>> c = Cluster(pods=[Pod("a", "web"), Pod("b", "cli")], policies=[deny])
+            >>> c.allows_pairs([("b/cli", "a/web", 80, "TCP"), ("a/web", "b/cli", 53, "udp")])
+            [False, True]
+        """
+        index = self._pod_index
+        classes = self._pod_class
+        allowed = self._allowed
+        cache: dict[tuple[int, int, str, int], bool] = {}
+        out: list[bool] = []
+        for src, dst, port, protocol in queries:
+            i = index.get(src)
+            j = index.get(dst)
+            if i is None or j is None:
+                self.pod(src if i is None else dst)  # raises UnknownEndpointError with a hint
+            assert i is not None and j is not None
+            if i == j:  # a pod always reaches itself (see the module docstring)
+                out.append(True)
+                continue
+            if type(port) is not int or not 0 < port < 65536 or protocol not in _PROTOCOL_SET:
+                spec = parse_port_spec(port, protocol, where="allows_pairs()")
+                if spec.first is None or spec.is_range:
+                    msg = f"allows_pairs(): got port={port!r}; expected one port number"
+                    raise EvaluationError(msg)
+                port, protocol = spec.first, spec.protocol
+            key = (classes[i], classes[j], protocol, port)
+            answer = cache.get(key)
+            if answer is None:
+                answer = cache[key] = allowed(*key)
+            out.append(answer)
+        return out
+
     def connections(self, src: object, dst: object) -> ConnectionSet:
         """Every connection ``src`` may open to ``dst``: protocols and port ranges.
 
