@@ -74,18 +74,27 @@ def _protocol(text: object, where: str, error: type[NetpolError]) -> str:
                "'TCP', 'UDP', 'SCTP'")
         raise DslUsageError(msg)
     if text.upper() not in _rules.PROTOCOLS:
+        if not where.endswith("()"):  # a field or an option: "protocol: got 'HTTP'"
+            msg = f"protocol: got {text!r}; expected one of 'TCP', 'UDP', 'SCTP'"
+            raise error(msg)
         msg = f"{where}: got protocol={text!r}; expected one of 'TCP', 'UDP', 'SCTP'"
         raise error(msg)
     return text.upper()
 
 
+def _got(spec: object, where: str) -> str:
+    """``got port=80`` for an argument of a function, ``got '80'`` for a field or option."""
+    return f"{where}: got port={spec!r}" if where.endswith("()") else f"{where}: got {spec!r}"
+
+
 def _number(text: str, spec: object, where: str, error: type[NetpolError]) -> int:
     if not text.isascii() or not text.isdigit():
-        msg = f"{where}: got port={spec!r}; expected 1..65535, a port name such as 'http', or a range such as 8000-8100"
+        msg = (f"{_got(spec, where)}; expected 1..65535, a port name such as 'http', or a range "
+               "such as 8000-8100")
         raise error(msg)
     number = int(text)
     if _rules.port_number(number):
-        msg = f"{where}: got port={spec!r}; expected 1..65535 or a port name such as 'http'"
+        msg = f"{_got(spec, where)}; expected 1..65535 or a port name such as 'http'"
         raise error(msg)
     return number
 
@@ -133,7 +142,7 @@ def parse_port_spec(
     if not isinstance(value, str):
         number = operator.index(value)
         if _rules.port_number(number):
-            msg = f"{where}: got port={number!r}; expected 1..65535 or a port name such as 'http'"
+            msg = f"{_got(number, where)}; expected 1..65535 or a port name such as 'http'"
             raise error(msg)
         return PortSpec(default or "TCP", number, number)
     m = _SPEC_RE.fullmatch(value)
@@ -159,7 +168,7 @@ def parse_port_spec(
         number = _number(first_text, value, where, error)
         return PortSpec(proto, number, number)
     if _rules.port_name(first_text):
-        msg = (f"{where}: got {value!r}; expected 1..65535 or a port name (lowercase letters, "
+        msg = (f"{_got(value, where)}; expected 1..65535 or a port name (lowercase letters, "
                "digits and '-', at most 15 characters, at least one letter)")
         raise error(msg)
     return PortSpec(proto, name=first_text)

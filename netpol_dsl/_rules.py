@@ -31,8 +31,22 @@ PORT_NAME_MAX = 15
 ANNOTATIONS_TOTAL_MAX = 256 * 1024  # apimachinery TotalAnnotationSizeLimitB
 
 PROTOCOLS = ("TCP", "UDP", "SCTP")
+
+#: Where a namespaced object without ``metadata.namespace`` lives: ``kubectl apply`` without
+#: ``-n`` puts it in the current context's namespace, ``default`` unless configured.
+DEFAULT_NAMESPACE = "default"
 POLICY_TYPES = ("Ingress", "Egress")
 OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
+
+
+def namespace_of(namespace: object) -> str:
+    """The namespace an object applies in: its own, or ``default`` when it has none.
+
+    Example:
+        >>> namespace_of("payments"), namespace_of(None), namespace_of("")
+        ('payments', 'default', 'default')
+    """
+    return namespace if isinstance(namespace, str) and namespace else DEFAULT_NAMESPACE
 
 
 def _glen(value: str) -> int:

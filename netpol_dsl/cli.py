@@ -10,6 +10,7 @@ import functools
 import json
 import os
 import re
+import shutil
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -21,10 +22,9 @@ from typing import Annotated, Any, NoReturn, TypeVar
 import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 from rich.text import Text
 
-from netpol_dsl.errors import NetpolError
+from netpol_dsl.errors import LoadError, NetpolError
 
 __all__ = ["app", "main"]
 
@@ -70,9 +70,18 @@ class MatrixFormat(str, Enum):
     """``netpol matrix --format``."""
 
     table = "table"
+    list = "list"
+    connlist = "connlist"
     json = "json"
     csv = "csv"
     md = "md"
+
+
+class Level(str, Enum):
+    """``netpol matrix --level``."""
+
+    workload = "workload"
+    pod = "pod"
 
 
 class LintFormat(str, Enum):
@@ -246,9 +255,17 @@ def _require_policies(found: Any, specs: Any, allow_empty: bool, skipped: Any = 
 
 
 def _parse_port(text: str) -> tuple[int | str, str]:
-    from netpol_dsl.intent import parse_port
+    spec = _port_spec(text)
+    if spec.is_range:
+        msg = f"port: got {text!r}; expected one port (a number or a name), not a range"
+        raise LoadError(msg)
+    return spec.value, spec.protocol
 
-    return parse_port(text)
+
+def _port_spec(text: str) -> Any:
+    from netpol_dsl._portspec import parse_port_spec
+
+    return parse_port_spec(text, where="port", error=LoadError)
 
 
 def _cluster(manifests: list[str], *, allow_empty: bool = False, policies: bool = True) -> Any:
@@ -433,24 +450,24 @@ def check(
 
       netpol check -m k8s/ --from monitoring/rogue-pod --to payments/api-server -p 9090/TCP
     """
-    from netpol_dsl.graph import resolve_endpoint
-
-    number, protocol = _parse_port(port)
+    spec = _port_spec(port)
     cluster = _cluster(manifests, allow_empty=allow_empty)
-    verdict = cluster.allows(resolve_endpoint(cluster, src), resolve_endpoint(cluster, dst),
-                             number, protocol=protocol)
+    verdict = cluster.allows(src.strip(), dst.strip(), spec.value if not spec.is_range else port,
+                             protocol=spec.protocol)
     if fmt is DataFormat.json:
         typer.echo(json.dumps(verdict.to_dict(), indent=2, default=str))
     else:
         _print_verdict(verdict)
-    raise typer.Exit(0 if bool(verdict) else 1)
+    if verdict.mixed:
+        _note("some pod pairs are allowed and some are not: not every pair is allowed (exit 1)")
+    raise typer.Exit(0 if verdict.all() else 1)
 
 
 def _print_verdict(verdict: Any) -> None:
     # Plain Text, styled by line: names in the explanation are never read as markup.
     console = _out()
     head, sep, rest = verdict.explain().partition("\n")
-    colour = "green" if bool(verdict) else "red"
+    colour = "green" if verdict.all() else ("yellow" if verdict.mixed else "red")
     text = Text.assemble((head, f"bold {colour}" if console.is_terminal else ""), sep + rest)
     console.print(text)
 
@@ -460,51 +477,58 @@ def _print_verdict(verdict: Any) -> None:
 def matrix(
     manifests: ManifestsOpt,
     port: Annotated[str | None, typer.Option("--port", "-p", metavar="PORT[/PROTO]", help="PORT[/PROTO]; without it, "
-                                             "each cell lists every allowed port.")] = None,
-    fmt: Annotated[MatrixFormat, typer.Option("--format", "-f")] = MatrixFormat.table,
+                                             "each cell lists the allowed ports.")] = None,
+    fmt: Annotated[MatrixFormat, typer.Option("--format", "-f", help="table (fits the terminal, "
+                                              "else a list), list (allowed pairs), connlist "
+                                              "(np-guard's format), csv, md, json.")]
+    = MatrixFormat.table,
+    level: Annotated[Level, typer.Option("--level", help="Rows and columns: workloads (a "
+                                         "Deployment's pods are one) or pods.")]
+    = Level.workload,
     output: OutputOpt = None,
     allow_empty: AllowEmptyOpt = False,
 ) -> None:
     """The reachability matrix: who can reach whom (rows: sources, columns: destinations).
 
+    Rows and columns are sorted by namespace, then name. The diagonal is a workload's pods
+    reaching each other (- when it has one pod: a pod always reaches itself).
+
     Examples:
+
+      netpol matrix -m k8s/
 
       netpol matrix -m k8s/ --port 8080
 
-      netpol matrix -m k8s/ --format md > matrix.md
+      netpol matrix -m k8s/ --format connlist --level pod > connlist.txt
     """
+    from netpol_dsl import _grid
+
     cluster = _cluster(manifests, allow_empty=allow_empty)
     number: int | str | None = None
     protocol = "TCP"
     if port is not None:
         number, protocol = _parse_port(port)
     with _progress("computing the matrix"):
-        m = cluster.matrix(port=number, protocol=protocol)
-    if fmt is MatrixFormat.table and output is None:
-        _print_matrix(m)
-        return
-    text = {MatrixFormat.json: m.to_json, MatrixFormat.csv: m.to_csv,
-            MatrixFormat.md: m.to_markdown, MatrixFormat.table: m.to_markdown}[fmt]()
+        grid = _grid.reachability(cluster, port=number, protocol=protocol, level=level.value)
+    if fmt is MatrixFormat.table:
+        width = shutil.get_terminal_size((120, 24)).columns
+        text = grid.to_text(width)
+        if text is None:
+            _note(f"{len(grid.names)} {level.value}s do not fit a {width}-column table; listing "
+                  "the allowed pairs (--format csv or md for the whole matrix)")
+            text = grid.to_list()
+    elif fmt is MatrixFormat.list:
+        text = grid.to_list()
+    elif fmt is MatrixFormat.connlist:
+        text = grid.to_connlist()
+    else:
+        grid.check_size()
+        text = {MatrixFormat.json: grid.to_json, MatrixFormat.csv: grid.to_csv,
+                MatrixFormat.md: grid.to_markdown}[fmt]()
     _write(text, output)
-
-
-def _print_matrix(m: Any) -> None:
-    what = "any port" if m.port is None else f"{m.protocol} {m.port}"
-    t = Table(title=f"Reachability on {what} (rows: from, columns: to)", header_style="bold")
-    t.add_column("from \\ to", style="bold")
-    for name in m.pods:
-        t.add_column(_esc(name), justify="center")
-    for i, (src, row) in enumerate(m.rows()):
-        cells = ["[dim]-[/]" if j == i else ("[green]yes[/]" if ok else "[red]no[/]")
-                 for j, ok in enumerate(row)]
-        t.add_row(_esc(src), *cells)
-    console = _out()
-    if not console.is_terminal:
-        console = Console(file=sys.stdout, width=10_000, highlight=False, color_system=None,
-                          emoji=False)
-    console.print(t)
-    allowed = sum(ok for _, row in m.rows() for ok in row) - len(m.pods)
-    _note(f"{allowed} of {len(m.pods) * (len(m.pods) - 1)} pairs allowed")
+    if fmt in (MatrixFormat.table, MatrixFormat.list) and output is None:
+        n = len(grid.names)
+        _note(f"{grid.allowed_count()} of {n * (n - 1)} pairs allowed")
 
 
 def _esc(text: str) -> str:

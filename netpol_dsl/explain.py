@@ -36,9 +36,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from netpol_dsl.graph import find_pod, isolation, workloads
+from netpol_dsl.evaluate._connections import ConnectionSet
+
+if TYPE_CHECKING:
+    from netpol_dsl.evaluate import Cluster
 
 __all__ = ["PodReport", "explain_pod"]
 
@@ -132,11 +135,11 @@ class PodReport:
         return "\n".join(lines)
 
 
-def explain_pod(cluster: Any, ref: str) -> PodReport:
-    """Explain one pod (``ns/pod`` or ``ns/workload``) in an evaluator ``Cluster``.
+def explain_pod(cluster: Cluster, ref: str) -> PodReport:
+    """Explain one pod (``ns/pod``) or workload (``ns/workload``, its first pod) in a ``Cluster``.
 
     Raises:
-        LoadError: no such pod (with a did-you-mean).
+        UnknownEndpointError: no such pod or workload (with a did-you-mean).
 
     Example:
         >>> from netpol_dsl.evaluate import Cluster
@@ -144,26 +147,37 @@ def explain_pod(cluster: Any, ref: str) -> PodReport:
         >>> explain_pod(c, "a/w").isolated_ingress
         False
     """
-    pod = find_pod(cluster, ref)
-    selecting, ingress, egress = isolation(cluster, pod)
-    exposure = cluster.exposure(pod.key)
-    name = f"{pod.namespace}/{pod.owner_name}" if pod.owner_name else pod.key
+    from netpol_dsl.errors import DslUsageError
+
+    ep = cluster.resolve(ref)
+    if not ep.pods:
+        msg = f"explain: got {ref!r}; expected a pod or workload of the cluster"
+        raise DslUsageError(msg)
+    key = ep.pods[0]
+    pod = cluster.pod(key)
+    workload = cluster.workload(key)
+    selecting = cluster.selecting(key)
+    ingress, egress = cluster.isolated(key)
+    exposure = cluster.exposure(key)
+    conn = cluster.connectivity()
     inbound: list[tuple[str, str]] = []
     outbound: list[tuple[str, str]] = []
-    for node in workloads(cluster):
-        if node.query == pod.key:
+    # Every other workload, read off the all-pairs connections (what any of its pods may do).
+    for other in cluster.workloads():
+        peers = [p for p in other.pods if p != key]
+        if not peers:
             continue
-        into = cluster.connections(node.query, pod.key)
+        into = ConnectionSet.none().union(*(conn.between(p, key) for p in peers))
+        out = ConnectionSet.none().union(*(conn.between(key, p) for p in peers))
         if not into.is_empty:
-            inbound.append((node.id, str(into)))
-        out = cluster.connections(pod.key, node.query)
+            inbound.append((other.key, str(into)))
         if not out.is_empty:
-            outbound.append((node.id, str(out)))
+            outbound.append((other.key, str(out)))
     return PodReport(
-        pod=name,
-        kind=pod.owner_kind or "Pod",
+        pod=workload.key,
+        kind=workload.kind,
         labels=dict(pod.labels),
-        selected_by=tuple((p.key, tuple(p.spec.effective_policy_types)) for p in selecting),
+        selected_by=tuple((_policy_key(p), _policy_types(p, dirs)) for p, dirs in selecting),
         isolated_ingress=ingress,
         isolated_egress=egress,
         inbound=tuple(inbound),
@@ -172,3 +186,17 @@ def explain_pod(cluster: Any, ref: str) -> PodReport:
         external_out=tuple((", ".join(e.cidrs), str(e.connections))
                            for e in exposure.external_egress),
     )
+
+
+def _policy_key(policy: Any) -> str:
+    key: str = getattr(policy, "key", None) or str(getattr(policy, "name", policy))
+    return key
+
+
+def _policy_types(policy: Any, directions: tuple[str, ...]) -> tuple[str, ...]:
+    """A NetworkPolicy's effective policyTypes; the directions a cluster-wide policy applies to."""
+    spec = getattr(policy, "spec", None)
+    types = getattr(spec, "effective_policy_types", None)
+    if types is not None:
+        return tuple(types)
+    return tuple(d.capitalize() for d in directions)

@@ -38,14 +38,16 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from netpol_dsl import _rules
 from netpol_dsl.errors import Issue, RenderError
-from netpol_dsl.graph import find_pod
 from netpol_dsl.intent import Intent
+
+if TYPE_CHECKING:
+    from netpol_dsl.evaluate import Cluster, Pod
 
 __all__ = ["netassert_tests", "to_netassert"]
 
@@ -53,19 +55,27 @@ _KINDS = {"Deployment": "deployment", "StatefulSet": "statefulset", "DaemonSet":
           "Pod": "pod"}
 
 
-def _resource(cluster: Any, ref: str, path: str, issues: list[Issue]) -> tuple[dict[str, Any],
-                                                                            Any] | None:
-    pod = find_pod(cluster, ref)
-    kind = pod.owner_kind or "Pod"
-    if kind not in _KINDS:
-        issues.append(Issue(path, ref, "a Deployment, StatefulSet, DaemonSet or Pod "
-                            "(what netassert v2 can test)", hint=f"{ref} is a {kind}"))
+def _resource(cluster: Cluster, ref: str, path: str, issues: list[Issue]
+              ) -> tuple[dict[str, Any], Pod] | None:
+    """The netassert resource for a pod or workload, and its representative pod."""
+    ep = cluster.resolve(ref)
+    if not ep.pods:
+        issues.append(Issue(path, ref, "a pod or workload", hint=f"{ref} stands for no pod"))
         return None
-    name = pod.owner_name or pod.name
-    return {"k8sResource": {"kind": _KINDS[kind], "name": name, "namespace": pod.namespace}}, pod
+    workload = cluster.workload(ep.pods[0])
+    if any(cluster.workload(p) != workload for p in ep.pods):
+        issues.append(Issue(path, ref, "one pod or workload",
+                            hint="netassert v2 tests one resource per end"))
+        return None
+    if workload.kind not in _KINDS:
+        issues.append(Issue(path, ref, "a Deployment, StatefulSet, DaemonSet or Pod "
+                            "(what netassert v2 can test)", hint=f"{ref} is a {workload.kind}"))
+        return None
+    return ({"k8sResource": {"kind": _KINDS[workload.kind], "name": workload.name,
+                             "namespace": workload.namespace}}, cluster.pod(workload.pod))
 
 
-def netassert_tests(cluster: Any, intents: Iterable[Intent], *, timeout_seconds: int = 15,
+def netassert_tests(cluster: Cluster, intents: Iterable[Intent], *, timeout_seconds: int = 15,
                     attempts: int = 3) -> list[dict[str, Any]]:
     """The netassert v2 tests for some intents, as plain data.
 
@@ -99,7 +109,8 @@ def netassert_tests(cluster: Any, intents: Iterable[Intent], *, timeout_seconds:
                 issues.append(Issue(f"{path}.to", intent.dst, "a pod or workload",
                                     hint="netassert v2 tests UDP only between pods"))
                 continue
-            dst: tuple[dict[str, Any], Any] | None = ({"host": {"name": intent.dst}}, None)
+            dst: tuple[dict[str, Any], Pod | None] | None = ({"host": {"name": intent.dst}},
+                                                              None)
         else:
             dst = _resource(cluster, intent.dst, f"{path}.to", issues)
         if src is None or dst is None:
@@ -138,7 +149,7 @@ def netassert_tests(cluster: Any, intents: Iterable[Intent], *, timeout_seconds:
     return tests
 
 
-def to_netassert(cluster: Any, intents: Iterable[Intent], *, timeout_seconds: int = 15,
+def to_netassert(cluster: Cluster, intents: Iterable[Intent], *, timeout_seconds: int = 15,
                  attempts: int = 3) -> str:
     """netassert v2 test YAML for some intents (see ``netassert_tests``).
 

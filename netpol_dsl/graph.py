@@ -34,9 +34,12 @@ import shutil
 import subprocess
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from netpol_dsl.errors import LoadError, RenderError
+from netpol_dsl.errors import RenderError
+
+if TYPE_CHECKING:
+    from netpol_dsl.evaluate import Cluster
 
 __all__ = [
     "Cell",
@@ -45,17 +48,12 @@ __all__ = [
     "Graph",
     "Node",
     "build_graph",
-    "cluster_pod",
     "connectivity_table",
-    "find_pod",
     "graphviz_available",
-    "isolation",
-    "resolve_endpoint",
     "to_dot",
     "to_html",
     "to_mermaid",
     "to_svg",
-    "workloads",
 ]
 
 EXTERNAL = "(external)"
@@ -178,111 +176,40 @@ class Graph:
 # ------------------------------------------------------------------------------ cluster side
 
 
-def workloads(cluster: Any) -> list[Node]:
-    """One node per workload (a Deployment's pods are one node), sorted by namespace and name.
-
-    Example:
-        >>> from netpol_dsl.evaluate import Cluster
-        >>> c = Cluster.from_manifests('''
-        ... kind: Pod
-        ... apiVersion: v1
-        ... metadata: {name: web, namespace: a, labels: {app: web}}
-        ... ''')
-        >>> [n.id for n in workloads(c)]
-        ['a/web']
-    """
-    seen: dict[tuple[str, str], Node] = {}
-    for pod in cluster.pods:
-        name = pod.owner_name or pod.name
-        kind = pod.owner_kind or "Pod"
-        key = (pod.namespace, name)
-        if key not in seen:
-            seen[key] = Node(pod.namespace, name, kind, dict(pod.labels), pod.key)
-    return [seen[k] for k in sorted(seen)]
+def _nodes(cluster: Cluster) -> list[Node]:
+    """One node per workload (or bare pod), in the cluster's workload order."""
+    return [Node(w.namespace, w.name, w.kind, dict(w.labels), w.pod) for w in cluster.workloads()]
 
 
-def find_pod(cluster: Any, ref: str) -> Any:
-    """The pod a reference names: ``ns/pod``, ``ns/workload`` or ``ns/workload[Kind]``.
-
-    Raises:
-        LoadError: no such pod, with a did-you-mean.
-
-    Example:
-        >>> from netpol_dsl.evaluate import Cluster
-        >>> c = Cluster.from_manifests("kind: Pod\\napiVersion: v1\\nmetadata: {name: web, namespace: a}\\n")
-        >>> find_pod(c, "a/web").key
-        'a/web'
-        >>> find_pod(c, "a/wbe")
-        Traceback (most recent call last):
-        ...
-        netpol_dsl.errors.LoadError: pod: got 'a/wbe'; expected a pod or workload in the manifests (ns/name). Did you mean 'a/web'?
-    """
-    import difflib
-
-    base = re.sub(r"\[[A-Za-z]+\]$", "", ref.strip())
-    for pod in cluster.pods:
-        if pod.key == base:
-            return pod
-    for pod in cluster.pods:
-        if pod.owner_name and f"{pod.namespace}/{pod.owner_name}" == base:
-            return pod
-    names = sorted({p.key for p in cluster.pods}
-                   | {f"{p.namespace}/{p.owner_name}" for p in cluster.pods if p.owner_name})
-    near = difflib.get_close_matches(base, names, n=1, cutoff=0.5)
-    hint = f" Did you mean {near[0]!r}?" if near else (
-        " The manifests hold no pods or workloads." if not names else "")
-    msg = f"pod: got {ref!r}; expected a pod or workload in the manifests (ns/name).{hint}"
-    raise LoadError(msg)
-
-
-def resolve_endpoint(cluster: Any, ref: str) -> str:
-    """An IP address as is; otherwise the key of the pod ``ref`` names (see ``find_pod``).
-
-    Raises:
-        LoadError: no such pod, with a did-you-mean.
-
-    Example:
-        >>> from netpol_dsl.evaluate import Cluster
-        >>> c = Cluster.from_manifests("kind: Pod\\napiVersion: v1\\nmetadata: {name: w, namespace: a}\\n")
-        >>> resolve_endpoint(c, "10.0.0.1"), resolve_endpoint(c, "a/w[Pod]")
-        ('10.0.0.1', 'a/w')
-    """
-    from netpol_dsl import _rules
-
-    if _rules.parse_ip(ref.strip()) is not None:
-        return ref.strip()
-    return str(find_pod(cluster, ref).key)
-
-
-def isolation(cluster: Any, pod: Any) -> tuple[list[Any], bool, bool]:
-    """The policies that select ``pod``, and whether it is isolated for ingress and for egress.
-
-    A pod is isolated for a direction when some policy in its namespace selects it with that
-    direction in its (defaulted) policyTypes.
-
-    Example:
-        >>> from netpol_dsl.evaluate import Cluster
-        >>> c = Cluster.from_manifests('''
-        ... kind: Pod
-        ... apiVersion: v1
-        ... metadata: {name: web, namespace: a}
-        ... ---
-        ... apiVersion: networking.k8s.io/v1
-        ... kind: NetworkPolicy
-        ... metadata: {name: deny, namespace: a}
-        ... spec: {podSelector: {}}
-        ... ''')
-        >>> pols, ing, eg = isolation(c, find_pod(c, "a/web"))
-        >>> [p.name for p in pols], ing, eg
-        (['deny'], True, False)
-    """
-    selecting = [p for p, _ in cluster.selecting(pod.key)]
-    ingress, egress = cluster.isolated(pod.key)
-    return selecting, ingress, egress
+def _workload_pairs(cluster: Cluster, port: int | str | None, protocol: str
+                    ) -> dict[tuple[int, int], tuple[bool, str]]:
+    """``(i, j) -> (allowed, label)`` for ordered pairs of different workloads (by index in
+    ``cluster.workloads()``): every connection (port None) or one port, read off the evaluator."""
+    ws = cluster.workloads()
+    index = {w.id: i for i, w in enumerate(ws)}
+    out: dict[tuple[int, int], tuple[bool, str]] = {}
+    if port is None:
+        for p in cluster.connectivity().workload_pairs(empty=True):
+            conns = p.connections
+            text = "all ports" if conns.is_all else str(conns)
+            if not p.uniform:
+                text += " (some pods)"
+            out[(index[p.src], index[p.dst])] = (not conns.is_empty, text)
+        return out
+    m = cluster.matrix(port=port, protocol=protocol)
+    label = f"{protocol} {port}"
+    for i, a in enumerate(ws):
+        for j, b in enumerate(ws):
+            if i == j:
+                continue
+            cells = [m.allowed(x, y) for x in a.pods for y in b.pods if x != y]
+            some, every = any(cells), all(cells)
+            out[(i, j)] = (some, label if every or not some else f"{label} (some pods)")
+    return out
 
 
 def build_graph(
-    cluster: Any,
+    cluster: Cluster,
     *,
     port: int | str | None = None,
     protocol: str = "TCP",
@@ -290,7 +217,7 @@ def build_graph(
     probes: Iterable[Any] = (),
     title: str | None = None,
 ) -> Graph:
-    """Evaluate every pair of workloads and build the picture.
+    """The picture of a cluster: workloads as nodes, the evaluator's allowed flows as edges.
 
     Args:
         cluster: an evaluator ``Cluster``.
@@ -312,36 +239,28 @@ def build_graph(
         >>> [(e.src, e.dst, e.label) for e in build_graph(c).edges]
         [('x/a', 'x/b', 'all ports'), ('x/b', 'x/a', 'all ports')]
     """
-    nodes = workloads(cluster)
-    iso = {n.id: isolation(cluster, cluster_pod(cluster, n))[1:] for n in nodes}
+    nodes = _nodes(cluster)
+    pairs = _workload_pairs(cluster, port, protocol)
+    iso = [cluster.isolated(n.query) for n in nodes]
     edges: list[Edge] = []
-    for a in nodes:
-        for b in nodes:
-            if a.id == b.id:
-                continue
-            if port is None:
-                conn = cluster.connections(a.query, b.query)
-                label = "all ports" if conn.is_all else str(conn)
-                ok = not conn.is_empty
-            else:
-                ok = bool(cluster.allows(a.query, b.query, port, protocol=protocol))
-                label = f"{protocol} {port}"
-            if ok:
-                edges.append(Edge(a.id, b.id, label))
-            elif denied and (iso[b.id][0] or iso[a.id][1]):
-                edges.append(Edge(a.id, b.id, "denied" if port is None else label, allowed=False))
-    by_id = {n.id: n for n in nodes}
+    for (i, j), (ok, label) in sorted(pairs.items()):
+        a, b = nodes[i], nodes[j]
+        if ok:
+            edges.append(Edge(a.id, b.id, label))
+        elif denied and (iso[j][0] or iso[i][1]):
+            edges.append(Edge(a.id, b.id, "denied" if port is None else label, allowed=False))
+    by_key = {n.id: n for n in nodes}
     extra: dict[str, Node] = {}
     for intent in probes:
         ends = []
         for ref in (intent.src, intent.dst):
-            node = _node_for(cluster, ref, by_id)
-            if node.id not in by_id:
+            node = _node_for(cluster, ref, by_key)
+            if node.id not in by_key:
                 extra.setdefault(node.id, node)
             ends.append(node)
         verdict = cluster.allows(intent.src, intent.dst, intent.port, protocol=intent.protocol)
-        ok = bool(verdict)
-        mark = "" if ok == intent.expect else " (unexpected)"
+        ok = verdict.all()
+        mark = "" if ok == intent.expect and not verdict.mixed else " (unexpected)"
         edges.append(Edge(ends[0].id, ends[1].id,
                           f"{'ALLOW' if ok else 'DENY'} {intent.protocol} {intent.port}{mark}",
                           allowed=ok, probe=True))
@@ -350,27 +269,12 @@ def build_graph(
                            else f"NetworkPolicy connectivity on {protocol} {port}"))
 
 
-def cluster_pod(cluster: Any, node: Node) -> Any:
-    """The evaluator pod behind a node.
-
-    Example:
-        >>> from netpol_dsl.evaluate import Cluster
-        >>> c = Cluster.from_manifests("kind: Pod\\napiVersion: v1\\nmetadata: {name: w, namespace: a}\\n")
-        >>> cluster_pod(c, workloads(c)[0]).key
-        'a/w'
-    """
-    return find_pod(cluster, node.query)
-
-
-def _node_for(cluster: Any, ref: str, by_id: Mapping[str, Node]) -> Node:
-    from netpol_dsl import _rules
-
-    if _rules.parse_ip(ref) is not None:
-        return Node(EXTERNAL, ref, "External")
-    pod = find_pod(cluster, ref)
-    key = f"{pod.namespace}/{pod.owner_name or pod.name}"
-    return by_id.get(key) or Node(pod.namespace, pod.owner_name or pod.name,
-                                  pod.owner_kind or "Pod", dict(pod.labels), pod.key)
+def _node_for(cluster: Cluster, ref: str, by_key: Mapping[str, Node]) -> Node:
+    ep = cluster.resolve(ref)
+    if ep.address is not None:
+        return Node(EXTERNAL, ep.address, "External")
+    w = cluster.workload(ep.pods[0])
+    return by_key.get(w.key) or Node(w.namespace, w.name, w.kind, dict(w.labels), w.pod)
 
 
 # ------------------------------------------------------------------------------ matrix
@@ -470,7 +374,7 @@ class ConnectivityTable:
         return "\n".join(out) + "\n"
 
 
-def connectivity_table(cluster: Any, *, port: int | str | None = None,
+def connectivity_table(cluster: Cluster, *, port: int | str | None = None,
                        protocol: str = "TCP") -> ConnectivityTable:
     """The workload reachability matrix: each cell the allowed ports, or yes/no on one port.
 
@@ -486,19 +390,22 @@ def connectivity_table(cluster: Any, *, port: int | str | None = None,
         x/a        -        allowed
         x/b        allowed  -
     """
-    nodes = workloads(cluster)
+    nodes = _nodes(cluster)
+    pairs = _workload_pairs(cluster, port, protocol)
     rows = []
-    for a in nodes:
+    for i in range(len(nodes)):
         row = []
-        for b in nodes:
-            if a.id == b.id:
+        for j in range(len(nodes)):
+            if i == j:
                 row.append(Cell(True, "-"))
-            elif port is None:
-                conn = cluster.connections(a.query, b.query)
-                row.append(Cell(not conn.is_empty, str(conn)))
+                continue
+            ok, label = pairs[(i, j)]
+            if port is None:
+                row.append(Cell(ok, "none" if not ok else
+                                ("all" if label == "all ports" else label)))
             else:
-                ok = bool(cluster.allows(a.query, b.query, port, protocol=protocol))
-                row.append(Cell(ok, "allowed" if ok else "denied"))
+                row.append(Cell(ok, "allowed" if ok and not label.endswith("(some pods)") else
+                                ("some pods" if ok else "denied")))
         rows.append(tuple(row))
     title = "Reachability (allowed ports)" if port is None else f"Reachability on {protocol} {port}"
     return ConnectivityTable(tuple(n.id for n in nodes), tuple(rows), title)

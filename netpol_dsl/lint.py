@@ -32,17 +32,21 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 
+from netpol_dsl import _rules
 from netpol_dsl import load as _load
 from netpol_dsl.errors import InvalidPolicyError, Issue, LoadError
 from netpol_dsl.load import Manifest, Manifests
+
+if TYPE_CHECKING:
+    from netpol_dsl.evaluate import Cluster
 from netpol_dsl.model import (
     LabelSelector,
     NetworkPolicy,
@@ -561,6 +565,9 @@ class _Pod:
 class _Inventory:
     namespaces: dict[str, dict[str, str]] = field(default_factory=dict)
     pods: list[_Pod] = field(default_factory=list)
+    #: the evaluator over this inventory and the valid policies: rules that ask which pods a
+    #: policy, a peer or an ipBlock stands for ask it
+    cluster: Cluster | None = None
 
     def pods_in(self, namespaces: Iterable[str]) -> list[_Pod]:
         wanted = set(namespaces)
@@ -598,9 +605,13 @@ def _inventory(objects: Iterable[Manifest], policies: Iterable[NetworkPolicy]) -
         inv.pods.append(_Pod(pod.namespace, pod.name, pod.labels, pod.ips, ports,
                              pod.host_network, found.sources[pod.key]))
         inv.add_namespace(pod.namespace)
+    policies = list(policies)
     for p in policies:
         if p.namespace:
             inv.add_namespace(p.namespace)
+    from netpol_dsl.evaluate import Cluster
+
+    inv.cluster = Cluster(found.namespaces, found.pods, policies)
     return inv
 
 
@@ -741,71 +752,79 @@ _DNS_NS = {_NS_NAME_LABEL: "kube-system"}
 _DNS_POD = {"k8s-app": "kube-dns"}
 
 
-def _dns_rule_protocols(policy: NetworkPolicy, ns_labels: Mapping[str, str]) -> set[str]:
-    """Protocols (UDP/TCP) on port 53 to kube-dns that this policy's egress rules allow."""
-    found: set[str] = set()
-    if not policy.spec.isolates_egress:
-        return found
-    for rule in policy.spec.egress or ():
-        peers_ok = _peers_all(rule.peers) or any(
-            p.ip_block is not None  # a node-local DNS address, say: benefit of the doubt
-            or (
-                (p.namespace_selector.matches(ns_labels) if p.namespace_selector is not None
-                 else policy.namespace == "kube-system")
-                and (p.pod_selector is None or p.pod_selector.matches(_DNS_POD))
-            )
-            for p in rule.peers or ()
-        )
-        if not peers_ok:
+def _examples(sel: LabelSelector, limit: int = 8) -> list[dict[str, str]]:
+    """Label sets a selector selects: exact values, each combination of ``In`` values (up to
+    ``limit``), a placeholder value for ``Exists``; ``NotIn``/``DoesNotExist`` keys left out."""
+    import itertools
+
+    fixed = dict(sel.match_labels or {})
+    choices: list[tuple[str, tuple[str, ...]]] = []
+    for r in sel.match_expressions or ():
+        if r.key in fixed:
             continue
-        for proto, names in (("UDP", ("dns",)), ("TCP", ("dns-tcp",))):
-            if _ports_all(rule.ports) or any(_port_covers(p, 53, proto, names)
-                                              for p in rule.ports or ()):
-                found.add(proto)
-    return found
-
-
-def _covers_subject(wider: LabelSelector, narrower: LabelSelector) -> bool:
-    """Whether every pod ``narrower`` selects is selected by ``wider``, judged statically."""
-    if wider.is_empty or _canon(wider) == _canon(narrower):
-        return True
-    if wider.match_expressions:
-        return False
-    return set((wider.match_labels or {}).items()) <= set((narrower.match_labels or {}).items())
+        if r.operator == "In":
+            choices.append((r.key, tuple(r.values or ())))
+        elif r.operator == "Exists":
+            choices.append((r.key, ("x",)))
+    out = []
+    for combo in itertools.islice(itertools.product(*(v for _, v in choices)), limit):
+        labels = {**fixed, **{k: v for (k, _), v in zip(choices, combo, strict=True)}}
+        if sel.matches(labels):
+            out.append(labels)
+    return out
 
 
 def _np002_dns(ctx: _Ctx) -> None:
+    """Egress isolated without DNS: asked of the evaluator, with an example pod of each
+    egress-isolating policy's podSelector and a CoreDNS-like pod in kube-system."""
+    from netpol_dsl.evaluate import Cluster, ContainerPort, Namespace, Pod
+
     ns_labels: Mapping[str, str] = _DNS_NS
     if ctx.inventory is not None and "kube-system" in ctx.inventory.namespaces:
         ns_labels = ctx.inventory.namespaces["kube-system"]
-    by_ns: dict[str | None, list[int]] = defaultdict(list)
-    for i, p in enumerate(ctx.policies):
-        by_ns[p.namespace].append(i)
-    for ns, idxs in by_ns.items():
-        if ns == "kube-system":
+    dns = Pod("kube-system", "netpol-lint-kube-dns", _DNS_POD,
+              ports=(ContainerPort(53, "UDP", "dns"), ContainerPort(53, "TCP", "dns-tcp")))
+    subjects: list[tuple[int, Pod]] = []
+    seen: dict[tuple[str, str], int] = {}
+    for i, policy in enumerate(ctx.policies):
+        ns = _rules.namespace_of(policy.namespace)
+        if ns == "kube-system" or not policy.spec.isolates_egress:
             continue
-        dns = {i: _dns_rule_protocols(ctx.policies[i], ns_labels) for i in idxs}
-        reported: set[str] = set()
-        for i in idxs:
-            policy = ctx.policies[i]
-            if not policy.spec.isolates_egress:
-                continue
-            have: set[str] = set()
-            for j in idxs:
-                if _covers_subject(ctx.policies[j].spec.pod_selector, policy.spec.pod_selector):
-                    have |= dns[j]
-            missing = [proto for proto in ("UDP", "TCP") if proto not in have]
-            subject = _canon(policy.spec.pod_selector)
-            if not missing or subject in reported:
-                continue
-            reported.add(subject)
-            which = " and ".join(f"{m} 53" for m in missing)
-            path = "spec.policyTypes" if policy.spec.policy_types else "spec.egress"
-            ctx.report("NP002", i, path,
-                       f"isolates egress of pods {_sel_text(policy.spec.pod_selector)} in "
-                       f"{ns or 'default'}, but no policy there allows egress to kube-dns on "
-                       f"{which}; DNS lookups will time out",
-                       fix=f"allow egress to namespace kube-system, pods k8s-app=kube-dns, on {which}")
+        key = (ns, _canon(policy.spec.pod_selector))
+        if key in seen:
+            continue
+        seen[key] = i
+        for labels in _examples(policy.spec.pod_selector):
+            subjects.append((i, Pod(ns, f"netpol-lint-{len(subjects)}", labels)))
+    if not subjects:
+        return
+    cluster = Cluster([Namespace("kube-system", ns_labels)],
+                      [dns, *(p for _, p in subjects)], ctx.policies)
+    reported: set[int] = set()
+    for i, pod in subjects:
+        if i in reported:
+            continue
+        missing = [proto for proto in ("UDP", "TCP")
+                   if not cluster.allows(pod, dns.key, 53, proto).all()
+                   and not _external_dns(cluster, pod, proto)]
+        if not missing:
+            continue
+        reported.add(i)
+        policy = ctx.policies[i]
+        which = " and ".join(f"{m} 53" for m in missing)
+        path = "spec.policyTypes" if policy.spec.policy_types else "spec.egress"
+        ctx.report("NP002", i, path,
+                   f"isolates egress of pods {_sel_text(policy.spec.pod_selector)} in "
+                   f"{_rules.namespace_of(policy.namespace)}, but no policy there allows egress to "
+                   f"kube-dns on {which}; DNS lookups will time out",
+                   fix=f"allow egress to namespace kube-system, pods k8s-app=kube-dns, on {which}")
+
+
+def _external_dns(cluster: Cluster, pod: Any, proto: str) -> bool:
+    """Some external address (a node-local DNS cache, say) is allowed on ``proto`` 53: the
+    benefit of the doubt."""
+    exposure = cluster.exposure(pod.key)
+    return any(e.connections.allows(proto, 53) for e in exposure.external_egress)
 
 
 def _close(wanted: str, candidates: Iterable[str]) -> str | None:
@@ -879,13 +898,14 @@ def _np003_np004_selectors(ctx: _Ctx) -> None:
     assert inv is not None
     all_ns_keys = {k for labels in inv.namespaces.values() for k in labels}
     for i, policy in enumerate(ctx.policies):
-        ns = policy.namespace or "default"
+        ns = _rules.namespace_of(policy.namespace)
         own = inv.pods_in([ns])
         if not own:
             # Nothing in the inventory lives there: every selector would "match nothing".
             continue
         sel = policy.spec.pod_selector
-        if not any(sel.matches(p.labels) for p in own):
+        assert inv.cluster is not None
+        if not inv.cluster.selected_by(policy):
             hint = _did_you_mean(sel, [p.labels for p in own])
             ctx.report("NP003", i, "spec.podSelector",
                        f"podSelector {_sel_text(sel)} selects no pod in namespace {ns!r} "
@@ -925,7 +945,9 @@ def _np003_np004_selectors(ctx: _Ctx) -> None:
                 psel = peer.pod_selector
                 if psel is not None and not psel.is_empty:
                     pods = inv.pods_in(scope)
-                    if not any(psel.matches(p.labels) for p in pods):
+                    # Whether the peer stands for some pod is the evaluator's answer; the
+                    # namespaces in scope only shape the hint.
+                    if not inv.cluster.peer_pods(policy, direction, r_i, j):
                         hint = _did_you_mean(psel, [p.labels for p in pods])
                         fix = None
                         elsewhere = sorted({p.namespace for p in inv.pods
@@ -945,38 +967,26 @@ def _np003_np004_selectors(ctx: _Ctx) -> None:
                                    + (f". {hint}" if hint else ""), fix=fix)
 
 
-def _peer_pods(inv: _Inventory, policy: NetworkPolicy,
-               peers: Sequence[NetworkPolicyPeer] | None) -> list[_Pod]:
-    if _peers_all(peers):
-        return list(inv.pods)
-    out: dict[str, _Pod] = {}
-    ns = policy.namespace or "default"
-    for peer in peers or ():
-        if peer.ip_block is not None:
-            block = peer.ip_block
-            out.update({p.key: p for p in inv.pods if any(block.contains(ip) for ip in p.ips)})
-            continue
-        scope = [ns] if peer.namespace_selector is None else inv.namespaces_matching(
-            peer.namespace_selector)
-        for p in inv.pods_in(scope):
-            if peer.pod_selector is None or peer.pod_selector.matches(p.labels):
-                out[p.key] = p
-    return list(out.values())
-
-
 def _np008_named_ports(ctx: _Ctx) -> None:
     inv = ctx.inventory
-    assert inv is not None
+    assert inv is not None and inv.cluster is not None
+    by_key = {p.key: p for p in inv.pods}
     for i, policy in enumerate(ctx.policies):
-        ns = policy.namespace or "default"
-        subjects = [p for p in inv.pods_in([ns]) if policy.spec.pod_selector.matches(p.labels)]
+        subjects: list[_Pod] | None = None
         for direction, r_i, rule in _rules_of(policy):
             named = [(k, port) for k, port in enumerate(rule.ports or ())
                      if isinstance(port.port, str)]
             if not named:
                 continue
-            # Named ports resolve against the destination pod, in both directions.
-            dests = subjects if direction == "ingress" else _peer_pods(inv, policy, rule.peers)
+            # Named ports resolve against the destination pod, in both directions: the
+            # policy's own pods for ingress, the rule's peers (as the evaluator reads them) for
+            # egress.
+            if direction == "ingress":
+                if subjects is None:
+                    subjects = [by_key[k] for k in inv.cluster.selected_by(policy)]
+                dests = subjects
+            else:
+                dests = [by_key[k] for k in inv.cluster.peer_pods(policy, direction, r_i)]
             if not dests:
                 continue
             for k, port in named:
@@ -996,17 +1006,20 @@ def _np008_named_ports(ctx: _Ctx) -> None:
 
 def _np009_ipblock(ctx: _Ctx) -> None:
     inv = ctx.inventory
-    assert inv is not None
+    assert inv is not None and inv.cluster is not None
+    by_key = {p.key: p for p in inv.pods}
     for i, policy in enumerate(ctx.policies):
         for direction, r_i, rule in _rules_of(policy):
             for j, peer in enumerate(rule.peers or ()):
                 block = peer.ip_block
                 if block is None or (block.network.prefixlen == 0 and not block.except_):
                     continue
-                hit = [(p, ip) for p in inv.pods for ip in p.ips if block.contains(ip)]
+                # The pods whose IPs the block holds, as the evaluator matches them.
+                hit = [by_key[k] for k in inv.cluster.peer_pods(policy, direction, r_i, j)]
                 if not hit:
                     continue
-                examples = ", ".join(f"{p.key} ({ip})" for p, ip in hit[:3])
+                examples = ", ".join(
+                    f"{p.key} ({next(ip for ip in p.ips if block.contains(ip))})" for p in hit[:3])
                 more = f" and {len(hit) - 3} more" if len(hit) > 3 else ""
                 ctx.report("NP009", i, f"spec.{direction}[{r_i}].{_peer_field(direction)}[{j}]"
                            ".ipBlock",
@@ -1016,14 +1029,11 @@ def _np009_ipblock(ctx: _Ctx) -> None:
 
 def _np010_uncovered(ctx: _Ctx) -> None:
     inv = ctx.inventory
-    assert inv is not None
-    by_ns: dict[str, list[NetworkPolicy]] = defaultdict(list)
-    for p in ctx.policies:
-        by_ns[p.namespace or "default"].append(p)
+    assert inv is not None and inv.cluster is not None
     for pod in inv.pods:
         if pod.host_network or pod.namespace.startswith("kube-"):
             continue  # NetworkPolicy does not apply to hostNetwork pods; kube-* is the system's
-        if any(p.spec.pod_selector.matches(pod.labels) for p in by_ns.get(pod.namespace, ())):
+        if any(isinstance(p, NetworkPolicy) for p, _ in inv.cluster.selecting(pod.key)):
             continue
         ctx.report_object("NP010", pod.source, pod.key,
                           f"{pod.source.kind} {pod.key} is selected by no NetworkPolicy, so all "

@@ -883,7 +883,7 @@ def _identity(spec: KindSpec, data: Mapping[str, Any],
     ns = meta.get("namespace")
     # Without a namespace, `kubectl apply` puts an object in the request namespace: -n, else
     # the context's, which is "default" unless configured.
-    return (ns if isinstance(ns, str) and ns else namespace or "default"), name
+    return (ns if isinstance(ns, str) and ns else _rules.namespace_of(namespace)), name
 
 
 #: What ``load_manifests`` reads: a path, YAML/JSON text (or bytes), an API-shaped dict, a

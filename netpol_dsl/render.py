@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import yaml
 
-from netpol_dsl import _files
+from netpol_dsl import _files, _rules
 from netpol_dsl.errors import RenderError
 from netpol_dsl.model import NetworkPolicy
 from netpol_dsl.model._clusterwide import ClusterPolicyBase
@@ -159,7 +159,7 @@ def file_name(policy: _Renderable, format: OutputFormat = "yaml") -> str:
         msg = f"file_name(): got format={format!r}; expected 'yaml' or 'json'"
         raise RenderError(msg)
     if isinstance(policy, NetworkPolicy):
-        return _files.safe_file_name(policy.namespace or "default", policy.name, suffix)
+        return _files.safe_file_name(_rules.namespace_of(policy.namespace), policy.name, suffix)
     return _files.safe_file_name(None, policy.name, suffix, kind=type(policy).__name__)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from netpol_dsl.errors import LoadError, RenderError
+from netpol_dsl.errors import LoadError, RenderError, UnknownEndpointError
 from netpol_dsl.evaluate import Cluster
 from netpol_dsl.export import netassert_tests, to_netassert
 from netpol_dsl.intent import check_intents, load_intents, parse_intents, parse_port
@@ -61,7 +61,7 @@ def test_unexpressible_intents_are_all_listed(cluster):
 
 
 def test_unknown_pod(cluster):
-    with pytest.raises(LoadError, match="Did you mean 'payments/frontend'"):
+    with pytest.raises(UnknownEndpointError, match="Did you mean 'payments/frontend'"):
         netassert_tests(cluster, parse_intents("- {from: payments/frontnd, to: a/b, port: 1}"))
 
 

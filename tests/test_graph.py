@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from netpol_dsl import graph as g
-from netpol_dsl.errors import LoadError, RenderError
+from netpol_dsl.errors import RenderError, UnknownEndpointError
 from netpol_dsl.evaluate import Cluster
 from netpol_dsl.intent import parse_intents
 
@@ -68,10 +68,11 @@ def test_probes_from_intent(cluster):
     assert g.EXTERNAL in graph.namespaces
 
 
-def test_find_pod_by_workload_and_did_you_mean(cluster):
-    assert g.find_pod(cluster, "payments/frontend[Deployment]").namespace == "payments"
-    with pytest.raises(LoadError, match="Did you mean 'payments/postgres'"):
-        g.find_pod(cluster, "payments/postgre")
+def test_workload_lookup_and_did_you_mean(cluster):
+    # The lookup is the evaluator's (one resolver, one error type), not graph's.
+    assert cluster.workload("payments/frontend[Deployment]").namespace == "payments"
+    with pytest.raises(UnknownEndpointError, match="Did you mean 'payments/postgres'"):
+        cluster.resolve("payments/postgre")
 
 
 def test_mermaid_and_dot_styles(cluster):
@@ -225,7 +226,7 @@ kind: NetworkPolicy
 metadata: {name: deny-egress}
 spec: {podSelector: {}, policyTypes: [Egress]}
 """)
-    pod = g.find_pod(c, "default/web")
-    policies, ingress, egress = g.isolation(c, pod)
+    policies = [p for p, _ in c.selecting("default/web")]
+    ingress, egress = c.isolated("default/web")
     assert ([p.name for p in policies], ingress, egress) == (["deny-egress"], False, True)
     assert c.allows("default/web", "8.8.8.8", 53).egress.isolating == ("deny-egress",)

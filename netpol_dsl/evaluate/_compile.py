@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from netpol_dsl import _rules
 from netpol_dsl.evaluate._ir import (
     AnyPeer,
     Direction,
@@ -35,9 +36,7 @@ from netpol_dsl.model import (
 
 __all__ = ["DEFAULT_NAMESPACE", "compile_network_policy", "policy_namespace"]
 
-#: Where an object without ``metadata.namespace`` lives, as ``kubectl apply`` without ``-n``
-#: puts it (the namespace of the default context).
-DEFAULT_NAMESPACE = "default"
+DEFAULT_NAMESPACE = _rules.DEFAULT_NAMESPACE
 
 
 def policy_namespace(policy: NetworkPolicy) -> str:
@@ -48,7 +47,7 @@ def policy_namespace(policy: NetworkPolicy) -> str:
         >>> policy_namespace(NetworkPolicy(metadata=ObjectMeta(name="x")))
         'default'
     """
-    return policy.namespace or DEFAULT_NAMESPACE
+    return _rules.namespace_of(policy.namespace)
 
 
 def _peer(peer: NetworkPolicyPeer, namespace: str) -> PeerIR:
@@ -77,7 +76,7 @@ def _ports(ports: Sequence[NetworkPolicyPort] | None) -> PortsIR:
     return tuple(out)
 
 
-def _rules(policy: NetworkPolicy, namespace: str, direction: Direction) -> tuple[RuleIR, ...]:
+def _rule_irs(policy: NetworkPolicy, namespace: str, direction: Direction) -> tuple[RuleIR, ...]:
     side = "from" if direction == "ingress" else "to"
     rules: Sequence[NetworkPolicyIngressRule | NetworkPolicyEgressRule] = (
         (policy.spec.ingress or ()) if direction == "ingress" else (policy.spec.egress or ()))
@@ -118,7 +117,7 @@ def compile_network_policy(policy: NetworkPolicy) -> PolicyIR:
         isolates.append("egress")
     return PolicyIR(
         "NetworkPolicy", policy.key, "networkpolicy", 0, SubjectIR(NamespaceMatch(name=ns), policy.spec.pod_selector),
-        _rules(policy, ns, "ingress") if "ingress" in isolates else (),
-        _rules(policy, ns, "egress") if "egress" in isolates else (),
+        _rule_irs(policy, ns, "ingress") if "ingress" in isolates else (),
+        _rule_irs(policy, ns, "egress") if "egress" in isolates else (),
         isolates=tuple(isolates),
     )

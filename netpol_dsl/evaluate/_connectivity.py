@@ -114,6 +114,17 @@ class Connectivity:
         self._index = {k: i for i, k in enumerate(self.pods)}
         self.workloads = tuple(workloads)
 
+    @property
+    def pod_classes(self) -> IntArray:
+        """Each pod's class (in ``pods`` order): pods of one class have the same row and column.
+
+        Example:
+            >>> from netpol_dsl.evaluate import Cluster, Pod
+            >>> Cluster(pods=[Pod("a", "x"), Pod("a", "y")]).connectivity().pod_classes.tolist()
+            [0, 0]
+        """
+        return self._pod_class
+
     def _i(self, pod: object) -> int:
         key = getattr(pod, "key", pod)
         try:
@@ -170,22 +181,36 @@ class Connectivity:
             ...                                  ).connectivity().workload_pairs()]
             [('a/x[Pod]', 'a/y[Pod]'), ('a/y[Pod]', 'a/x[Pod]')]
         """
-        members = [np.unique(self._pod_class[[self._index[k] for k in w.pods]])
-                   for w in self.workloads]
+        ws = self.workloads
+        classes = [np.unique(self._pod_class[[self._index[k] for k in w.pods]]) for w in ws]
+        single = np.asarray([len(c) == 1 for c in classes], dtype=bool)
+        rep = np.asarray([int(c[0]) for c in classes], dtype=np.int64)
+        nonempty = np.asarray([not x.is_empty for x in self.sets], dtype=bool)
+        sets = self.sets
         cache: dict[tuple[int, ...], tuple[ConnectionSet, ConnectionSet]] = {}
-        for a, wa in enumerate(self.workloads):
-            for b, wb in enumerate(self.workloads):
-                if a == b:
+        for a, wa in enumerate(ws):
+            ids = self.table[rep[a], rep]                      # per destination workload
+            # candidates: pairs with something allowed, and any pair with a multi-class end
+            wanted = np.ones(len(ws), dtype=bool) if empty or not single[a] else (
+                nonempty[ids] | ~single)
+            for b in np.flatnonzero(wanted).tolist():
+                if b == a:
                     continue
-                ids = tuple(sorted(set(self.table[np.ix_(members[a], members[b])].ravel().tolist())))
-                found = cache.get(ids)
+                if single[a] and single[b]:
+                    conns = sets[int(ids[b])]
+                    if empty or not conns.is_empty:
+                        yield PairConnections(wa.id, ws[b].id, conns)
+                    continue
+                key = tuple(sorted(set(self.table[np.ix_(classes[a], classes[b])].ravel().tolist())))
+                found = cache.get(key)
                 if found is None:
-                    sets = [self.sets[i] for i in ids]
-                    found = cache[ids] = (ConnectionSet.none().union(*sets),
-                                          ConnectionSet.all().intersection(*sets))
+                    items = [sets[i] for i in key]
+                    found = cache[key] = (ConnectionSet.none().union(*items),
+                                          ConnectionSet.all().intersection(*items))
                 union, common = found
                 if empty or not union.is_empty:
-                    yield PairConnections(wa.id, wb.id, union, None if common == union else common)
+                    yield PairConnections(wa.id, ws[b].id, union,
+                                          None if common == union else common)
 
     def count(self) -> int:
         """How many ordered pairs of different pods have some allowed connection.

@@ -572,6 +572,10 @@ class Engine:
             for labels in self.ns_labels], dtype=bool)
         return same if nm.same_labels is not None else ~same
 
+    def subject_classes(self, pol: PolicyIR) -> IntArray:
+        """The classes a policy applies to (its subject), host-network pods excluded."""
+        return self._subject_classes(pol)
+
     def _subject_classes(self, pol: PolicyIR) -> IntArray:
         nm = pol.subject.namespaces
         if nm.name is not None:

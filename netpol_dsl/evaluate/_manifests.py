@@ -38,7 +38,7 @@ def _meta(m: Manifest, out: Inventory) -> tuple[str, str, Mapping[str, Any]] | N
                                   else meta, "a name", hint=f"{m.kind} skipped", source=m.where))
         return None
     ns = meta.get("namespace")
-    return meta["name"], ns if isinstance(ns, str) and ns else "default", meta
+    return meta["name"], _rules.namespace_of(ns), meta
 
 
 def _labels(value: Any, path: str, m: Manifest, out: Inventory) -> dict[str, str]:

@@ -49,6 +49,40 @@ class Matrix:
         self._table = table
         self._index: Mapping[str, int] = {p: i for i, p in enumerate(pods)}
 
+    @property
+    def table(self) -> npt.NDArray[np.bool_]:
+        """The compact table: pod ``i`` may reach pod ``j`` (``i != j``) iff
+        ``table[row_index[i], column_index[j]]``.
+
+        Example:
+            >>> from netpol_dsl.evaluate import Cluster, Pod
+            >>> Cluster(pods=[Pod("a", "x"), Pod("a", "y")]).matrix(port=80).table.shape
+            (1, 1)
+        """
+        return self._table
+
+    @property
+    def row_index(self) -> npt.NDArray[np.int64]:
+        """Each pod's row in ``table`` (in ``pods`` order).
+
+        Example:
+            >>> from netpol_dsl.evaluate import Cluster, Pod
+            >>> Cluster(pods=[Pod("a", "x")]).matrix(port=80).row_index.tolist()
+            [0]
+        """
+        return self._src
+
+    @property
+    def column_index(self) -> npt.NDArray[np.int64]:
+        """Each pod's column in ``table`` (in ``pods`` order).
+
+        Example:
+            >>> from netpol_dsl.evaluate import Cluster, Pod
+            >>> Cluster(pods=[Pod("a", "x")]).matrix(port=80).column_index.tolist()
+            [0]
+        """
+        return self._dst
+
     def _i(self, pod: object) -> int:
         key = getattr(pod, "key", pod)
         try:

@@ -257,8 +257,7 @@ class Cluster:
                 meta = p.get("metadata")
                 pns = meta.get("namespace") if isinstance(meta, Mapping) else None
                 # Like kubectl without -n: a policy without a namespace is in "default".
-                pol = load_policy(p, lenient_cidr=True,
-                                  namespace=pns if isinstance(pns, str) and pns else "default")
+                pol = load_policy(p, lenient_cidr=True, namespace=_rules.namespace_of(pns))
                 item = (pol, compile_network_policy(pol))
             else:
                 ir = _compile_other(p)
@@ -533,9 +532,9 @@ class Cluster:
         return Endpoint(label, pods=tuple(p.key for p in matched))
 
     def _unknown(self, ref: str, what: str) -> str:
-        names = sorted(set(self._by_key) | set(self._workload_map()))
-        near = difflib.get_close_matches(ref, names, n=3, cutoff=0.6)
-        hint = (f" Did you mean {' or '.join(repr(n) for n in near)}?" if near else
+        names = sorted(set(self._by_key) | {w.key for w in self.workloads()})
+        near = difflib.get_close_matches(ref.split("[", 1)[0], names, n=1, cutoff=0.6)
+        hint = (f" Did you mean {near[0]!r}?" if near else
                 " The cluster has no pods." if not names else "")
         return (f"got endpoint {ref!r}; expected {what} of the cluster ('namespace/name'), a "
                 f"workload ('namespace/name[Kind]'), a Service ('svc/namespace/name') or an IP "
@@ -634,6 +633,67 @@ class Cluster:
         rank = self._engine.policy_rank
         return tuple((originals[pi], tuple(d)) for pi, d in sorted(
             found.items(), key=lambda kv: rank[kv[0]]))
+
+    def _policy_index(self, policy: Any) -> int:
+        for i, p in enumerate(self.policies):
+            if p is policy or p == policy:
+                return i
+        msg = f"got policy {getattr(policy, 'key', policy)!r}; expected one of the cluster's policies"
+        raise UnknownEndpointError(msg)
+
+    def _class_members(self, classes: Iterable[int]) -> tuple[str, ...]:
+        members = self._pods_of_class()
+        keys = sorted(i for c in classes for i in members[c])
+        return tuple(self.pods[i].key for i in keys)
+
+    def selected_by(self, policy: Any) -> tuple[str, ...]:
+        """The pods one of the cluster's policies applies to (its subject), in inventory order.
+
+        Example:
+            >>> from netpol_dsl import load_policy
+            >>> deny = load_policy({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            ...     "metadata": {"name": "deny", "namespace": "a"},
+            ...     "spec": {"podSelector": {"matchLabels": {"app": "db"}}}})
+            >>> c = Cluster(pods=[Pod("a", "web", {"app": "web"}), Pod("a", "db", {"app": "db"})],
+            ...             policies=[deny])
+            >>> c.selected_by(deny)
+            ('a/db',)
+        """
+        ir = self._irs[self._policy_index(policy)]
+        return self._class_members(self._engine.subject_classes(ir).tolist())
+
+    def peer_pods(self, policy: Any, direction: str, rule: int, peer: int | None = None
+                  ) -> tuple[str, ...]:
+        """The pods a rule's peers (or one peer, by index) admit as the other end.
+
+        Example:
+            >>> from netpol_dsl import load_policy
+            >>> p = load_policy({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            ...     "metadata": {"name": "db", "namespace": "a"},
+            ...     "spec": {"podSelector": {}, "ingress": [{"from": [
+            ...         {"podSelector": {"matchLabels": {"app": "web"}}}]}]}})
+            >>> c = Cluster(pods=[Pod("a", "web", {"app": "web"}), Pod("a", "db", {"app": "db"})],
+            ...             policies=[p])
+            >>> c.peer_pods(p, "ingress", 0)
+            ('a/web',)
+        """
+        ir = self._irs[self._policy_index(policy)]
+        rules = ir.ingress if direction == "ingress" else ir.egress
+        if not 0 <= rule < len(rules):
+            msg = f"peer_pods(): got rule {rule}; expected 0..{len(rules) - 1} ({direction})"
+            raise EvaluationError(msg)
+        peers = rules[rule].peers if peer is None else (rules[rule].peers[peer],)
+        eng = self._engine
+        # Peers relative to the subject's namespace (the obsolete sameLabels) depend on it:
+        # take every namespace the subject has pods in.
+        spaces: list[int | None] = [None]
+        if eng._relative((rules[rule],)):
+            spaces = [*sorted({int(eng.class_ns[c]) for c in eng.subject_classes(ir).tolist()})]
+        vec = np.zeros(eng.n, dtype=bool)
+        for p in peers:
+            for ns_i in spaces:
+                vec |= eng.peer_vector(p, ns_i)
+        return self._class_members(np.flatnonzero(vec).tolist())
 
     def isolated(self, pod: object) -> tuple[bool, bool]:
         """Whether NetworkPolicies isolate one pod for (ingress, egress).

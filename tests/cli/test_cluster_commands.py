@@ -69,7 +69,8 @@ def test_check_dns_named_port(run):
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--from", "payments/frontnd", "--to", "payments/api-server", "-p", "80"],
-     "error: pod: got 'payments/frontnd'; expected a pod or workload in the manifests (ns/name). "
+     "error: got endpoint 'payments/frontnd'; expected a pod of the cluster ('namespace/name'), a "
+     "workload ('namespace/name[Kind]'), a Service ('svc/namespace/name') or an IP address. "
      "Did you mean 'payments/frontend'?"),
     (["--from", "payments/frontend", "--to", "payments/api-server", "-p", "70000"],
      "error: port: got '70000'; expected 1..65535 or a port name such as 'http'"),
@@ -120,10 +121,13 @@ def test_matrix_formats(run, golden, fmt):
 
 
 def test_matrix_json_is_data(run):
-    data = json.loads(run("matrix", *ALL, "-f", "json").stdout)
-    i = data["pods"].index("payments/frontend")
-    j = data["pods"].index("payments/api-server")
+    data = json.loads(run("matrix", *ALL, "-f", "json", "-p", "8080").stdout)
+    i = data["names"].index("payments/frontend")
+    j = data["names"].index("payments/api-server")
     assert data["allowed"][i][j] is True and data["allowed"][j][i] is False
+    assert data["allowed"][i][i] is None  # one pod: the diagonal does not apply
+    ports = json.loads(run("matrix", *ALL, "-f", "json").stdout)
+    assert ports["connections"][i][j] == "TCP 8080" and ports["connections"][j][i] == "none"
 
 
 def test_matrix_bad_port(run):
@@ -150,7 +154,7 @@ def test_explain_json(run):
 def test_explain_unknown_pod(run):
     r = run("explain", *ALL, "payments/nope")
     assert r.exit_code == 2
-    assert "got 'payments/nope'; expected a pod or workload" in r.stderr
+    assert "got endpoint 'payments/nope'; expected a pod of the cluster" in r.stderr
 
 
 # ------------------------------------------------------------------------------ diff
