@@ -5,8 +5,9 @@ workloads (or bare pods) as nodes, allowed flows as edges labelled with their po
 optionally, denied connections and intent probes as dashed edges. Renderers:
 
 - ``to_mermaid`` and ``to_dot``: text, always available.
-- ``to_svg``: through Graphviz ``dot`` when installed (``engine="graphviz"``), or laid out by this
-  module in pure Python (``engine="builtin"``); ``engine="auto"`` picks Graphviz when present.
+- ``to_svg``: laid out by Graphviz ``dot`` (``engine="graphviz"``) or in pure Python
+  (``engine="builtin"``; ``engine="auto"`` picks Graphviz when present), then drawn with measured
+  text, so no label overlaps another or leaves the picture.
 - ``to_html``: one file with the diagram as inline SVG and the matrix; it fetches nothing.
 
 Example:
@@ -28,7 +29,6 @@ import csv
 import html
 import io
 import json
-import math
 import re
 import shutil
 import subprocess
@@ -508,7 +508,10 @@ def graphviz_available() -> bool:
 
 
 def to_svg(graph: Graph, *, engine: Literal["auto", "graphviz", "builtin"] = "auto") -> str:
-    """The picture as SVG: through Graphviz, or laid out here in pure Python.
+    """The picture as SVG, laid out by Graphviz or here in pure Python, drawn here.
+
+    Either way every text is measured before it is placed: flow labels go where no other text
+    is, and the canvas holds them all (``netpol_dsl._svg``).
 
     Raises:
         RenderError: ``engine="graphviz"`` and Graphviz is not installed, or it failed.
@@ -526,124 +529,24 @@ def to_svg(graph: Graph, *, engine: Literal["auto", "graphviz", "builtin"] = "au
                "install graphviz` or `brew install graphviz`). Use --format dot, mermaid or html "
                "instead: html draws without Graphviz")
         raise RenderError(msg)
-    proc = subprocess.run([dot, "-Tsvg"], input=to_dot(graph).encode("utf-8"),
+    from netpol_dsl._svg import graphviz_input, graphviz_svg
+
+    # Graphviz lays out (places nodes, routes edges); the drawing, with measured text and
+    # labels where nothing else is, is the same as the built-in engine's.
+    proc = subprocess.run([dot, "-Tjson"], input=graphviz_input(graph, EXTERNAL).encode("utf-8"),
                           capture_output=True, check=False, timeout=120)
     if proc.returncode != 0:
         detail = proc.stderr.decode("utf-8", "replace").strip()
         msg = f"svg: Graphviz `dot` failed ({detail or proc.returncode})"
         raise RenderError(msg)
-    svg = proc.stdout.decode("utf-8", "replace")
-    return svg[svg.index("<svg"):] if "<svg" in svg else svg
-
-
-_GREEN = "#2e7d32"
-_RED = "#c62828"
+    return graphviz_svg(graph, EXTERNAL, proc.stdout.decode("utf-8", "replace"))
 
 
 def _builtin_svg(graph: Graph) -> str:
-    """Namespaces side by side as boxes, nodes stacked in them, edges as curves with labels."""
-    node_w, node_h, gap, pad, head = 170, 44, 26, 22, 34
-    col_w = node_w + 2 * pad
-    col_gap = 90
-    pos: dict[str, tuple[float, float]] = {}
-    boxes: list[tuple[str, float, float, float]] = []
-    heights = []
-    for k, ns in enumerate(graph.namespaces):
-        members = graph.in_namespace(ns)
-        x = 20 + k * (col_w + col_gap)
-        h = head + len(members) * (node_h + gap) - gap + 2 * pad
-        heights.append(h)
-        boxes.append((ns, x, 60, h))
-        for i, n in enumerate(members):
-            pos[n.id] = (x + pad, 60 + head + pad + i * (node_h + gap))
-    width = 40 + max(1, len(graph.namespaces)) * (col_w + col_gap) - col_gap
-    height = 60 + (max(heights) if heights else 0) + 80
-    out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" '
-        'role="img">',
-        f"<title>{html.escape(graph.title)}</title>",
-        "<defs>",
-        f'<marker id="arrow-ok" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" '
-        f'markerHeight="8" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" '
-        f'fill="{_GREEN}"/></marker>',
-        f'<marker id="arrow-no" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" '
-        f'markerHeight="8" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" '
-        f'fill="{_RED}"/></marker>',
-        "</defs>",
-        f'<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>',
-        f'<text x="20" y="32" font-size="18" font-weight="bold" fill="#1a237e">'
-        f"{html.escape(graph.title)}</text>",
-    ]
-    palette = ["#e8eaf6", "#e0f2f1", "#fff3e0", "#f3e5f5", "#e1f5fe", "#fbe9e7"]
-    for k, (ns, bx, by, bh) in enumerate(boxes):
-        fill = "#eeeeee" if ns == EXTERNAL else palette[k % len(palette)]
-        title = "external" if ns == EXTERNAL else f"namespace: {ns}"
-        out.append(f'<g class="namespace"><rect x="{bx}" y="{by}" width="{col_w}" height="{bh}" '
-                   f'rx="12" fill="{fill}" stroke="#5c6bc0" stroke-width="2"/>'
-                   f'<text x="{bx + 12}" y="{by + 22}" font-size="14" font-weight="bold" '
-                   f'fill="#283593">{html.escape(title)}</text></g>')
-    for i, e in enumerate(graph.edges):
-        if e.src not in pos or e.dst not in pos:
-            continue
-        out.append(_svg_edge(e, pos[e.src], pos[e.dst], node_w, node_h, i))
-    for n in graph.nodes:
-        if n.id not in pos:
-            continue
-        nx, ny = pos[n.id]
-        out.append(f'<g class="node"><rect x="{nx}" y="{ny}" width="{node_w}" height="{node_h}" '
-                   f'rx="8" fill="#bbdefb" stroke="#1565c0" stroke-width="1.5"/>'
-                   f'<text x="{nx + node_w / 2}" y="{ny + 19}" font-size="13" text-anchor="middle" '
-                   f'fill="#0d47a1">{html.escape(_clip(n.name, 22))}</text>'
-                   f'<text x="{nx + node_w / 2}" y="{ny + 35}" font-size="10" text-anchor="middle" '
-                   f'fill="#455a64">{html.escape(n.kind)}</text></g>')
-    ly = height - 30
-    out.append(f'<g class="legend"><line x1="20" y1="{ly}" x2="60" y2="{ly}" stroke="{_GREEN}" '
-               f'stroke-width="2" marker-end="url(#arrow-ok)"/><text x="68" y="{ly + 4}" '
-               f'font-size="12" fill="#333">allowed flow</text>'
-               f'<line x1="180" y1="{ly}" x2="220" y2="{ly}" stroke="{_RED}" stroke-width="2" '
-               f'stroke-dasharray="6 4" marker-end="url(#arrow-no)"/><text x="228" y="{ly + 4}" '
-               f'font-size="12" fill="#333">denied</text></g>')
-    out.append("</svg>")
-    return "\n".join(out)
+    """Laid out here, in pure Python: see ``netpol_dsl._svg``."""
+    from netpol_dsl._svg import builtin_svg
 
-
-def _clip(text: str, n: int) -> str:
-    return text if len(text) <= n else text[: n - 1] + "\u2026"
-
-
-def _svg_edge(e: Edge, a: tuple[float, float], b: tuple[float, float], w: float, h: float,
-              index: int) -> str:
-    ax, ay = a
-    bx, by = b
-    colour = _GREEN if e.allowed else _RED
-    marker = "arrow-ok" if e.allowed else "arrow-no"
-    dash = "" if e.allowed else ' stroke-dasharray="6 4"'
-    if abs(ax - bx) < 1:  # same column: loop out to the right side
-        x1, y1 = ax + w, ay + h / 2 + (-6 if ay < by else 6)
-        x2, y2 = bx + w, by + h / 2 + (-6 if ay < by else 6)
-        bend = 40 + 12 * (abs(y2 - y1) / (h + 26))
-        c1x, c1y, c2x, c2y = x1 + bend, y1, x2 + bend, y2
-        mx, my = x1 + bend * 0.75, (y1 + y2) / 2
-    else:
-        right = bx > ax
-        x1 = ax + (w if right else 0)
-        x2 = bx + (0 if right else w)
-        offset = 7 if right else -7  # keep the two directions of a pair apart
-        y1, y2 = ay + h / 2 + offset, by + h / 2 + offset
-        dx = (x2 - x1) / 2
-        c1x, c1y, c2x, c2y = x1 + dx, y1, x2 - dx, y2
-        mx, my = (x1 + x2) / 2, (y1 + y2) / 2 - 4 + (index % 3 - 1) * 11
-    label = html.escape(_clip(e.label, 30))
-    tw = 6.2 * min(len(e.label), 30) + 8
-    angle = math.degrees(math.atan2(y2 - y1, x2 - x1))
-    return (f'<g class="edge {e.style}" data-angle="{angle:.0f}"><path d="M{x1:.1f},{y1:.1f} '
-            f'C{c1x:.1f},{c1y:.1f} {c2x:.1f},{c2y:.1f} {x2:.1f},{y2:.1f}" fill="none" '
-            f'stroke="{colour}" stroke-width="2"{dash} marker-end="url(#{marker})"/>'
-            f'<rect x="{mx - tw / 2:.1f}" y="{my - 10:.1f}" width="{tw:.1f}" height="14" rx="3" '
-            f'fill="#ffffff" fill-opacity="0.9"/>'
-            f'<text x="{mx:.1f}" y="{my + 1:.1f}" font-size="10" text-anchor="middle" '
-            f'fill="{colour}">{label}</text></g>')
+    return builtin_svg(graph, EXTERNAL)
 
 
 # ------------------------------------------------------------------------------ HTML

@@ -131,14 +131,6 @@ def test_html_is_one_self_contained_page(cluster):
 # ------------------------------------------------------------------------------ Chromium
 
 
-def _chromium() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
-
-
 def _png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
     """Decode an 8-bit RGB/RGBA PNG (what Chromium writes) into rows of raw pixels."""
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
@@ -182,21 +174,14 @@ def _png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
 
 @pytest.mark.parametrize("engine", ["builtin", "auto"])
 def test_html_report_renders_in_headless_chromium(cluster, tmp_path, engine):
-    browser = _chromium()
-    if browser is None:
-        if os.environ.get("NETPOL_REQUIRE_CHROMIUM") == "1":
-            pytest.fail("NETPOL_REQUIRE_CHROMIUM=1 but no chromium found; install Debian's chromium")
-        pytest.skip("chromium is not installed")
+    from tests import browser
+
     page = tmp_path / "report.html"
     page.write_text(g.to_html(g.build_graph(cluster, port=9090, denied=True),
                               g.connectivity_table(cluster), engine=engine), encoding="utf-8")
     shot = tmp_path / "shot.png"
     proc = subprocess.run(
-        [browser, "--headless", "--no-sandbox", "--disable-gpu",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
-         # no network at all: every host resolves nowhere
-         "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost",
+        [browser.chromium(), *browser.FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
          "--window-size=1400,1000", f"--screenshot={shot}", page.as_uri()],
         capture_output=True, text=True, timeout=120, check=False,
     )
@@ -230,3 +215,90 @@ spec: {podSelector: {}, policyTypes: [Egress]}
     ingress, egress = c.isolated("default/web")
     assert ([p.name for p in policies], ingress, egress) == (["deny-egress"], False, True)
     assert c.allows("default/web", "8.8.8.8", 53).egress.isolating == ("deny-egress",)
+
+
+# ------------------------------------------------------------------------------ label layout
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: The pictures whose labels are checked: the examples, and np-guard's onlineboutique manifests.
+PICTURES = {
+    "lesson": ([str(LESSON)], False),
+    "payments": (["examples/payments_cluster.yaml", "examples/payments.py"], False),
+    "payments-denied": (["examples/payments_cluster.yaml", "examples/payments.py"], True),
+    "multi-team": (["examples/multi-team/cluster.yaml", "examples/multi-team/policies.py"], False),
+    "egress-external": (["examples/egress-external/cluster.yaml",
+                         "examples/egress-external/policies.py"], False),
+    "bring-your-own-yaml": (["examples/bring-your-own-yaml/cluster",
+                             "examples/bring-your-own-yaml/policies"], False),
+}
+
+
+def _npguard_pictures() -> dict[str, tuple[list[str], bool]]:
+    from tests.evaluate.npguard import AVAILABLE, CORPUS
+
+    if not AVAILABLE:
+        return {}
+    found = sorted(p for p in (CORPUS / "tests").glob("onlineboutique*") if p.is_dir())
+    out = {p.name: ([str(p)], False) for p in found}
+    if found:
+        out[found[0].name + "-denied"] = ([str(found[0])], True)
+    return out
+
+
+_MEASURE = """(function () {
+  var out = {};
+  document.querySelectorAll("div.case").forEach(function (div) {
+    var svg = div.querySelector("svg");
+    var c = svg.getBoundingClientRect();
+    var texts = [];
+    svg.querySelectorAll("text").forEach(function (t) {
+      if (!t.textContent.trim()) { return; }
+      var r = t.getBoundingClientRect();
+      texts.push([t.textContent, r.left - c.left, r.top - c.top, r.right - c.left, r.bottom - c.top]);
+    });
+    out[div.dataset.name] = {width: c.width, height: c.height, texts: texts};
+  });
+  return out;
+})()"""
+
+
+@pytest.mark.parametrize("engine", ["builtin", "graphviz"])
+def test_every_label_is_inside_the_canvas_and_none_overlaps(tmp_path, engine):
+    # The HTML report and `--format svg`, as Chromium lays out their text.
+    from netpol_dsl.sources import inventory_sources
+    from tests import browser
+
+    if engine == "graphviz" and not g.graphviz_available():
+        if os.environ.get("NETPOL_REQUIRE_CHROMIUM") == "1":  # CI installs both
+            pytest.fail("Graphviz `dot` is not installed")
+        pytest.skip("Graphviz is not installed")
+    cases = {**PICTURES, **_npguard_pictures()}
+    parts = ['<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>']
+    for name, (paths, denied) in cases.items():
+        cluster = Cluster.from_manifests(inventory_sources([str(ROOT / p) for p in paths]))
+        svg = g.to_svg(g.build_graph(cluster, denied=denied), engine=engine)  # type: ignore[arg-type]
+        parts.append(f'<div class="case" data-name="{name}">{svg}</div>')
+    parts.append(browser.report_script("document.fonts.status === 'loaded'", _MEASURE))
+    parts.append("</body></html>")
+    page = tmp_path / "pictures.html"
+    page.write_text("\n".join(parts), encoding="utf-8")
+    report = browser.read_report(browser.dump_dom(page, tmp_path / "profile", width=3000))
+    assert set(report) == set(cases)
+    problems = []
+    slack = 0.5  # sub-pixel rounding
+    for name, found in report.items():
+        w, h = found["width"], found["height"]
+        texts = found["texts"]
+        for text, x0, y0, x1, y1 in texts:
+            if x0 < -slack or y0 < -slack or x1 > w + slack or y1 > h + slack:
+                problems.append(f"{name}: {text!r} at x={x0:.0f}..{x1:.0f}, y={y0:.0f}..{y1:.0f} "
+                                f"is outside the {w:.0f}x{h:.0f} canvas")
+        for i, (ta, ax0, ay0, ax1, ay1) in enumerate(texts):
+            for tb, bx0, by0, bx1, by1 in texts[i + 1:]:
+                if (ax0 < bx1 - slack and bx0 < ax1 - slack
+                        and ay0 < by1 - slack and by0 < ay1 - slack):
+                    problems.append(f"{name}: {ta!r} ({ax0:.0f},{ay0:.0f}) overlaps {tb!r} "
+                                    f"({bx0:.0f},{by0:.0f})")
+    assert len(report) >= len(PICTURES) and all(r["texts"] for r in report.values())
+    assert not problems, f"{len(problems)} label problems:\n" + "\n".join(problems[:40])
