@@ -369,39 +369,6 @@ class LintReport:
 # ------------------------------------------------------------------------------ reading
 
 
-class _TolerantLoader(_load._Loader):
-    """The foundation's line-recording safe loader, but duplicate keys are recorded, not fatal."""
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        #: (key, first line, repeated line, the key the mapping sits under or None)
-        self.duplicates: list[tuple[Any, int, int, str | None]] = []
-        #: id(node) -> the key of the mapping entry that holds it (list items: the list's key)
-        self._under: dict[int, str] = {}
-
-    def construct_document(self, node: yaml.Node) -> Any:
-        self._under.clear()  # node ids are only unique while one document's nodes live
-        return super().construct_document(node)
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: dict[Any, int] = {}
-        parent = self._under.get(id(node))
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
-                continue
-            key = self.construct_object(key_node, deep=True)
-            line = key_node.start_mark.line + 1
-            if isinstance(key, (str, int, float, bool)):
-                if key in seen:
-                    self.duplicates.append((key, seen[key], line, parent))
-                seen[key] = line
-                # Children are constructed after this call returns (or below, with deep=True).
-                self._under[id(value_node)] = str(key)
-                if isinstance(value_node, yaml.SequenceNode):
-                    self._under.update((id(item), str(key)) for item in value_node.value)
-        return yaml.SafeLoader.construct_mapping(self, node, deep=deep)
-
-
 #: Mappings whose keys are label keys: a duplicate there is a second value for one label.
 _LABEL_MAPS = frozenset({"matchLabels", "labels", "annotations", "nodeSelector", "selector"})
 
@@ -433,16 +400,16 @@ class _Read:
 
 
 def _parse_tolerant(text: str, where: str, out: _Read) -> None:
-    loader = _TolerantLoader(text)
-    # the foundation's parse loop: depth guard, alias-bomb guard, file:line errors
-    docs = [(d.data, d.line, d.lines) for d in _load._parse_with(loader, text, where)]
+    # the loader's reading (depth and alias limits, file:line errors), but a key given twice
+    # is recorded as a finding instead of refused
+    duplicates: list[tuple[Any, int, int, str | None]] = []
+    docs = _load._parse_text(text, where, on_duplicate=lambda *dup: duplicates.append(dup))
     found: list[Manifest] = []
     skipped: Counter[str] = Counter()
-    for data, start, lines in docs:
-        if data is not None:
-            _load._expand(data, where, start, lines, found, skipped)
+    for d in docs:
+        _load._expand(d.data, where, d.line, d.lines, found, skipped, d.located)
     out.manifests.extend(found)
-    for key, first, again, parent in loader.duplicates:
+    for key, first, again, parent in duplicates:
         owner = _owner_at(found, again)
         obj = _label(owner.data) if owner else None
         kind = owner.kind if owner else ""
@@ -538,7 +505,8 @@ def _read(paths: Iterable[str | Path], out: _Read) -> None:
                 else:
                     skipped: Counter[str] = Counter()
                     for d in docs:
-                        _load._expand(d.data, where, d.line, d.lines, out.manifests, skipped)
+                        _load._expand(d.data, where, d.line, d.lines, out.manifests, skipped,
+                                      d.located)
                     continue
             _parse_tolerant(text, where, out)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import difflib
+import gc
 import importlib
 import json
 import os
@@ -14,9 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from netpol_dsl import _rules
+from netpol_dsl import _rules, _yaml
 from netpol_dsl.errors import InvalidPolicyError, Issue, LoadError
 from netpol_dsl.model import NetworkPolicy, NetworkPolicyPeer
 from netpol_dsl.model._base import Context
@@ -39,84 +38,13 @@ __all__ = [
     "register_kind",
 ]
 
-#: Refuse YAML whose aliases expand past this many nodes ("billion laughs").
-MAX_EXPANDED_NODES = 1_000_000
-#: Refuse YAML nested deeper than this (the C composer would overflow the stack).
-MAX_DEPTH = 500
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
-_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
-    """Safe loader that refuses duplicate keys and records the line of every key and item."""
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        #: id(constructed dict or list) -> {key: line} or [line, ...]; the objects stay alive
-        #: in the documents, so their ids stay unique.
-        self.lines: dict[int, Any] = {}
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: dict[Any, int] = {}
-        for key_node, _ in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                continue
-            key = self.construct_object(key_node, deep=True)
-            line = key_node.start_mark.line + 1
-            if isinstance(key, (str, int, float, bool)):
-                if key in seen:
-                    raise _DuplicateKey(key, seen[key], line)
-                seen[key] = line
-        return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
-
-    def _construct_map(self, node: yaml.MappingNode) -> Iterator[dict[Any, Any]]:
-        data: dict[Any, Any] = {}
-        yield data
-        data.update(self.construct_mapping(node))
-        self.lines[id(data)] = {
-            self.construct_object(k, deep=True): k.start_mark.line + 1
-            for k, _ in node.value
-            if isinstance(k, yaml.ScalarNode)
-        }
-
-    def _construct_seq(self, node: yaml.SequenceNode) -> Iterator[list[Any]]:
-        data: list[Any] = []
-        yield data
-        data.extend(self.construct_sequence(node))
-        self.lines[id(data)] = [n.start_mark.line + 1 for n in node.value]
-
-
-_Loader.add_constructor("tag:yaml.org,2002:map", _Loader._construct_map)
-_Loader.add_constructor("tag:yaml.org,2002:seq", _Loader._construct_seq)
-
-
-class _DuplicateKey(Exception):
-    def __init__(self, key: Any, first: int, again: int) -> None:
-        self.key, self.first, self.again = key, first, again
-
-
-def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
-    known = memo.get(id(node))
-    if known is not None:
-        return known
-    memo[id(node)] = 1  # guards recursive aliases
-    size = 1
-    if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            size += _expanded_size(k, memo) + _expanded_size(v, memo)
-    elif isinstance(node, yaml.SequenceNode):
-        for v in node.value:
-            size += _expanded_size(v, memo)
-    memo[id(node)] = size
-    return size
-
-
-@dataclass(frozen=True, slots=True)
-class _Doc:
-    data: Any
-    line: int
-    lines: dict[int, Any]
+# The limits and readers live in _yaml; these names stay for callers of the loader.
+MAX_EXPANDED_NODES = _yaml.MAX_EXPANDED_NODES
+MAX_DEPTH = _yaml.MAX_DEPTH
+_Loader = _yaml._Loader
+_Doc = _yaml.Doc
 
 
 def _decode(raw: bytes, where: str) -> str:
@@ -133,91 +61,15 @@ def _decode(raw: bytes, where: str) -> str:
         raise LoadError(msg, source=where) from None
 
 
-def _check_depth(text: str, where: str) -> None:
-    # libyaml's composer (and PyYAML's) recurses per nesting level: tens of thousands of "["
-    # overflow the C stack and kill the process. The event parser is iterative, so measure
-    # the depth with it first.
-    depth = 0
-    for event in yaml.parse(text, Loader=_BaseLoader):
-        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-            depth += 1
-            if depth > MAX_DEPTH:
-                line = event.start_mark.line + 1 if event.start_mark else 0
-                msg = (f"{where}:{line}: got YAML nested too deeply (more than {MAX_DEPTH} "
-                       "levels); expected plain manifests")
-                raise LoadError(msg, source=where)
-        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-            depth -= 1
+def _parse_text(text: str, where: str,
+                on_duplicate: _yaml.OnDuplicate | None = None) -> list[_yaml.Doc]:
+    """The documents of YAML text (empty ones dropped); see :func:`netpol_dsl._yaml.parse_yaml`."""
+    return [d for d in _yaml.parse_yaml(text, where, on_duplicate=on_duplicate)
+            if d.data is not None]
 
 
-def _parse_text(text: str, where: str) -> list[_Doc]:
-    return _parse_with(_Loader(text), text, where)
-
-
-def _parse_with(loader: _Loader, text: str, where: str) -> list[_Doc]:
-    """Parse every document of ``text`` with ``loader`` (a ``_Loader`` or a subclass of it)."""
-    docs: list[_Doc] = []
-    try:
-        _check_depth(text, where)
-        while loader.check_node():
-            node = loader.get_node()
-            if node is None:  # pragma: no cover
-                continue
-            if _expanded_size(node, {}) > MAX_EXPANDED_NODES:
-                msg = (f"{where}:{node.start_mark.line + 1}: got YAML aliases that expand past "
-                       f"{MAX_EXPANDED_NODES} nodes; expected plain manifests (refused as an "
-                       "alias bomb)")
-                raise LoadError(msg, source=where)
-            data = loader.construct_document(node)
-            docs.append(_Doc(data, node.start_mark.line + 1, loader.lines))
-    except _DuplicateKey as dup:
-        msg = (f"{where}:{dup.again}: got duplicate key {dup.key!r} (first at line {dup.first}); "
-               "expected each key once in a mapping. YAML would silently keep only the last one")
-        raise LoadError(msg, source=where) from None
-    except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        line = f":{mark.line + 1}" if mark is not None else ""
-        problem = err.problem or err.context or "invalid YAML"
-        if "nesting depth" in problem:
-            # libyaml 0.2.6+ (PyYAML 6.0.4 wheels) stops at its own depth limit, which its
-            # scanner can reach before _check_depth sees MAX_DEPTH start events.
-            msg = f"{where}: got YAML nested too deeply; expected plain manifests"
-            raise LoadError(msg, source=where) from None
-        msg = f"{where}{line}: got invalid YAML ({problem}); expected YAML or JSON manifests"
-        raise LoadError(msg, source=where) from None
-    except yaml.YAMLError as err:
-        msg = f"{where}: got invalid YAML ({err}); expected YAML or JSON manifests"
-        raise LoadError(msg, source=where) from None
-    except RecursionError:
-        msg = f"{where}: got YAML nested too deeply; expected plain manifests"
-        raise LoadError(msg, source=where) from None
-    finally:
-        loader.dispose()
-    return [d for d in docs if d.data is not None]
-
-
-def _json_no_dups(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in pairs:
-        if k in out:
-            raise _DuplicateKey(k, 0, 0)
-        out[k] = v
-    return out
-
-
-def _parse_json(text: str, where: str) -> list[_Doc]:
-    try:
-        data = json.loads(text, object_pairs_hook=_json_no_dups)
-    except _DuplicateKey as dup:
-        msg = f"{where}: got duplicate key {dup.key!r}; expected each key once in a JSON object"
-        raise LoadError(msg, source=where) from None
-    except json.JSONDecodeError as err:
-        msg = f"{where}:{err.lineno}: got invalid JSON ({err.msg}); expected a JSON manifest"
-        raise LoadError(msg, source=where) from None
-    except RecursionError:
-        msg = f"{where}: got JSON nested too deeply; expected plain manifests"
-        raise LoadError(msg, source=where) from None
-    return [_Doc(data, 1, {})]
+def _parse_json(text: str, where: str) -> list[_yaml.Doc]:
+    return _yaml.parse_json(text, where)
 
 
 def parse_documents(text: str, where: str = "<text>") -> list[Any]:
@@ -239,9 +91,12 @@ def parse_documents(text: str, where: str = "<text>") -> list[Any]:
 # --------------------------------------------------------------------------- objects
 
 
-@dataclass(frozen=True, slots=True)
 class Manifest:
     """One Kubernetes object read from input, with where it came from.
+
+    ``line`` is the line the object starts on and :meth:`line_of` the line of a field in it.
+    For objects read the fast way (large files), lines inside them are computed when first
+    asked for, by reading that one document again with the line-recording reader.
 
     Example:
         >>> m = Manifest({"kind": "Pod", "metadata": {"name": "a"}}, "pods.yaml", 3)
@@ -249,10 +104,36 @@ class Manifest:
         ('Pod', 'pods.yaml:3')
     """
 
+    __slots__ = ("_line", "_located", "_path", "data", "file", "lines")
+
     data: Mapping[str, Any]
-    file: str | None = None
-    line: int | None = None
-    lines: Mapping[int, Any] = field(default_factory=dict, repr=False, compare=False)
+    file: str | None
+    lines: Mapping[int, Any]
+
+    def __init__(self, data: Mapping[str, Any], file: str | None = None,
+                 line: int | None = None, lines: Mapping[int, Any] | None = None, *,
+                 located: _yaml.Lines | None = None, path: tuple[str | int, ...] = ()) -> None:
+        set_ = object.__setattr__
+        set_(self, "data", data)
+        set_(self, "file", file)
+        set_(self, "_line", line)
+        set_(self, "lines", {} if lines is None else lines)
+        set_(self, "_located", located)
+        set_(self, "_path", path)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        msg = f"Manifest is immutable; got an assignment to {name!r}"
+        raise AttributeError(msg)
+
+    def __repr__(self) -> str:
+        return f"Manifest({self.data!r}, {self.file!r}, {self.line!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Manifest):
+            return NotImplemented
+        return (self.data, self.file, self.line) == (other.data, other.file, other.line)
+
+    __hash__ = None  # type: ignore[assignment]
 
     @property
     def kind(self) -> str:
@@ -266,6 +147,18 @@ class Manifest:
         return kind if isinstance(kind, str) else ""
 
     @property
+    def line(self) -> int | None:
+        """The line the object starts on, when it came from a file or text.
+
+        Example:
+            >>> load_manifests("# pods\nkind: Pod\nmetadata: {name: a}\n").objects[0].line
+            2
+        """
+        if self._line is None and self._located is not None:
+            object.__setattr__(self, "_line", self._line_in_document(()))
+        return self._line
+
+    @property
     def where(self) -> str | None:
         """``file:line`` of the object's first line, when it came from a file.
 
@@ -275,32 +168,51 @@ class Manifest:
         """
         if self.file is None:
             return None
-        return f"{self.file}:{self.line}" if self.line else self.file
+        line = self.line
+        return f"{self.file}:{line}" if line else self.file
 
     def line_of(self, path: str) -> int | None:
         """The line of a field path inside this object, as near as is known.
 
         Example:
-            >>> m = load_manifests("kind: Pod\\nmetadata:\\n  name: a\\n").objects[0]
+            >>> m = load_manifests("kind: Pod\nmetadata:\n  name: a\n").objects[0]
             >>> m.line_of("metadata.name")
             3
         """
-        node: Any = self.data
-        line = self.line
-        for part in _split_path(path):
-            table = self.lines.get(id(node))
-            if isinstance(part, int):
-                if not isinstance(node, list) or part >= len(node):
-                    break
-                if isinstance(table, list) and part < len(table):
-                    line = table[part]
-            else:
-                if not isinstance(node, dict) or part not in node:
-                    break
-                if isinstance(table, dict) and part in table:
-                    line = table[part]
-            node = node[part]
-        return line
+        parts = tuple(_split_path(path))
+        if self._located is not None:
+            return self._line_in_document(parts)
+        return _walk_lines(self.data, self.lines, parts, self.line)[1]
+
+    def _line_in_document(self, parts: tuple[str | int, ...]) -> int | None:
+        assert self._located is not None
+        data, tables = self._located.tables()
+        if not tables:
+            return self._line
+        node, own = _walk_lines(data, tables, self._path, None)
+        if self._line is not None:
+            own = self._line
+        return _walk_lines(node, tables, parts, own)[1]
+
+
+def _walk_lines(node: Any, tables: Mapping[int, Any], parts: tuple[str | int, ...],
+                line: int | None) -> tuple[Any, int | None]:
+    """Follow ``parts`` from ``node``: the deepest node found, and the line of its key or item
+    (``line`` when none of the parts is found)."""
+    for part in parts:
+        table = tables.get(id(node))
+        if isinstance(part, int):
+            if not isinstance(node, list) or part >= len(node):
+                break
+            if isinstance(table, list) and part < len(table):
+                line = table[part]
+        else:
+            if not isinstance(node, dict) or part not in node:
+                break
+            if isinstance(table, dict) and part in table:
+                line = table[part]
+        node = node[part]
+    return node, line
 
 
 def _split_path(path: str) -> Iterator[str | int]:
@@ -939,12 +851,17 @@ def _looks_like_path(text: str) -> bool:
 
 
 def _expand(doc: Any, file: str | None, line: int | None, lines: Mapping[int, Any],
-            out: list[Manifest], skipped: Counter[str]) -> None:
+            out: list[Manifest], skipped: Counter[str], located: _yaml.Lines | None = None,
+            path: tuple[str | int, ...] = ()) -> None:
+    # Each object of a document; `path` is where it is in the document (items[3] of a List),
+    # `located` finds its lines on demand when the document was read the fast way.
     if isinstance(doc, list):  # a bare JSON array of objects
         table = lines.get(id(doc))
         for i, item in enumerate(doc):
-            ln = table[i] if isinstance(table, list) and i < len(table) else line
-            _expand(item, file, ln, lines, out, skipped)
+            ln = table[i] if isinstance(table, list) and i < len(table) else None
+            if ln is None and located is None:
+                ln = line
+            _expand(item, file, ln, lines, out, skipped, located, (*path, i))
         return
     if not isinstance(doc, Mapping):
         skipped[f"<{type(doc).__name__}>"] += 1
@@ -961,13 +878,15 @@ def _expand(doc: Any, file: str | None, line: int | None, lines: Mapping[int, An
                 item = {"kind": item_kind, **item}
                 if "apiVersion" not in item and isinstance(list_version, str):
                     item = {"apiVersion": list_version, **item}
-            ln = table[i] if isinstance(table, list) and i < len(table) else line
-            _expand(item, file, ln, lines, out, skipped)
+            ln = table[i] if isinstance(table, list) and i < len(table) else None
+            if ln is None and located is None:
+                ln = line
+            _expand(item, file, ln, lines, out, skipped, located, (*path, "items", i))
         return
     if not isinstance(kind, str) or not kind:
         skipped["<no kind>"] += 1
         return
-    out.append(Manifest(doc, file, line, lines))
+    out.append(Manifest(doc, file, line, lines, located=located, path=path))
 
 
 def load_manifests(
@@ -1010,6 +929,17 @@ def load_manifests(
         >>> [p.key for p in m.policies]
         ['a/deny']
     """
+    gc_was = gc.isenabled()
+    gc.disable()  # millions of new containers on big inputs: the cyclic collector only slows it
+    try:
+        return _load_manifests(source, namespace, lenient_cidr, lenient_names, collect_errors)
+    finally:
+        if gc_was:
+            gc.enable()
+
+
+def _load_manifests(source: Source | Iterable[Source], namespace: str | None, lenient_cidr: bool,
+                    lenient_names: bool, collect_errors: bool) -> Manifests:
     found: list[Manifest] = []
     skipped: Counter[str] = Counter()
     for item, file in _iter_sources(source):
@@ -1037,7 +967,7 @@ def load_manifests(
         else:
             docs = _parse_text(text, where)
         for d in docs:
-            _expand(d.data, file, d.line, d.lines, found, skipped)
+            _expand(d.data, file, d.line, d.lines, found, skipped, d.located)
 
     options = LoadOptions(namespace, lenient_cidr, lenient_names)
     loaded: list[Resource] = []
