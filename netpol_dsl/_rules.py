@@ -206,6 +206,7 @@ class ParsedCIDR:
 
 _OCTETS = r"([0-9]+)\.([0-9]+)\.([0-9]+)\.([0-9]+)"
 _V4_SLOPPY_RE = re.compile(_OCTETS)
+_LEADING_ZERO_RE = re.compile(r"(?:^|\.)0[0-9]")
 
 
 def _parse_ip_sloppy(text: str) -> tuple[ipaddress.IPv4Address | ipaddress.IPv6Address | None, bool]:
@@ -218,11 +219,12 @@ def _parse_ip_sloppy(text: str) -> tuple[ipaddress.IPv4Address | ipaddress.IPv6A
         return None, False
     m = _V4_SLOPPY_RE.fullmatch(text)
     if m:
-        octets = [int(g) for g in m.groups()]
-        if any(o > 255 for o in octets):
+        a, b, c, d = map(int, m.groups())
+        if a > 255 or b > 255 or c > 255 or d > 255:
             return None, False
-        leading = any(len(g) > 1 and g.startswith("0") for g in m.groups())
-        return ipaddress.IPv4Address(".".join(map(str, octets))), leading
+        leading = _LEADING_ZERO_RE.search(text) is not None
+        # from the integer: the same address, without ipaddress parsing the text again
+        return ipaddress.IPv4Address((a << 24) | (b << 16) | (c << 8) | d), leading
     if ":" not in text:
         return None, False
     # IPv6, possibly with an embedded dotted IPv4 tail that may carry leading zeros.

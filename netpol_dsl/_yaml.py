@@ -50,7 +50,7 @@ from yaml.events import (
 from netpol_dsl.errors import LoadError
 
 try:  # rapidyaml: a C++ YAML parser; without it every document is read the exact way
-    import ryml as _ryml
+    import ryml as _ryml  # type: ignore[import-untyped]
 except ImportError:  # pragma: no cover - a platform without rapidyaml wheels
     _ryml = None
 
@@ -264,7 +264,7 @@ class _Builder:
                     self.anchor(anchors, event.anchor, line)
                     anchors[event.anchor] = (value, 1)
             elif isinstance(event, AliasEvent):
-                found = anchors.get(event.anchor)
+                found = anchors.get(event.anchor or "")
                 if found is None:
                     raise self.fail(line, f"got an alias *{event.anchor} to no anchor; "
                                           "expected an anchor (&name) before its aliases")
@@ -553,18 +553,26 @@ def parse_json(text: str, where: str) -> list[Doc]:
 # timestamp patterns, restated to match inside a line. tests/test_fast_yaml.py checks them
 # against the resolver itself.
 _END = r"(?=[ ]*+(?:\n|\Z|:[ \n]|:\Z)|[ ]+\#)"  # end of a plain key or value on its line
+# One branch per first character, so that a line fails at its first character.
 _TYPED = r"""(?:
-    [0-9]{4}-[0-9]                                       # a timestamp (perhaps over lines)
-  | (?: [-+]?(?:0b[01_]+|0[0-7_]+|0x[0-9a-fA-F_]+)        # int: binary, octal, hexadecimal
-      | [-+]?[1-9][0-9]*_[0-9_]*                          # int with "_" separators
-      | \+[0-9]+                                          # int with a plus sign
-      | [-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?  # sexagesimal int or float
-      | [-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?     # float
-      | \.[0-9][0-9_]*(?:[eE][-+][0-9]+)?
-      | [-+]?\.(?:inf|Inf|INF) | \.(?:nan|NaN|NAN)
-      | ~ | << | =
-      | yes|Yes|YES|no|No|NO|True|TRUE|False|FALSE|on|On|ON|off|Off|OFF|Null|NULL
-    )""" + _END + ")"
+    [0-9](?: [0-9]{3}-[0-9]                              # a timestamp (perhaps over lines)
+           | (?: (?<=0)(?:b[01_]+|[0-7_]+|x[0-9a-fA-F_]+)   # int: binary, octal, hexadecimal
+               | (?<=[1-9])[0-9]*_[0-9_]*                # int with "_" separators
+               | [0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?  # sexagesimal int or float
+               | [0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?     # float
+             )""" + _END + r""")
+  | [-+](?: (?:0b[01_]+|0[0-7_]+|0x[0-9a-fA-F_]+
+             | [1-9][0-9]*_[0-9_]*
+             | [0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?
+             | [0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?
+             | \.(?:inf|Inf|INF)
+             | (?<=\+)[0-9]+                             # int with a plus sign
+            )""" + _END + r""")
+  | \.(?:[0-9][0-9_]*(?:[eE][-+][0-9]+)?|inf|Inf|INF|nan|NaN|NAN)""" + _END + r"""
+  | (?:~|<<|=)""" + _END + r"""
+  | (?:y(?:es)|Y(?:es|ES)|n(?:o)|N(?:o|O|ull|ULL)|T(?:rue|RUE)|F(?:alse|ALSE)|o(?:n|ff)
+      |O(?:n|N|ff|FF))""" + _END + r"""
+)"""
 # As a key, even what JSON has is typed (YAML `80:` is the integer 80, JSON keys are strings).
 _TYPED_KEY = r"(?:true|false|null|-?(?:0|[1-9][0-9]*))(?=[ ]*+:(?:[ \n]|\Z))"
 _RISKY_FIRST = r"(?=[-+.0-9~<=yYnNtTfFoO])"
@@ -601,18 +609,20 @@ def _unsafe_positions(text: str) -> Iterator[int]:
         yield m.start()
     for m in _LINE_START.finditer(text):
         yield m.start()
-    first = _LINE_START.match("\n" + text[:text.find("\n") + 1 or len(text)])
-    if first is not None:
-        yield 0
-    for pattern in (_SPACE_COLON, _DEEP):
-        for m in pattern.finditer(text):
-            yield m.start()
-    if text[:1] == ":" or text[:2] == "? ":
-        yield 0
+    for m in _SPACE_COLON.finditer(text):
+        yield m.start()
+    for m in _DEEP.finditer(text):
+        yield m.start()
     for m in _LONG.finditer(text):
         key = _KEY_END.search(m.group())
         if key is not None and key.start() > 1000:
             yield m.start()
+    # The patterns above look at what follows a line break; the first line has none before it.
+    first = "\n" + text[:text.find("\n") + 1 or len(text)]
+    if _LINE_START.match(first) or _DEEP.match(first) or (
+            (long := _LONG.match(first)) and (key := _KEY_END.search(long.group()))
+            and key.start() > 1000):
+        yield 0
     if not text.isascii():
         for m in _NON_ASCII.finditer(text):
             yield m.start()
@@ -648,7 +658,7 @@ def _split(text: str) -> list[int] | None:
     """
     if _MARKER_CONTENT.match("\n" + text[:text.find("\n") + 1]) or _MARKER_CONTENT.search(text):
         return None
-    if "\r" in text or not text.isascii() and _OTHER_BREAKS.search(text):
+    if "\r" in text or (not text.isascii() and _OTHER_BREAKS.search(text)):
         return None  # PyYAML counts these as line breaks: lines are counted its way
     starts = [0]
     at = 0 if text.startswith("---") else text.find("\n---")
@@ -737,6 +747,10 @@ def parse_yaml(text: str, where: str, *, on_duplicate: OnDuplicate | None = None
             unsafe[bisect.bisect_right(starts, pos) - 1] = True
     else:
         unsafe[0] = next(_unsafe_positions(text), None) is not None
+    if not text.endswith("\n"):
+        # A block scalar ending the text without a line break: PyYAML clips no "\n", rapidyaml
+        # does. Read the last document the exact way.
+        unsafe[-1] = True
     gc_was = gc.isenabled()
     gc.disable()  # building millions of containers: the cyclic collector only slows it
     try:

@@ -38,8 +38,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-import yaml
-
 from netpol_dsl import _rules
 from netpol_dsl import load as _load
 from netpol_dsl.errors import InvalidPolicyError, Issue, LoadError

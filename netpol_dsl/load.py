@@ -6,7 +6,6 @@ import datetime
 import difflib
 import gc
 import importlib
-import json
 import os
 import re
 from collections import Counter
@@ -109,6 +108,9 @@ class Manifest:
     data: Mapping[str, Any]
     file: str | None
     lines: Mapping[int, Any]
+    _line: int | None
+    _located: _yaml.Lines | None
+    _path: tuple[str | int, ...]
 
     def __init__(self, data: Mapping[str, Any], file: str | None = None,
                  line: int | None = None, lines: Mapping[int, Any] | None = None, *,
@@ -151,7 +153,7 @@ class Manifest:
         """The line the object starts on, when it came from a file or text.
 
         Example:
-            >>> load_manifests("# pods\nkind: Pod\nmetadata: {name: a}\n").objects[0].line
+            >>> load_manifests("# pods\\nkind: Pod\\nmetadata: {name: a}\\n").objects[0].line
             2
         """
         if self._line is None and self._located is not None:
@@ -175,7 +177,7 @@ class Manifest:
         """The line of a field path inside this object, as near as is known.
 
         Example:
-            >>> m = load_manifests("kind: Pod\nmetadata:\n  name: a\n").objects[0]
+            >>> m = load_manifests("kind: Pod\\nmetadata:\\n  name: a\\n").objects[0]
             >>> m.line_of("metadata.name")
             3
         """

@@ -76,7 +76,7 @@ def test_client_object_loads_directly():
     policy = load_policy(client_policy())
     assert isinstance(policy, NetworkPolicy)
     assert to_dict(policy)["spec"] == EXPECTED_SPEC
-    assert policy.metadata.model_extra == {"creationTimestamp": "2024-05-01T10:00:00+00:00"}
+    assert policy.metadata.creation_timestamp == "2024-05-01T10:00:00+00:00"
 
 
 def test_conversion_agrees_with_the_client_serializer():

@@ -14,11 +14,11 @@ from netpol_dsl import (
     LoadError,
     Manifest,
     NetworkPolicy,
+    _yaml,
     load_manifests,
     load_policy,
     parse_documents,
 )
-from netpol_dsl import _yaml
 from netpol_dsl import load as load_module
 from tests.evaluate.npguard import CORPUS as _NPGUARD
 
@@ -312,8 +312,9 @@ def test_kubectl_get_o_yaml_list_output_loads():
     manifests = load_manifests(text)
     (policy,) = manifests.policies
     assert policy.key == "payments/default-deny"
-    assert policy.metadata.model_extra is not None
-    assert policy.metadata.model_extra["uid"] == "0f6c7a0e-8d3e-4bb0-9d1c-2c5b3cfd1f1e"
+    assert policy.metadata.uid == "0f6c7a0e-8d3e-4bb0-9d1c-2c5b3cfd1f1e"
+    assert policy.metadata.managed_fields is not None
+    assert policy.metadata.managed_fields[0].fields_v1 == {"f:spec": {}}
     assert [m.kind for m in manifests.objects] == ["Pod"]
     assert manifests.policy_sources[0].line == 3
 

@@ -485,7 +485,7 @@ def test_generate_name_is_validated_as_a_prefix_and_names_the_object():
     policy = make_valid()
     del policy["metadata"]["name"]
     policy["metadata"]["generateName"] = "allow-"
-    assert load_policy(policy).metadata.model_extra == {"generateName": "allow-"}
+    assert load_policy(policy).metadata.generate_name == "allow-"
     policy["metadata"]["generateName"] = "Allow-"
     assert sorted(paths_of(policy)) == ["metadata.generateName", "metadata.name"]
 

@@ -9,13 +9,22 @@ come out as ``InvalidPolicyError`` with Kubernetes field paths.
 
 from __future__ import annotations
 
+import datetime
+import json
+import re
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, ClassVar
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
+    Field,
     ModelWrapValidatorHandler,
+    StrictBool,
+    StrictInt,
+    StrictStr,
     TypeAdapter,
     ValidationError,
     ValidationInfo,
@@ -26,6 +35,7 @@ from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 from typing_extensions import Self
 
+from netpol_dsl import _rules
 from netpol_dsl.errors import InvalidPolicyError, Issue
 
 #: The pydantic error type that carries netpol-dsl issues through nested validation.
@@ -373,3 +383,278 @@ def issues_error(err: ValidationError, *, source: str | None = None) -> InvalidP
         x.yaml:3
     """
     return InvalidPolicyError(issues=issues_from_validation_error(err), source=source)
+
+
+# ----------------------------------------------------------------------------- metadata
+#
+# ObjectMeta as the API server decodes it (k8s.io/apimachinery/pkg/apis/meta/v1/types.go):
+# every field typed, so that what validation accepts is valid JSON, valid UTF-8, and renders.
+
+
+def _check_utf8(value: str) -> str:
+    # Go strings hold UTF-8; a lone surrogate ("\ud800" in JSON) has no UTF-8 form at all.
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise PydanticCustomError(
+                "utf8", "text that UTF-8 can encode (no lone surrogates such as '\\ud800')"
+            ) from None
+    return value
+
+
+#: A string that UTF-8 can encode: what the API (Go) can hold, and what render can write.
+Utf8Str = Annotated[StrictStr, AfterValidator(_check_utf8)]
+
+_RFC3339 = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?"
+                      r"(?:Z|[+-][0-9]{2}:[0-9]{2})")
+_TIME_WORDS = "an RFC 3339 date and time such as '2024-05-01T10:00:00Z'"
+
+
+def _to_time(value: Any) -> Any:
+    # metav1.Time: JSON strings in RFC 3339 (time.RFC3339); an unquoted YAML timestamp reaches
+    # here as a datetime, which is written back the way Go formats it.
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=datetime.timezone.utc)  # YAML: no zone means UTC
+        text = value.isoformat()
+        return text.replace("+00:00", "Z") if text.endswith("+00:00") else text
+    if isinstance(value, datetime.date):
+        raise PydanticCustomError("rfc3339", _TIME_WORDS + " (got a date without a time)")
+    return value
+
+
+def _check_time(value: str) -> str:
+    if _RFC3339.fullmatch(value) is None:
+        raise PydanticCustomError("rfc3339", _TIME_WORDS)
+    try:
+        datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise PydanticCustomError("rfc3339", _TIME_WORDS) from None
+    return value
+
+
+#: ``metav1.Time``: an RFC 3339 date and time (``2024-05-01T10:00:00Z``).
+Time = Annotated[StrictStr, BeforeValidator(_to_time), AfterValidator(_check_time)]
+
+
+def _check_json(value: Any) -> Any:
+    # An opaque JSON value (FieldsV1): JSON has str keys, finite numbers, UTF-8 text, no cycles.
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    open_: set[int] = set()
+    while stack:
+        item, depth = stack.pop()
+        if depth > 256:
+            raise PydanticCustomError("json", "a JSON value nested at most 256 deep")
+        if item is None or isinstance(item, (bool, int)):
+            continue
+        if isinstance(item, float):
+            if item != item or item in (float("inf"), float("-inf")):
+                raise PydanticCustomError("json", "a JSON value (NaN and Infinity are not JSON)")
+            continue
+        if isinstance(item, str):
+            _check_utf8(item)
+            continue
+        if isinstance(item, (dict, list)):
+            if id(item) in open_:
+                raise PydanticCustomError("json", "a JSON value (this one contains itself)")
+            open_.add(id(item))  # containers seen: a cycle, or one shared (fine, but rare)
+            if isinstance(item, dict):
+                for k, v in item.items():
+                    if not isinstance(k, str):
+                        raise PydanticCustomError("json", "a JSON object (string keys only)")
+                    _check_utf8(k)
+                    stack.append((v, depth + 1))
+            else:
+                stack.extend((v, depth + 1) for v in item)
+            continue
+        raise PydanticCustomError("json", "a JSON value (type={type_name})",
+                                  {"type_name": type(item).__name__})
+    return value
+
+
+#: A JSON object kept as it is (``FieldsV1``).
+JsonObject = Annotated[dict[str, Any], BeforeValidator(_check_json)]
+
+
+class OwnerReference(K8sModel):
+    """An owner of the object (``metav1.OwnerReference``); checked by :class:`ObjectMeta`.
+
+    Example:
+        >>> OwnerReference(api_version="apps/v1", kind="ReplicaSet", name="web-7d9f",
+        ...                uid="1", controller=True).to_dict()["apiVersion"]
+        'apps/v1'
+    """
+
+    _ZERO: ClassVar[Mapping[str, Callable[[], Any]]] = {
+        "apiVersion": str, "kind": str, "name": str, "uid": str}
+
+    api_version: Utf8Str = ""
+    kind: Utf8Str = ""
+    name: Utf8Str = ""
+    uid: Utf8Str = ""
+    controller: StrictBool | None = None
+    block_owner_deletion: StrictBool | None = None
+
+
+class ManagedFieldsEntry(K8sModel):
+    """One entry of ``metadata.managedFields`` (server-side apply bookkeeping), kept as it is.
+
+    Example:
+        >>> ManagedFieldsEntry(manager="kubectl", operation="Update",
+        ...                    fields_v1={"f:spec": {}}).to_dict()["fieldsV1"]
+        {'f:spec': {}}
+    """
+
+    manager: Utf8Str | None = None
+    operation: Utf8Str | None = None
+    api_version: Utf8Str | None = None
+    time: Time | None = None
+    fields_type: Utf8Str | None = None
+    fields_v1: JsonObject | None = Field(default=None, alias="fieldsV1")
+    subresource: Utf8Str | None = None
+
+
+class ObjectMeta(K8sModel):
+    """``metadata`` as the API decodes it: name, namespace, labels, annotations, and the fields
+    the API server sets (uid, resourceVersion, generation, timestamps, owners, finalizers,
+    managedFields), which dumps from ``kubectl get -o yaml`` carry.
+
+    Every field is typed as in ``k8s.io/apimachinery/pkg/apis/meta/v1/types.go``; an unknown
+    field is an error, as with ``kubectl --validate=strict``.
+
+    Example:
+        >>> ObjectMeta(name="allow-api", namespace="payments").to_dict()
+        {'name': 'allow-api', 'namespace': 'payments'}
+        >>> ObjectMeta.model_validate({"name": "x", "creationTimestamp": "2024-05-01T10:00:00Z",
+        ...                            "uid": "0f6c"}).creation_timestamp
+        '2024-05-01T10:00:00Z'
+    """
+
+    name: Utf8Str | None = None
+    generate_name: Utf8Str | None = None
+    namespace: Utf8Str | None = None
+    self_link: Utf8Str | None = None
+    uid: Utf8Str | None = None
+    resource_version: Utf8Str | None = None
+    generation: StrictInt | None = None
+    creation_timestamp: Time | None = None
+    deletion_timestamp: Time | None = None
+    deletion_grace_period_seconds: StrictInt | None = None
+    labels: dict[StrictStr, StrictStr] | None = None
+    annotations: dict[Utf8Str, Utf8Str] | None = None
+    owner_references: tuple[OwnerReference, ...] | None = None
+    finalizers: tuple[Utf8Str, ...] | None = None
+    managed_fields: tuple[ManagedFieldsEntry, ...] | None = None
+
+    _NULL_ITEMS: ClassVar[Mapping[str, Callable[[], Any]]] = {
+        "labels": str, "annotations": str, "finalizers": str, "ownerReferences": dict,
+        "managedFields": dict}
+
+    def __hash__(self) -> int:
+        return hash(json.dumps(self.to_dict(), sort_keys=True))
+
+    def _check(self, ctx: Context, broken: frozenset[str]) -> list[Issue]:
+        # apimachinery/pkg/api/validation/objectmeta.go ValidateObjectMetaAccessor with
+        # ValidateNetworkPolicyName = NameIsDNSSubdomain, namespaces NameIsDNSLabel.
+        from netpol_dsl.model.selector import check_labels  # selector imports this module
+
+        out: list[Issue] = []
+        generate = None if "generate_name" in broken else self.generate_name
+        if generate:
+            for msg in _rules.dns1123_subdomain(_rules.mask_trailing_dash(generate)):
+                out.append(Issue("generateName", generate, msg))
+        if "name" not in broken:
+            if self.name:
+                if not ctx.lenient_names:
+                    for msg in _rules.dns1123_subdomain(self.name):
+                        out.append(Issue("name", self.name, msg))
+            elif generate:
+                # The API server names the object before validating it (names.SimpleNameGenerator:
+                # at most 58 characters of generateName, then 5 random alphanumerics).
+                generated = generate[:58] + "b2b2b"
+                for msg in _rules.dns1123_subdomain(generated):
+                    out.append(Issue("name", generated, msg))
+            elif "generate_name" not in broken:
+                out.append(Issue("name", self.name, "a name (a DNS-1123 subdomain)",
+                                 hint="Set metadata.name (or metadata.generateName)",
+                                 missing=True))
+        if "namespace" not in broken:
+            if self.namespace:
+                for msg in _rules.dns1123_label(self.namespace):
+                    out.append(Issue("namespace", self.namespace, msg))
+            elif ctx.require_namespace:
+                # Upstream requires it; kubectl and the API server fill it in from the request
+                # namespace before validating, which ``load_policy(namespace=...)`` mirrors.
+                out.append(Issue("namespace", self.namespace, "a namespace (a DNS-1123 label)",
+                                 hint="Set metadata.namespace, or pass namespace= as "
+                                      "`kubectl -n` does", missing=True))
+        if "labels" not in broken:
+            out.extend(check_labels(self.labels, "labels"))
+        if "annotations" not in broken:
+            out.extend(_check_annotations(self.annotations or {}))
+        if "generation" not in broken and self.generation is not None and self.generation < 0:
+            out.append(Issue("generation", self.generation, "must be greater than or equal to 0"))
+        if "finalizers" not in broken:
+            out.extend(_check_finalizers(self.finalizers or ()))
+        if "owner_references" not in broken:
+            out.extend(_check_owner_references(self.owner_references or ()))
+        return out
+
+
+def _check_annotations(annotations: Mapping[str, str]) -> list[Issue]:
+    # apimachinery ValidateAnnotations: keys are qualified names compared in lowercase; the
+    # total size of keys and values is at most 256 KiB (Go len(), so UTF-8 bytes).
+    out: list[Issue] = []
+    total = 0
+    for key, value in annotations.items():
+        for msg in _rules.qualified_name(key.lower()):
+            out.append(Issue("annotations", key, f"an annotation key: {msg}"))
+        total += len(key.encode()) + len(value.encode())
+    if total > _rules.ANNOTATIONS_TOTAL_MAX:
+        out.append(Issue("annotations", f"<{total} bytes>",
+                         f"at most {_rules.ANNOTATIONS_TOTAL_MAX} bytes in all"))
+    return out
+
+
+#: apimachinery metav1.FinalizerOrphanDependents and FinalizerDeleteDependents.
+_FINALIZER_ORPHAN = "orphan"
+_FINALIZER_DELETE = "foregroundDeletion"
+
+
+def _check_finalizers(finalizers: tuple[str, ...]) -> list[Issue]:
+    # validateObjectMetaAccessorWithOptsCommon: qualified names, not both orphan and
+    # foregroundDeletion. Paths carry no index, as upstream's do.
+    out: list[Issue] = []
+    for f in finalizers:
+        for msg in _rules.qualified_name(f):
+            out.append(Issue("finalizers", f, f"a finalizer name: {msg}"))
+    if _FINALIZER_ORPHAN in finalizers and _FINALIZER_DELETE in finalizers:
+        out.append(Issue("finalizers", list(finalizers),
+                         f"not both {_FINALIZER_ORPHAN!r} and {_FINALIZER_DELETE!r}"))
+    return out
+
+
+def _check_owner_references(refs: tuple[OwnerReference, ...]) -> list[Issue]:
+    # ValidateOwnerReferences: apiVersion with a version, kind, name and uid set, no v1 Event,
+    # at most one controller. Paths carry no index (upstream passes the list's path).
+    out: list[Issue] = []
+    controllers = 0
+    for ref in refs:
+        parts = ref.api_version.split("/")
+        version = parts[-1] if 1 <= len(parts) <= 2 else ""
+        if not version:
+            out.append(Issue("ownerReferences.apiVersion", ref.api_version,
+                             "a version, such as 'v1'"))
+        for key in ("kind", "name", "uid"):
+            if not getattr(ref, key):
+                out.append(Issue(f"ownerReferences.{key}", getattr(ref, key),
+                                 "a non-empty string"))
+        if version == "v1" and len(parts) == 1 and ref.kind == "Event":
+            out.append(Issue("ownerReferences", ref.to_dict(), "an owner other than a v1 Event"))
+        if ref.controller is True:
+            controllers += 1
+            if controllers == 2:
+                out.append(Issue("ownerReferences", [r.to_dict() for r in refs],
+                                 "at most one reference with controller: true"))
+    return out
