@@ -576,10 +576,16 @@ _TYPED = r"""(?:
 # As a key, even what JSON has is typed (YAML `80:` is the integer 80, JSON keys are strings).
 _TYPED_KEY = r"(?:true|false|null|-?(?:0|[1-9][0-9]*))(?=[ ]*+:(?:[ \n]|\Z))"
 _RISKY_FIRST = r"(?=[-+.0-9~<=yYnNtTfFoO])"
-_AFTER_COLON = re.compile(r":[ ]++" + _RISKY_FIRST + _TYPED, re.X)
+# A quoted scalar must close on its line and be followed by nothing but a comment or the ":" of
+# a key: rapidyaml also takes a quoted key over two lines, or text after the closing quote,
+# which PyYAML refuses.
+_QUOTED_ALONE = (r"""(?=["'])(?!(?:"(?:[^"\\\n]|\\[^\n])*+"|'(?:[^'\n]|'')*+')"""
+                 r"(?:[ ]*+(?:\n|\Z)|[ ]++\#|[ ]*+:(?:[ \n]|\Z)))")
+_AFTER_COLON = re.compile(r":[ ]++(?:" + _RISKY_FIRST + _TYPED + "|" + _QUOTED_ALONE + ")", re.X)
 _LINE_START = re.compile(
     r"\n[ ]*+(?:-[ ]++)*+(?:" + _RISKY_FIRST + r"(?:" + _TYPED + "|" + _TYPED_KEY + r")"
-    r"|:(?=[ \n]|\Z))",  # an empty key
+    r"|:(?=[ \n]|\Z)"  # an empty key
+    r"|" + _QUOTED_ALONE + ")",
     re.X)
 _SPACE_COLON = re.compile(r"[ ]:(?=[ \n]|\Z)")  # "a : b", ": b"
 _DEEP = re.compile(r"\n[ -]{240}")  # block nesting past MAX_DEPTH needs this much indentation
@@ -587,7 +593,7 @@ _LONG = re.compile(r"\n[^\n]{1000}[^\n]*")  # PyYAML refuses keys longer than 10
 _OTHER_BREAKS = re.compile("[\x85\u2028\u2029]")
 _KEY_END = re.compile(r":(?=[ \n]|\Z)")
 _MARKER_CONTENT = re.compile(r"\n(?:%|---[ ]+[^ \n#]|\.\.\.(?:[ \n]|\Z))")  # directives...
-_BLOCK_HEADER = re.compile(r"[|>][-+]?(?:[ ]+\#[^\n]*)?[ ]*(?:\n|\Z)")
+_BLOCK_HEADER = re.compile(r"[|>][-+]?[ ]*(?:\n|\Z)")  # no indentation digit, no comment
 _EMPTY_FLOW = re.compile(r"(?:\[\]|\{\})(?:[ ]+\#[^\n]*)?[ ]*(?:\n|\Z)")
 #: Characters that always send a document the exact way: tabs, carriage returns, and every
 #: ASCII control character PyYAML refuses (a backslash does unless it starts \" \\ \/ \n or \t,

@@ -14,8 +14,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from netpol_dsl import LoadError, load_manifests
-from netpol_dsl import _yaml
+from netpol_dsl import LoadError, _yaml, load_manifests
 from tests.strategies import budget
 from tests.yaml_texts import PLAIN, RISKY, stream
 

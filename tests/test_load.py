@@ -8,6 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+import yaml
 
 from netpol_dsl import (
     InvalidPolicyError,
@@ -458,3 +459,109 @@ def test_load_policy_lenient_names_both_sides():
     bad_ns = {**obj, "metadata": {"name": "Allow_Web", "namespace": "A"}}
     with pytest.raises(InvalidPolicyError, match=r"metadata.namespace"):
         load_policy(bad_ns, lenient_names=True)  # only the object's name is excused
+
+
+# ------------------------------------------- explicit tags, huge integers (issue 11 items 7, 8)
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("a: !!set [1]", "got a sequence tagged !!set; expected a plain sequence"),
+    ("a: !!map [1]", "got a sequence tagged !!map; expected a mapping"),
+    ("a: !!seq {b: 1}", "got a mapping tagged !!seq; expected a sequence"),
+    ("kind: !!set NetworkPolicy", "got a scalar 'NetworkPolicy' tagged !!set; expected a scalar"),
+    ("a: !!bool 9090", "got '9090' tagged !!bool; expected a YAML boolean"),
+    ("a: !!bool ''", "got '' tagged !!bool; expected a YAML boolean"),
+    ("a: !!int abc", "got 'abc' tagged !!int; expected an integer"),
+    ("a: !!int 0x", "got '0x' tagged !!int; expected an integer"),
+    ("a: !!float .", "got '.' tagged !!float; expected a number"),
+    ("a: !!int ''", "got '' tagged !!int; expected an integer"),
+    ("a: !!timestamp x", "got 'x' tagged !!timestamp; expected a timestamp"),
+    ("a: !!timestamp 2001-13-45", "got '2001-13-45' tagged !!timestamp; expected a timestamp"),
+    ("a: !!binary aGk=", "got a !!binary value; expected text"),
+    ("a: !!omap [{b: 1}]", "got a sequence tagged !!omap; expected a plain sequence"),
+    ("a: !local x", "got a scalar 'x' tagged !local; expected a scalar without a tag"),
+])
+def test_a_tag_on_the_wrong_value_is_a_load_error_with_its_line(tmp_path, line, message):
+    path = write(tmp_path, "t.yaml", f"kind: Pod\nmetadata:\n  name: a\n{line}\n")
+    with pytest.raises(LoadError) as info:
+        load_manifests(path)
+    assert str(info.value).startswith(f"{path}:4: {message}")
+    assert type(info.value) is LoadError and info.value.source == str(path)
+
+
+def test_tags_that_fit_their_value_are_read_as_yaml_does():
+    (doc,) = parse_documents("a: !!str 123\nb: !!int '7'\nc: !!float 1\nd: !!bool yes\n"
+                             "e: !!null ''\nf: !!map {x: 1}\ng: !!seq [1]\n")
+    assert doc == {"a": "123", "b": 7, "c": 1.0, "d": True, "e": None, "f": {"x": 1}, "g": [1]}
+
+
+def test_huge_integers_are_load_errors(tmp_path):
+    path = write(tmp_path, "big.yaml", "kind: Pod\nmetadata: {name: a}\nn: " + "1" * 100_000 + "\n")
+    with pytest.raises(LoadError, match=r"big\.yaml:3: got an integer of 100000 characters; "
+                                        r"expected at most 4300 digits"):
+        load_manifests(path)
+    path = write(tmp_path, "big.json", '{"kind": "Pod", "n": ' + "1" * 5000 + "}")
+    with pytest.raises(LoadError, match=r"big\.json: got an integer longer than 4300 digits"):
+        load_manifests(path)
+
+
+def test_the_cli_reports_tag_errors_in_one_line(tmp_path):
+    from typer.testing import CliRunner
+
+    from netpol_dsl.cli import app
+
+    path = write(tmp_path, "t.yaml", "kind: Pod\nmetadata: {name: a}\nx: !!bool ''\n")
+    result = CliRunner().invoke(app, ["validate", str(path)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert f"{path}:3: got '' tagged !!bool" in result.output
+
+
+# ------------------------------------------- aliases: only what they expand to counts (item 10)
+
+
+def test_large_inputs_without_aliases_are_not_alias_bombs(monkeypatch):
+    monkeypatch.setattr(_yaml, "MAX_EXPANDED_NODES", 100)
+    items = "".join(f"- kind: Pod\n  metadata: {{name: p{i}}}\n" for i in range(400))
+    text = f"apiVersion: v1\nkind: List\nitems:\n{items}"
+    assert len(load_manifests(text).objects) == 400  # ~2000 nodes, none from an alias
+
+
+def test_the_alias_limit_counts_what_aliases_expand_to(monkeypatch):
+    monkeypatch.setattr(_yaml, "MAX_EXPANDED_NODES", 100)
+    base = "a: &a [" + ", ".join(["x"] * 9) + "]\n"  # 10 nodes
+    parse_documents(base + "b: [" + ", ".join(["*a"] * 10) + "]\n")  # 100 expanded: fine
+    with pytest.raises(LoadError, match=r"^<text>:2: got YAML aliases that expand past 100 nodes"):
+        parse_documents(base + "b: [" + ", ".join(["*a"] * 11) + "]\n")
+    # nested: an alias to a node holding aliases counts all it expands to
+    with pytest.raises(LoadError, match="alias bomb"):
+        parse_documents(base + "b: &b [*a, *a, *a, *a, *a]\nc: [*b, *b]\n")
+
+
+def test_recursive_and_duplicate_anchors_are_refused():
+    with pytest.raises(LoadError, match=r"^<text>:2: got a recursive alias \*m"):
+        parse_documents("metadata: &m\n  self: *m\n")
+    with pytest.raises(LoadError, match=r"^<text>:2: got the anchor &x twice"):
+        parse_documents("a: &x 1\nb: &x 2\n")
+    with pytest.raises(LoadError, match=r"got an alias \*y to no anchor"):
+        parse_documents("a: *y\n")
+    # anchors do not cross documents (PyYAML resets them per document)
+    with pytest.raises(LoadError, match=r"^<text>:3: got an alias \*x to no anchor"):
+        parse_documents("a: &x 1\n---\nb: *x\n")
+
+
+@pytest.mark.parametrize("text", [
+    "base: &b {x: 1, y: 2}\nm:\n  <<: *b\n  y: 3\n",
+    "a: &a {x: 1}\nb: &b {x: 2, z: 3}\nm:\n  <<: [*a, *b]\n  w: 4\n",
+    "a: &a {x: 1}\nm: {<<: *a, x: 0}\n",
+    "a: &a {p: &p {q: 1}}\nm:\n  <<: *a\n  r: *p\n",
+])
+def test_merge_keys_and_aliases_read_as_pyyaml_reads_them(text):
+    assert parse_documents(text) == list(yaml.safe_load_all(text))
+
+
+def test_one_policy_with_many_rules_loads():
+    rules = "".join(f"  - ports:\n    - port: {1 + i % 65535}\n" for i in range(20_000))
+    text = ("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: big, "
+            f"namespace: a}}\nspec:\n  podSelector: {{}}\n  ingress:\n{rules}")
+    (policy,) = load_manifests(text).policies
+    assert len(policy.spec.ingress or ()) == 20_000
