@@ -2,13 +2,13 @@
 
 Two ways to read YAML, with one result:
 
-* **Exact** (:func:`parse_exact`): PyYAML's parser (libyaml when present) and its YAML 1.1
+* **Exact** (`parse_exact`): PyYAML's parser (libyaml when present) and its YAML 1.1
   resolver and scalar constructors, as ``yaml.safe_load`` reads text, which is also the YAML
   kube's go-yaml reads. One pass over the parser's events builds the documents with an explicit
   stack, so it never recurses, records the line of every key and item, refuses nesting deeper
-  than :data:`MAX_DEPTH`, and counts the nodes that aliases expand to (only those: a large file
-  without aliases is not an alias bomb) against :data:`MAX_EXPANDED_NODES`.
-* **Fast** (:func:`parse_yaml`): rapidyaml (``ryml``) parses the text and emits JSON, which
+  than `MAX_DEPTH`, and counts the nodes that aliases expand to (only those: a large file
+  without aliases is not an alias bomb) against `MAX_EXPANDED_NODES`.
+* **Fast** (`parse_yaml`): rapidyaml (``ryml``) parses the text and emits JSON, which
   ``json`` reads. Its JSON is not YAML 1.1 (it drops tags, turns aliases into strings, reads
   ``yes`` as a string and ``1e3`` as a number), so a document takes this way only when a
   conservative scan of its text finds none of what could make the two readings differ:
@@ -19,7 +19,7 @@ Two ways to read YAML, with one result:
   exact way; a test compares the two on generated documents.
 
 Lines are recorded by the exact reading only. A document read the fast way knows the line it
-starts on; the lines inside it are computed on demand (:class:`Lines`), by reading that one
+starts on; the lines inside it are computed on demand (`Lines`), by reading that one
 document the exact way, when an error, a warning or lint asks for one.
 """
 
@@ -74,9 +74,9 @@ MAX_DEPTH = 500
 #: Texts shorter than this are read the exact way only (the fast way pays off on big inputs).
 FAST_MIN_CHARS = 32_768
 
-#: Called with (key, line of the first, line of the repeat) for a key given twice in a mapping;
-#: without one, a repeated key is a ``LoadError``.
-OnDuplicate = Callable[[Any, int, int], None]
+#: Called with (key, line of the first, line of the repeat, the key the mapping sits under or
+#: None) for a key given twice in a mapping; without one, a repeated key is a ``LoadError``.
+OnDuplicate = Callable[[Any, int, int, "str | None"], None]
 
 _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -89,7 +89,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
-    """PyYAML's safe loader; :func:`parse_exact` reads its events and uses its resolver and
+    """PyYAML's safe loader; `parse_exact` reads its events and uses its resolver and
     scalar constructors (never its composer, which recurses per nesting level)."""
 
 
@@ -182,10 +182,11 @@ class _Open:
     """A mapping or sequence being built: its container, line table and size so far."""
 
     __slots__ = ("anchor", "data", "is_map", "key", "key_line", "keys", "line", "lines",
-                 "merges", "size")
+                 "merges", "size", "under")
 
-    def __init__(self, is_map: bool, anchor: str | None, line: int) -> None:
+    def __init__(self, is_map: bool, anchor: str | None, line: int, under: str | None) -> None:
         self.is_map = is_map
+        self.under = under  # the key this node sits under (a list's items: the list's key)
         self.data: Any = {} if is_map else []
         self.lines: Any = {} if is_map else []
         self.anchor, self.line = anchor, line
@@ -214,7 +215,7 @@ def _short_tag(tag: str) -> str:
 
 
 class _Builder:
-    """Builds the documents of one text from PyYAML's events (see :func:`parse_exact`)."""
+    """Builds the documents of one text from PyYAML's events (see `parse_exact`)."""
 
     def __init__(self, loader: _Loader, where: str, line_offset: int,
                  on_duplicate: OnDuplicate | None) -> None:
@@ -286,7 +287,12 @@ class _Builder:
                 if event.anchor is not None:
                     self.anchor(anchors, event.anchor, line)
                     anchors[event.anchor] = (_OPEN, 0)
-                stack.append(_Open(is_map, event.anchor, line))
+                under = None
+                if stack:
+                    parent = stack[-1]
+                    under = (str(parent.key) if parent.key is not _NO_KEY else None) \
+                        if parent.is_map else parent.under
+                stack.append(_Open(is_map, event.anchor, line, under))
                 continue
             elif isinstance(event, (MappingEndEvent, SequenceEndEvent)):
                 node = stack.pop()
@@ -381,7 +387,7 @@ class _Builder:
                 raise self.fail(key_line, f"got duplicate key {key!r} (first at line {first}); "
                                           "expected each key once in a mapping. YAML would "
                                           "silently keep only the last one")
-            self.on_duplicate(key, first, key_line)
+            self.on_duplicate(key, first, key_line, parent.under)
         parent.keys[key] = key_line
         parent.data[key] = value
         parent.lines[key] = key_line
@@ -416,8 +422,8 @@ def parse_exact(text: str, where: str, *, line_offset: int = 0,
     """Read every document of YAML text as ``yaml.safe_load_all`` would, recording lines.
 
     Refused with a ``LoadError`` naming the file and line: invalid YAML, a key given twice
-    (unless ``on_duplicate`` takes it), nesting deeper than :data:`MAX_DEPTH`, aliases
-    expanding past :data:`MAX_EXPANDED_NODES` nodes, recursive aliases, tags that no JSON
+    (unless ``on_duplicate`` takes it), nesting deeper than `MAX_DEPTH`, aliases
+    expanding past `MAX_EXPANDED_NODES` nodes, recursive aliases, tags that no JSON
     value has (``!!set``, ``!!omap``, ``!!binary``, Python tags) and values their tag does
     not allow (``!!int abc``).
 
@@ -732,8 +738,8 @@ def _ryml_docs(chunk: str) -> list[Any]:
 def parse_yaml(text: str, where: str, *, on_duplicate: OnDuplicate | None = None) -> list[Doc]:
     """Read every document of YAML text: the fast way where that is safe, else exactly.
 
-    The result is what :func:`parse_exact` gives (the data; lines for the documents read the
-    fast way are computed when asked, see :class:`Doc`), and so are the errors.
+    The result is what `parse_exact` gives (the data; lines for the documents read the
+    fast way are computed when asked, see `Doc`), and so are the errors.
 
     Example:
         >>> [d.data for d in parse_yaml("a: yes\\n---\\nb: 0777\\n", "<text>")]

@@ -62,7 +62,7 @@ def _decode(raw: bytes, where: str) -> str:
 
 def _parse_text(text: str, where: str,
                 on_duplicate: _yaml.OnDuplicate | None = None) -> list[_yaml.Doc]:
-    """The documents of YAML text (empty ones dropped); see :func:`netpol_dsl._yaml.parse_yaml`."""
+    """The documents of YAML text (empty ones dropped); see `netpol_dsl._yaml.parse_yaml`."""
     return [d for d in _yaml.parse_yaml(text, where, on_duplicate=on_duplicate)
             if d.data is not None]
 
@@ -93,7 +93,7 @@ def parse_documents(text: str, where: str = "<text>") -> list[Any]:
 class Manifest:
     """One Kubernetes object read from input, with where it came from.
 
-    ``line`` is the line the object starts on and :meth:`line_of` the line of a field in it.
+    ``line`` is the line the object starts on and `line_of` the line of a field in it.
     For objects read the fast way (large files), lines inside them are computed when first
     asked for, by reading that one document again with the line-recording reader.
 

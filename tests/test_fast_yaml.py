@@ -216,7 +216,11 @@ def test_duplicate_keys_are_found_in_documents_read_the_fast_way():
     seen = []
     docs = _yaml.parse_yaml("---\na: 1\na: 2\n", "t.yaml",
                             on_duplicate=lambda *d: seen.append(d))
-    assert docs[0].data == {"a": 2} and seen == [("a", 2, 3)]
+    assert docs[0].data == {"a": 2} and seen == [("a", 2, 3, None)]
+    seen.clear()
+    _yaml.parse_yaml("spec:\n  x:\n  - matchLabels:\n      a: 1\n      a: 2\n", "t.yaml",
+                     on_duplicate=lambda *d: seen.append(d))
+    assert seen == [("a", 4, 5, "matchLabels")]
 
 
 def test_json_files_get_lines_on_demand(tmp_path):

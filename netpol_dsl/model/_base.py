@@ -478,7 +478,7 @@ JsonObject = Annotated[dict[str, Any], BeforeValidator(_check_json)]
 
 
 class OwnerReference(K8sModel):
-    """An owner of the object (``metav1.OwnerReference``); checked by :class:`ObjectMeta`.
+    """An owner of the object (``metav1.OwnerReference``); checked by `ObjectMeta`.
 
     Example:
         >>> OwnerReference(api_version="apps/v1", kind="ReplicaSet", name="web-7d9f",
