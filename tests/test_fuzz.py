@@ -254,7 +254,7 @@ def mutate_text(text: str, rng: random.Random, rounds: int = 0) -> bytes:
 #: (a hypothesis event, "pending loader fix: ...") instead of failing. Everything else fails
 #: now. Set to False when those fixes land: every such failure then fails these tests. To see
 #: whether they have landed: NETPOL_FUZZ_STRICT=1 pytest tests/test_fuzz.py
-PENDING_LOADER_FIXES = os.environ.get("NETPOL_FUZZ_STRICT") != "1"
+PENDING_LOADER_FIXES = False  # the loader fixes (issue 11 items 7-10) have landed
 _LOADER_FILES = frozenset({"load.py", "_manifests.py"})
 
 
