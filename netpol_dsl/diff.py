@@ -351,10 +351,11 @@ def _external_changes(before: Cluster, after: Cluster) -> list[ExternalChange]:
     out: list[ExternalChange] = []
     for w in before.workloads():
         pod = w.pod
-        if [(_canon(p), d) for p, d in before.selecting(pod)] == [
-                (_canon(p), d) for p, d in after.selecting(pod)]:
+        sb, sa = before.selecting(pod), after.selecting(pod)
+        if len(sb) == len(sa) and all((p is q or p == q) and d == e
+                                      for (p, d), (q, e) in zip(sb, sa, strict=True)):
             continue
-        eb, ea = before.exposure(pod), after.exposure(pod)
+        eb, ea = before.exposure(pod, pods=False), after.exposure(pod, pods=False)
         for direction, xb, xa in (("ingress", eb.external_ingress, ea.external_ingress),
                                   ("egress", eb.external_egress, ea.external_egress)):
             if xb == xa:

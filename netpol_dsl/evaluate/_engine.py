@@ -21,10 +21,11 @@ one-port matrices, all-pairs connection sets and explanations all call it.
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 import socket
 from bisect import bisect_right
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -247,6 +248,66 @@ class Other:
         self.peer = peer
 
 
+@dataclass(frozen=True, slots=True)
+class _Features:
+    """What a set of rules looks at, as far as pod classes are concerned."""
+
+    global_keys: frozenset[str]
+    local_keys: Mapping[str, frozenset[str]]
+    pod_blocks: frozenset[tuple[str, tuple[str, ...]]]
+    named: frozenset[str]
+    node_selectors: frozenset[LabelSelector]
+
+    def __le__(self, other: object) -> bool:
+        if not isinstance(other, _Features):
+            return NotImplemented
+        if not (self.global_keys <= other.global_keys and self.pod_blocks <= other.pod_blocks
+                and self.named <= other.named and self.node_selectors <= other.node_selectors):
+            return False
+        return all(keys <= other.local_keys.get(ns, frozenset()) | other.global_keys
+                   for ns, keys in self.local_keys.items())
+
+
+def _features(policies: Sequence[PolicyIR], ipblock_pods: bool,
+              starts_ok: Callable[[str, int], bool]) -> _Features:
+    """The features of ``policies``; ports that cut an atom the engine lacks make it
+    incomparable (a key no engine has)."""
+    global_keys: set[str] = set()
+    local_keys: dict[str, set[str]] = {}
+    blocks: set[tuple[str, tuple[str, ...]]] = set()
+    named: set[str] = set()
+    nodes: set[LabelSelector] = set()
+
+    def scope(nm: NamespaceMatch, sel: LabelSelector | None) -> None:
+        if sel is None:
+            return
+        if nm.name is not None:
+            local_keys.setdefault(nm.name, set()).update(sel.keys())
+        else:
+            global_keys.update(sel.keys())
+
+    for pol in policies:
+        scope(pol.subject.namespaces, pol.subject.pods)
+        for rule in pol.ingress + pol.egress:
+            for peer in rule.peers:
+                if isinstance(peer, PodsPeer):
+                    scope(peer.namespaces, peer.pods)
+                elif isinstance(peer, IPPeer):
+                    if peer.pod_ips or (peer.pod_ips is None and ipblock_pods):
+                        blocks.add((peer.cidr, peer.excepts))
+                elif isinstance(peer, NodesPeer):
+                    nodes.add(peer.selector)
+            for port in rule.ports or ():
+                if isinstance(port, PortRangeIR):
+                    if not (starts_ok(port.protocol, port.first)
+                            and starts_ok(port.protocol, port.last + 1)):
+                        global_keys.add("\x00port-cut")  # no engine looks at this key
+                else:
+                    named.add(port.name)
+    return _Features(frozenset(global_keys), {ns: frozenset(k) for ns, k in local_keys.items()},
+                     frozenset(blocks), frozenset(named), frozenset(nodes))
+
+
 class Folded:
     """What ``Engine.fold`` decided: ``(code, cells)`` parts and the allowed cells."""
 
@@ -326,6 +387,11 @@ class Engine:
         self._blocks = blocks
         self.node_selectors = tuple(node_sels)
         named_names = {n for n, _ in named}
+        #: what the rules look at; a policy set that looks at no more can reuse these classes
+        self.features = _Features(frozenset(global_keys),
+                                  {ns: frozenset(k) for ns, k in local_keys.items()},
+                                  frozenset(pod_blocks), frozenset(named_names),
+                                  frozenset(node_sels))
         # ---------------------------------------------------------------- pod IPs -> IP peer sets
         block_list = list(pod_blocks.values())
         bounds: dict[int, set[int]] = {4: set(), 6: set()}
@@ -473,69 +539,161 @@ class Engine:
         self._named_cache: dict[tuple[tuple[tuple[str, str | None], ...], int], int] = {}
         self._rule_cache: dict[Any, Rule] = {}
         self.warnings: list[str] = []
-        # per class and direction: [admin rule ids, NetworkPolicy rule ids, baseline rule ids,
-        # policies], appended in precedence order (policies are visited by rank)
-        in_lists: list[list[list[int]]] = [[[], [], [], []] for _ in range(k)]
-        eg_lists: list[list[list[int]]] = [[[], [], [], []] for _ in range(k)]
-        in_iso = [False] * k
-        eg_iso = [False] * k
+        self._shared: dict[Any, RuleList] = {}
+        self.rule_lists: list[RuleList] = []
+        self.free = self._make_list([[], [], [], []], False)
+        self._subject_cache: dict[Any, frozenset[int]] = {}
+        self._rank(range(len(self.policies)))
+        self.in_list: list[RuleList] = [self.free] * k
+        self.eg_list: list[RuleList] = [self.free] * k
+        self._assign(range(k))
+        self.has_tiers = any(self.policies[pi].tier != "networkpolicy" for pi in self.live)
+        #: decisions per (rule list, other end's signature), shared by every kind of query
+        self._dec_cache: dict[Any, Folded] = {}
+        #: allowed atoms per (rule list, other class, destination profile), for single queries
+        self._pair_cache: dict[tuple[int, int, int], int] = {}
+        #: all-pairs rows per (direction, rule list, subject profile): distinct masks and each
+        #: class's index into them
+        self._side_rows: dict[tuple[str, int, int], tuple[list[int], npt.NDArray[np.int32]]] = {}
+        self._free = Folded(((DEFAULT, self.atoms.full),), self.atoms.full)
+
+    # ------------------------------------------------------------------ rule lists
+
+    def _rank(self, live: Iterable[int]) -> None:
+        """Order the live policies: tier, then ascending priority, then key (NetworkPolicies
+        keep the order given), and note equal priorities."""
+        pols = self.policies
         # Within a tier, policies go by ascending priority; equal priorities are undefined
         # upstream (network-policy-api apis/v1alpha2/clusternetworkpolicy_types.go: "the
         # implementation can apply any of the matching policies"): ordered by key here.
-        ranked = sorted(range(len(self.policies)),
-                       key=lambda i: (_TIER[self.policies[i].tier], self.policies[i].priority,
-                                      self.policies[i].key if self.policies[i].tier != "networkpolicy"
-                                      else "", i))
-        self.policy_rank = {pi: r for r, pi in enumerate(ranked)}
-        seen_priority: dict[tuple[str, int], str] = {}
-        for pi in ranked:
-            pol = self.policies[pi]
+        self.live = sorted(live, key=lambda i: (_TIER[pols[i].tier], pols[i].priority,
+                                                pols[i].key if pols[i].tier != "networkpolicy"
+                                                else "", i))
+        self.policy_rank = {pi: r for r, pi in enumerate(self.live)}
+        self.warnings = []
+        seen: dict[tuple[str, int], str] = {}
+        for pi in self.live:
+            pol = pols[pi]
             if pol.tier != "networkpolicy":
-                other = seen_priority.setdefault((pol.tier, pol.priority), pol.key)
+                other = seen.setdefault((pol.tier, pol.priority), pol.key)
                 if other != pol.key:
                     self.warnings.append(
                         f"{pol.kind} {pol.key!r} and {other!r} both have priority "
                         f"{pol.priority} in the {pol.tier} tier; upstream leaves their order "
                         f"undefined, this evaluator tries {other!r} first (ordered by name)")
-            subject = self._subject_classes(pol)
-            if subject.size == 0:
+
+    def _subject_set(self, pol: PolicyIR) -> frozenset[int]:
+        found = self._subject_cache.get(pol.subject)
+        if found is None:
+            found = self._subject_cache[pol.subject] = frozenset(
+                self._subject_classes(pol).tolist())
+        return found
+
+    def _assign(self, classes: Iterable[int]) -> None:
+        """(Re)build the rule lists of ``classes`` from the live policies, in rank order."""
+        wanted = set(classes)
+        every = len(wanted) == self.n
+        accs: dict[int, list[list[list[int]]]] = {}
+        isos: dict[int, list[bool]] = {}
+        for pi in self.live:
+            pol = self.policies[pi]
+            subject = self._subject_set(pol)
+            members = subject if every else subject & wanted
+            if not members:
                 continue
             tier = _TIER[pol.tier]
-            sides: tuple[tuple[Direction, list[list[list[int]]], list[bool]], ...] = (
-                ("ingress", in_lists, in_iso), ("egress", eg_lists, eg_iso))
-            for direction, lists, iso in sides:
+            for side, direction in enumerate(("ingress", "egress")):
                 rules_ir = pol.ingress if direction == "ingress" else pol.egress
                 isolates = direction in pol.isolates
                 if not rules_ir and not isolates:
                     continue  # a policy without rules of a direction does not affect it
-                members = subject.tolist()
-                if self._relative(rules_ir):
-                    for c in members:
-                        ids = [self._rule(pi, direction, r, int(self.class_ns[c])).id
-                               for r in rules_ir]
-                        lists[c][tier].extend(ids)
-                        lists[c][3].append(pi)
-                        if isolates:
-                            iso[c] = True
-                    continue
-                ids = [self._rule(pi, direction, r, None).id for r in rules_ir]
+                relative = self._relative(rules_ir)
+                ids = None if relative else [
+                    self._rule(pi, direction, r, None).id for r in rules_ir]  # type: ignore[arg-type]
                 for c in members:
-                    acc = lists[c]
-                    acc[tier].extend(ids)
-                    acc[3].append(pi)
+                    acc = accs.get(c)
+                    if acc is None:
+                        acc = accs[c] = [[[], [], [], []], [[], [], [], []]]
+                        isos[c] = [False, False]
+                    got = ids if ids is not None else [
+                        self._rule(pi, direction, r, int(self.class_ns[c])).id  # type: ignore[arg-type]
+                        for r in rules_ir]
+                    acc[side][tier].extend(got)
+                    acc[side][3].append(pi)
                     if isolates:
-                        iso[c] = True
-        self._shared: dict[Any, RuleList] = {}
-        self.rule_lists: list[RuleList] = []
-        self.free = self._make_list([[], [], [], []], False)
-        self.in_list = [self._make_list(in_lists[c], in_iso[c]) for c in range(k)]
-        self.eg_list = [self._make_list(eg_lists[c], eg_iso[c]) for c in range(k)]
-        self.has_tiers = any(p.tier != "networkpolicy" for p in self.policies)
-        #: decisions per (rule list, other end's signature), shared by every kind of query
-        self._dec_cache: dict[Any, Folded] = {}
-        #: allowed atoms per (rule list, other class, destination profile), for single queries
-        self._pair_cache: dict[tuple[int, int, int], int] = {}
-        self._free = Folded(((DEFAULT, self.atoms.full),), self.atoms.full)
+                        isos[c][side] = True
+        for c in wanted:
+            acc = accs.get(c)
+            if acc is None:
+                self.in_list[c] = self.eg_list[c] = self.free
+                continue
+            self.in_list[c] = self._make_list(acc[0], isos[c][0])
+            self.eg_list[c] = self._make_list(acc[1], isos[c][1])
+
+    def derive(self, policies: Sequence[PolicyIR]) -> Engine | None:
+        """This engine with ``policies`` instead, re-evaluating only what changed; None when the
+        new policies look at something these classes cannot tell apart (rebuild instead).
+
+        Classes, selectors, peer vectors, compiled rules of unchanged policies and every cached
+        decision are shared; only the classes that a removed or added policy applies to get new
+        rule lists.
+        """
+        by_id = {id(self.policies[pi]): pi for pi in self.live}
+        unused: dict[PolicyIR, list[int]] | None = None
+        taken: set[int] = set()
+        kept: list[int] = []
+        added: list[PolicyIR] = []
+        position: dict[int, int] = {}
+        for pos, pol in enumerate(policies):
+            pi = by_id.get(id(pol))  # the same compiled policy object: unchanged
+            if pi is None or pi in taken:
+                if unused is None:
+                    unused = {}
+                    for i in self.live:
+                        unused.setdefault(self.policies[i], []).append(i)
+                old = [i for i in unused.get(pol, ()) if i not in taken]
+                pi = old[0] if old else None
+            if pi is None:
+                added.append(pol)
+                continue
+            taken.add(pi)
+            kept.append(pi)
+            position[pi] = pos
+        # Only new policies can look at something these classes cannot tell apart.
+        if not _features(added, self.ipblock_pods, self._starts_ok) <= self.features:
+            return None
+        # NetworkPolicies keep the order given: a reordering could reorder explanations.
+        np_kept = [pi for pi in kept if self.policies[pi].tier == "networkpolicy"]
+        if np_kept != sorted(np_kept, key=self.policy_rank.__getitem__):
+            return None
+        removed = [pi for pi in self.live if pi not in taken]
+        new = copy.copy(self)
+        new.policies = self.policies + tuple(added)
+        first_new = len(self.policies)
+        new._rank(kept + list(range(first_new, len(new.policies))))
+        # NetworkPolicies rank in the order given (new ones after the kept ones they follow).
+        order = {pi: position[pi] for pi in kept}
+        kept_at = set(position.values())
+        new_positions = [pos for pos in range(len(policies)) if pos not in kept_at]
+        order.update({first_new + i: pos for i, pos in enumerate(new_positions)})
+        new.live = sorted(new.live, key=lambda i: (_TIER[new.policies[i].tier],
+                                                   new.policies[i].priority,
+                                                   new.policies[i].key
+                                                   if new.policies[i].tier != "networkpolicy"
+                                                   else "", order[i]))
+        new.policy_rank = {pi: r for r, pi in enumerate(new.live)}
+        touched: set[int] = set()
+        for pi in removed + list(range(first_new, len(new.policies))):
+            touched |= new._subject_set(new.policies[pi])
+        new.in_list = list(self.in_list)
+        new.eg_list = list(self.eg_list)
+        new._assign(touched)
+        new.has_tiers = any(new.policies[pi].tier != "networkpolicy" for pi in new.live)
+        return new
+
+    def _starts_ok(self, protocol: str, port: int) -> bool:
+        """Whether an atom starts at ``port`` (65536 closes the last one)."""
+        return port > 65535 or port in self.atoms._starts[protocol]
 
     # ------------------------------------------------------------------ compilation
 
@@ -618,7 +776,7 @@ class Engine:
                        & self._lp_index.mask(peer.pods)[self.class_lp])
             vec = vec & ~self.class_hn  # host-network pods are never pod peers
         elif isinstance(peer, IPPeer):
-            b = self._blocks[(peer.cidr, peer.excepts)]
+            b = self.block(peer)
             matches_pods = peer.pod_ips or (peer.pod_ips is None and self.ipblock_pods)
             if not matches_pods or b not in self._block_list:
                 vec = self._zeros
@@ -650,7 +808,7 @@ class Engine:
             for v in vecs[1:]:
                 vec = vec | v
         any_peer = any(isinstance(p, AnyPeer) for p in rule.peers)
-        blocks = tuple(self._blocks[(p.cidr, p.excepts)] for p in rule.peers
+        blocks = tuple(self.block(p) for p in rule.peers
                        if isinstance(p, IPPeer))
         node_sels = tuple(p.selector for p in rule.peers if isinstance(p, NodesPeer))
         domains = any(isinstance(p, DomainsPeer) for p in rule.peers)
@@ -669,6 +827,14 @@ class Engine:
         self.rules.append(r)
         self._rule_cache[key] = r
         return r
+
+    def block(self, peer: IPPeer) -> Block:
+        """The integer ranges of an IP peer (parsed once)."""
+        key = (peer.cidr, peer.excepts)
+        found = self._blocks.get(key)
+        if found is None:
+            found = self._blocks[key] = Block.of(peer.cidr, peer.excepts)
+        return found
 
     def port_mask(self, rule: Rule, profile: int) -> int:
         """The atoms ``rule``'s ports allow towards a destination with port profile ``profile``.
@@ -861,7 +1027,7 @@ class Engine:
             if isinstance(p, AnyPeer):
                 return True
             if isinstance(p, IPPeer):
-                return self._blocks[(p.cidr, p.excepts)].contains(version, value)
+                return self.block(p).contains(version, value)
             if isinstance(p, NodesPeer):
                 return any(p.selector.matches(labels) for labels in node_labels)
             if isinstance(p, DomainsPeer):
@@ -904,7 +1070,7 @@ class Engine:
             if isinstance(peer, IPPeer):
                 if not (peer.pod_ips or (peer.pod_ips is None and self.ipblock_pods)):
                     return False
-                b = self._blocks[(peer.cidr, peer.excepts)]
+                b = self.block(peer)
                 return any(b.contains(v, x) for v, x in ip_parsed)
             if isinstance(peer, NodesPeer):
                 return hn and node_labels is not None and peer.selector.matches(node_labels)
@@ -916,7 +1082,7 @@ class Engine:
                                              "egress": [[], [], [], []]}
         iso = {"ingress": False, "egress": False}
         if not hn:
-            for pi in sorted(range(len(self.policies)), key=self.policy_rank.__getitem__):
+            for pi in self.live:
                 pol = self.policies[pi]
                 subj = pol.subject
                 if not ns_ok(subj.namespaces, ns_i) or not (
@@ -1061,6 +1227,13 @@ class Engine:
         hn = self.class_hn
         rules = self.rules
         for g, (lst, sprof) in enumerate(reps):
+            cached = self._side_rows.get((direction, lst.id, sprof))
+            if cached is not None:  # (engines derived from one another share their classes)
+                local_masks, inverse_row = cached
+                ids = np.asarray([self._mask_id(m, masks, mask_id) for m in local_masks],
+                                 dtype=np.int32)
+                table[g, :] = ids[inverse_row]
+                continue
             if lst.free:
                 table[g, :] = self._mask_id(self.atoms.full, masks, mask_id)
                 continue
@@ -1099,6 +1272,9 @@ class Engine:
                                              mask_id)
                 row[touched] = local[inverse.reshape(-1)]
             table[g, :] = row
+            used, back = np.unique(row, return_inverse=True)
+            self._side_rows[(direction, lst.id, sprof)] = (
+                [masks[i] for i in used.tolist()], back.reshape(-1).astype(np.int32))
         return table, group_of, masks
 
     @staticmethod

@@ -30,6 +30,7 @@ sig-network Network Policy API's (``kubernetes-sigs/network-policy-api``):
 
 from __future__ import annotations
 
+import copy
 import difflib
 import importlib
 from collections import Counter
@@ -229,6 +230,8 @@ class Cluster:
         self._node_table = node_table
         self._engine = Engine(ns_map, pod_list, self._irs, ipblock_matches_pod_ips,
                               nodes=node_table)
+        #: the policy object behind each of the engine's policy indices
+        self._engine_originals: tuple[Any, ...] = self.policies
         warnings.extend(Issue("spec.priority", None, "distinct priorities", hint=w)
                         for w in self._engine.warnings)
         self.warnings: tuple[Issue, ...] = tuple(warnings)
@@ -245,12 +248,16 @@ class Cluster:
         self._connectivity: Connectivity | None = None
 
     @staticmethod
-    def _compile_policies(policies: Iterable[Any], warnings: list[Issue]
+    def _compile_policies(policies: Iterable[Any], warnings: list[Issue],
+                          known: Mapping[int, PolicyIR] | None = None,
                           ) -> tuple[list[Any], list[PolicyIR]]:
         chosen: dict[tuple[str, str], tuple[Any, PolicyIR]] = {}
         for p in policies:
-            if isinstance(p, NetworkPolicy):
-                item: tuple[Any, PolicyIR] = (p, compile_network_policy(p))
+            ir_known = known.get(id(p)) if known else None
+            if ir_known is not None:
+                item: tuple[Any, PolicyIR] = (p, ir_known)
+            elif isinstance(p, NetworkPolicy):
+                item = (p, compile_network_policy(p))
             elif isinstance(p, PolicyIR):
                 item = (p, p)
             elif isinstance(p, Mapping) and p.get("kind", "NetworkPolicy") == "NetworkPolicy":
@@ -330,20 +337,52 @@ class Cluster:
         """The same namespaces, pods, nodes and Services with other policies (for comparing two
         policy sets).
 
+        Incremental: pod classes, selectors, compiled rules of unchanged policies and cached
+        decisions are reused, and only the pods that an added or removed policy applies to are
+        re-evaluated, unless the new policies look at something the old ones did not (a new
+        label key, named port, port boundary, IP block, node selector or namespace), which
+        rebuilds.
+
         Example:
             >>> c = Cluster(pods=[Pod("a", "x"), Pod("a", "y")])
             >>> c.with_policies([]).pods == c.pods
             True
         """
-        out = Cluster(self.namespaces.values(), self.pods, policies,
-                      ipblock_matches_pod_ips=self.ipblock_matches_pod_ips, nodes=self.nodes,
-                      services=self.services)
-        inventory = tuple(w for w in self.warnings if w.path != "spec.priority"
-                          and w.path != "metadata.name")
-        out.warnings = inventory + out.warnings
+        warnings: list[Issue] = []
+        # Policies given again (the same objects) are not compiled again.
+        known = {id(o): ir for o, ir in zip(self.policies, self._irs, strict=True)}
+        originals, irs = self._compile_policies(policies, warnings, known)
+        namespaces = {policy_namespace(p) for p in originals if isinstance(p, NetworkPolicy)}
+        self.workloads()
+        engine = None
+        if namespaces <= set(self.namespaces):
+            engine = self._engine.derive(irs)
+        if engine is None:
+            out = Cluster(self.namespaces.values(), self.pods, originals,
+                          ipblock_matches_pod_ips=self.ipblock_matches_pod_ips,
+                          nodes=self.nodes, services=self.services)
+        else:
+            out = copy.copy(self)
+            out.policies = tuple(originals)
+            out._irs = tuple(irs)
+            out._engine = engine
+            out._allowed = engine.allowed
+            out._refs = {}
+            out._connectivity = None
+            out._class_pods = self._class_pods
+            by_ir = {ir: o for o, ir in zip(originals, irs, strict=True)}
+            live = set(engine.live)
+            out._engine_originals = tuple(by_ir.get(ir) if i in live else None
+                                          for i, ir in enumerate(engine.policies))
+            warnings.extend(Issue("spec.priority", None, "distinct priorities", hint=w)
+                            for w in engine.warnings)
+            out.warnings = tuple(warnings)
+        inventory = tuple(w for w in self.warnings if w.path not in ("spec.priority",
+                                                                      "metadata.name"))
+        out.warnings = inventory + tuple(out.warnings)
         out.skipped = Counter(self.skipped)
-        if self._workloads is not None:
-            out._workloads = self._workloads
+        out._workloads = self._workloads
+        out._workload_index = self._workload_index
         return out
 
     def __repr__(self) -> str:
@@ -629,7 +668,7 @@ class Cluster:
             assert lst is not None
             for pi in lst.policies:
                 found.setdefault(pi, []).append(direction)
-        originals = self.policies
+        originals = self._engine_originals
         rank = self._engine.policy_rank
         return tuple((originals[pi], tuple(d)) for pi, d in sorted(
             found.items(), key=lambda kv: rank[kv[0]]))
@@ -1206,11 +1245,12 @@ class Cluster:
                 self._class_pods[c].append(i)
         return self._class_pods
 
-    def exposure(self, pod: object) -> Exposure:
+    def exposure(self, pod: object, *, pods: bool = True) -> Exposure:
         """What may connect to ``pod`` and what it may connect to, on which connections.
 
         External addresses are given as disjoint CIDR groups; namespaces as what the pod's own
-        policies allow to or from any pod there; pods with what both sides allow.
+        policies allow to or from any pod there; pods with what both sides allow (``pods=False``
+        leaves them out, which is quicker on large clusters).
 
         Example:
             >>> from netpol_dsl import load_policy
@@ -1241,6 +1281,8 @@ class Cluster:
                 continue
             out[f"external_{direction}"] = self._external_exposure(me, lst, direction)
             out[f"namespace_{direction}"] = self._namespace_exposure(me, lst, direction)
+        if not pods:
+            return Exposure(**out)
         members = self._pods_of_class()
         pod_in: dict[str, ConnectionSet] = {}
         pod_out: dict[str, ConnectionSet] = {}
