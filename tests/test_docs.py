@@ -190,6 +190,8 @@ def run_command(cmd: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         return _run_cli(words[1:] if words[0] == "netpol" else words[3:], cwd)
     if words[:1] == ["cat"] and len(words) == 2:
         return subprocess.CompletedProcess(words, 0, (cwd / words[1]).read_text(), "")
+    if words[:1] == ["pytest"] or words[:3] == ["python", "-m", "pytest"]:
+        return _run_pytest(words[1:] if words[0] == "pytest" else words[3:], cwd)
     if cmd.startswith("python "):
         cmd = shlex.quote(sys.executable) + cmd[len("python"):]
     if cmd.startswith("pytest"):
@@ -212,6 +214,34 @@ def _run_cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
 
         out += "".join(traceback.format_exception(result.exception))
     return subprocess.CompletedProcess(["netpol", *args], result.exit_code, out, "")
+
+
+def _run_pytest(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """A reader's ``pytest ARGS`` in ``cwd``, run in this process (as pytester's in-process runs
+    do): a fresh interpreter per command would cost more than the documented tests themselves.
+
+    The run sees the working directory's pyproject.toml, as the reader's would, in one process
+    (``-n 0``) and without the cache plugin; what it imported from the working directory is
+    forgotten afterwards, so the next command imports its own files afresh.
+    """
+    saved_path, saved_modules = list(sys.path), set(sys.modules)
+    saved_env = os.environ.get("PYTEST_ADDOPTS")
+    os.environ["PYTEST_ADDOPTS"] = "-n 0"
+    out = io.StringIO()
+    try:
+        with _chdir(cwd), contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+            code = pytest.main(["-p", "no:cacheprovider", *args])
+    finally:
+        sys.path[:] = saved_path
+        if saved_env is None:
+            os.environ.pop("PYTEST_ADDOPTS", None)
+        else:
+            os.environ["PYTEST_ADDOPTS"] = saved_env
+        for name in set(sys.modules) - saved_modules:
+            mod = sys.modules.get(name)
+            if str(getattr(mod, "__file__", "") or "").startswith(str(cwd)):
+                del sys.modules[name]
+    return subprocess.CompletedProcess(["pytest", *args], int(code), out.getvalue(), "")
 
 
 @contextlib.contextmanager
