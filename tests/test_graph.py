@@ -172,7 +172,7 @@ def _png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
     return width, bpp, rows
 
 
-@pytest.mark.parametrize("engine", ["builtin", "auto"])
+@pytest.mark.parametrize("engine", ["auto"])  # the labels test below draws both engines
 def test_html_report_renders_in_headless_chromium(cluster, tmp_path, engine):
     from tests import browser
 
