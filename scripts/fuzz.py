@@ -102,7 +102,6 @@ def main(argv: list[str] | None = None) -> int:
     kinds = tuple(args.only or KINDS)
     tried: Counter[str] = Counter()
     failures: Counter[tuple[str, str, str]] = Counter()
-    pending_keys: set[tuple[str, str, str]] = set()
     first: dict[tuple[str, str, str], str] = {}
     work = Path(tempfile.mkdtemp(prefix="netpol-fuzz-cli-"))
     deadline = time.monotonic() + args.seconds
@@ -135,14 +134,11 @@ def main(argv: list[str] | None = None) -> int:
         try:
             check(*call)
         except Exception as err:  # record every failure and keep going
-            pending = fz.pending_loader_fix(err)
-            if isinstance(err, AssertionError) and pending is None:
+            if isinstance(err, AssertionError):
                 key = (kind, "AssertionError", str(err).splitlines()[0][:100])
             else:
                 key = (kind, type(err).__name__, _where(err))
             failures[key] += 1
-            if pending is not None:
-                pending_keys.add(key)
             if key not in first:
                 n = len(first)
                 path = out_dir / f"failure-{n:03d}-{kind}.txt"
@@ -155,14 +151,10 @@ def main(argv: list[str] | None = None) -> int:
     total = sum(tried.values())
     print(f"inputs tried: {total} in {args.seconds:.0f} s (seed {args.seed}): "
           + ", ".join(f"{k} {tried[k]}" for k in kinds))
-    n_pending = sum(c for k, c in failures.items() if k in pending_keys)
-    print(f"failures: {sum(failures.values())} in {len(failures)} kinds "
-          f"({n_pending} in {len(pending_keys)} kinds are the loader's pending fixes, "
-          "issue 11 items 7-10)")
+    print(f"failures: {sum(failures.values())} in {len(failures)} kinds")
     for key, count in failures.most_common():
         kind, etype, where = key
-        tag = "pending-loader " if key in pending_keys else ""
-        print(f"  {count:6d}  {kind:7s} {tag}{etype}: {where}  (first: {first[key]})")
+        print(f"  {count:6d}  {kind:7s} {etype}: {where}  (first: {first[key]})")
     print(f"failing inputs and tracebacks: {out_dir}")
     return 1 if failures else 0
 

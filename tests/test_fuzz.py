@@ -28,12 +28,12 @@ import os
 import random
 import tempfile
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -248,42 +248,6 @@ def mutate_text(text: str, rng: random.Random, rounds: int = 0) -> bytes:
 
 # ------------------------------------------------------------------ the checks
 
-#: True while the loader's fixes for issue 11 items 7-10 (branch `loader`, netpol_dsl/load.py and
-#: evaluate/_manifests.py) are not on main. Until then a built-in exception raised *inside the
-#: loader*, and metadata that does not survive render -> load (item 9), are counted as pending
-#: (a hypothesis event, "pending loader fix: ...") instead of failing. Everything else fails
-#: now. Set to False when those fixes land: every such failure then fails these tests. To see
-#: whether they have landed: NETPOL_FUZZ_STRICT=1 pytest tests/test_fuzz.py
-PENDING_LOADER_FIXES = False  # the loader fixes (issue 11 items 7-10) have landed
-_LOADER_FILES = frozenset({"load.py", "_manifests.py"})
-
-
-class PendingLoaderFix(AssertionError):
-    """A failure that the loader's pending fixes (issue 11 items 7-10) remove."""
-
-
-def pending_loader_fix(err: BaseException) -> str | None:
-    """Why ``err`` is a known, pending loader failure; None when it is any other failure.
-
-    Example:
-        >>> pending_loader_fix(AssertionError("spec changed")) is None
-        True
-    """
-    if not PENDING_LOADER_FIXES:
-        return None
-    if isinstance(err, PendingLoaderFix):
-        return str(err)
-    if isinstance(err, (AssertionError, NetpolError)):
-        return None
-    frames = [f for f in traceback.extract_tb(err.__traceback__)
-              if f"{os.sep}netpol_dsl{os.sep}" in f.filename]
-    # Raised on the loader's parse path (lint's tolerant loader shares it): load.py on the stack.
-    loader = [f for f in frames if Path(f.filename).name in _LOADER_FILES]
-    if loader:
-        return f"{type(err).__name__} in {Path(loader[-1].filename).name}:{loader[-1].name}"
-    return None
-
-
 def _bare(policy: NetworkPolicy) -> NetworkPolicy:
     return NetworkPolicy(metadata=ObjectMeta(name=policy.name, namespace=policy.namespace),
                          spec=policy.spec)
@@ -301,15 +265,17 @@ def check_accepted(policies: tuple[NetworkPolicy, ...] | list[NetworkPolicy]) ->
             msg = f"{p.key}: render or reload of an accepted policy failed: {err}"
             raise AssertionError(msg) from err
         except (UnicodeError, ValueError, TypeError) as err:
-            bare = _bare(p)
-            to_yaml([bare]).encode("utf-8")  # the spec alone must render: else a real failure
-            msg = f"item 9: metadata of {p.key} does not render ({type(err).__name__}: {err})"
-            raise PendingLoaderFix(msg) from err
+            try:
+                to_yaml([_bare(p)]).encode("utf-8")
+            except (UnicodeError, ValueError, TypeError):
+                where = "its spec"
+            else:
+                where = "its metadata"
+            msg = f"{p.key}: {where} does not render ({type(err).__name__}: {err})"
+            raise AssertionError(msg) from err
         assert len(back) == 1 and back[0].key == p.key and back[0].spec == p.spec, \
             f"{p.key}: render -> load changed the policy"
-        if back[0] != p:
-            msg = f"item 9: metadata of {p.key} changed in render -> load"
-            raise PendingLoaderFix(msg)
+        assert back[0] == p, f"{p.key}: render -> load changed its metadata"
 
 
 def _documented(err: NetpolError) -> None:
@@ -398,31 +364,6 @@ def check_cli(data: bytes, args: tuple[str, ...], directory: Path) -> None:
         assert result.stderr.startswith("error: ") and result.stderr[7:].strip(), shown
 
 
-def run_check(check: Callable[..., None], *args: Any) -> str | None:
-    """Run one check; a pending loader failure is returned (and reported), not raised."""
-    try:
-        check(*args)
-    except Exception as err:
-        why = pending_loader_fix(err)
-        if why is None:
-            raise
-        return why
-    return None
-
-
-def _run(check: Callable[..., None], *args: Any) -> None:
-    why = run_check(check, *args)
-    if why is not None:
-        event(f"pending loader fix: {why}")
-
-
-def _run_plain(check: Callable[..., None], *args: Any) -> None:
-    """``_run`` outside hypothesis: a pending loader failure is an expected failure."""
-    why = run_check(check, *args)
-    if why is not None:
-        pytest.xfail(f"pending loader fix: {why}")
-
-
 # ------------------------------------------------------------------ seeds
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -492,23 +433,24 @@ HOSTILE_TEXTS: tuple[str, ...] = (
 @pytest.mark.parametrize("text", HOSTILE_TEXTS, ids=lambda t: t[:40])
 def test_inputs_listed_in_the_issue(text):
     data = text.encode("utf-8", "surrogatepass")
-    _run_plain(check_bytes, data)
+    check_bytes(data)
     with tempfile.TemporaryDirectory() as d:
         for args in (("validate", "{f}"), ("render", "{f}")):
-            _run_plain(check_cli, data, args, Path(d))
+            check_cli(data, args, Path(d))
+
 
 FUZZ = settings(derandomize=True, database=None, deadline=None, print_blob=False,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                        HealthCheck.filter_too_much])
 
 
-@settings(FUZZ, max_examples=60)
+@settings(FUZZ, max_examples=80)
 @given(policy=policies, rng=st.randoms(use_true_random=False))
 def test_structured_mutations_of_valid_policies(policy, rng):
-    _run(check_doc, mutate_tree(api_dict(policy), rng))
+    check_doc(mutate_tree(api_dict(policy), rng))
 
 
-@settings(FUZZ, max_examples=25)
+@settings(FUZZ, max_examples=30)
 @given(policy=policies, rng=st.randoms(use_true_random=False))
 def test_structured_mutations_as_yaml_and_json_text(policy, rng):
     doc = mutate_tree(api_dict(policy), rng)
@@ -516,7 +458,7 @@ def test_structured_mutations_as_yaml_and_json_text(policy, rng):
     with contextlib.suppress(UnicodeEncodeError, TypeError):
         texts.append(to_yaml_text(doc))
     for data in texts:
-        _run(check_bytes, data)
+        check_bytes(data)
 
 
 def to_yaml_text(doc: Any) -> bytes:
@@ -525,34 +467,34 @@ def to_yaml_text(doc: Any) -> bytes:
     return yaml.safe_dump(doc, allow_unicode=True).encode("utf-8", "surrogatepass")
 
 
-@settings(FUZZ, max_examples=40)
+@settings(FUZZ, max_examples=60)
 @given(seed=st.sampled_from(SEED_TEXTS), rng=st.randoms(use_true_random=False))
 def test_text_mutations_of_valid_manifests(seed, rng):
-    _run(check_bytes, mutate_text(seed, rng))
+    check_bytes(mutate_text(seed, rng))
 
 
-@settings(FUZZ, max_examples=25)
+@settings(FUZZ, max_examples=30)
 @given(policy=policies, rng=st.randoms(use_true_random=False))
 def test_text_mutations_of_rendered_policies(policy, rng):
-    _run(check_bytes, mutate_text(to_yaml([policy]), rng))
+    check_bytes(mutate_text(to_yaml([policy]), rng))
 
 
-@settings(FUZZ, max_examples=15)
+@settings(FUZZ, max_examples=20)
 @given(seed=st.sampled_from(SEED_TEXTS), rng=st.randoms(use_true_random=False),
        args=st.sampled_from(CLI_RUNS))
 def test_cli_on_hostile_files(seed, rng, args):
     with tempfile.TemporaryDirectory() as d:
-        _run(check_cli, mutate_text(seed, rng), args, Path(d))
+        check_cli(mutate_text(seed, rng), args, Path(d))
 
 
-@settings(FUZZ, max_examples=8)
+@settings(FUZZ, max_examples=10)
 @given(policy=policies, rng=st.randoms(use_true_random=False),
        args=st.sampled_from(CLI_RUNS[:4]))
 def test_cli_on_mutated_policies(policy, rng, args):
     doc = mutate_tree(api_dict(policy), rng)
     data = json.dumps(doc, default=str).encode("utf-8", "surrogatepass")
     with tempfile.TemporaryDirectory() as d:
-        _run(check_cli, data, args, Path(d))
+        check_cli(data, args, Path(d))
 
 
 def test_the_mutators_reach_every_kind_of_mutation():
