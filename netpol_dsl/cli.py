@@ -110,6 +110,36 @@ class GraphFormat(str, Enum):
     json = "json"
 
 
+class ReplayFormat(str, Enum):
+    """``netpol replay --format``."""
+
+    text = "text"
+    json = "json"
+    md = "md"
+
+
+class SuggestFormat(str, Enum):
+    """``netpol suggest --format``: DSL code or the YAML it renders to."""
+
+    python = "python"
+    yaml = "yaml"
+
+
+class FlowFileFormat(str, Enum):
+    """``--flow-format``: how to read the flow files."""
+
+    auto = "auto"
+    hubble = "hubble"
+    csv = "csv"
+
+
+class GranularityOpt(str, Enum):
+    """``netpol suggest --granularity``."""
+
+    workload = "workload"
+    namespace = "namespace"
+
+
 class Severity(str, Enum):
     """``netpol lint --fail-on``."""
 
@@ -744,6 +774,161 @@ def export_netassert(
             _note(f"intent does not hold offline: {r}")
         if bad:
             raise typer.Exit(1)
+
+
+FlowsArg = Annotated[
+    list[str], typer.Argument(metavar="FLOWS", help="Recorded traffic: Hubble JSON lines (hubble "
+                              "observe -o json) or CSV (src,dst,port,protocol[,count]); - is "
+                              "standard input; .gz files are read too.")]
+FlowFormatOpt = Annotated[
+    FlowFileFormat, typer.Option("--flow-format", help="Format of FLOWS (auto: by suffix, then "
+                                 "by content).")]
+IncludeDroppedOpt = Annotated[
+    bool, typer.Option("--include-dropped", help="Also use records whose verdict was DROPPED or "
+                       "ERROR (by default only traffic that got through counts).")]
+
+
+def _read_flows(flows: list[str], fmt: FlowFileFormat, allow_empty: bool) -> Any:
+    from netpol_dsl.flows import read_flows
+
+    with _progress("reading flows"):
+        log = read_flows(flows, format=fmt.value)
+    if not log.flows and not allow_empty:
+        skipped = "; ".join(f"{v} {k}" for k, v in log.skipped.items())
+        _fail(f"no flow records found in {_where(flows)}"
+              + (f" ({log.records} records skipped: {skipped})" if skipped else "")
+              + f"; {_EMPTY_HINT}")
+    return log
+
+
+@app.command()
+@_guard
+def replay(
+    flows: FlowsArg,
+    manifests: ManifestsOpt,
+    policies: Annotated[list[str] | None, typer.Option(
+        "--policies", metavar="SOURCE", help="Replay against these policies instead of those in "
+        "--manifests (YAML/JSON, a directory, REV:path, or Python: FILE.py, py:module:attr). "
+        + _PY_WARNING + " Repeatable.")] = None,
+    add: Annotated[list[str] | None, typer.Option(
+        "--add", metavar="SOURCE", help="Replay against the current policies plus these "
+        "(same kinds of source). Repeatable.")] = None,
+    default_deny: Annotated[list[str] | None, typer.Option(
+        "--default-deny", metavar="NAMESPACE", help="Add a default deny of both directions "
+        "(deny_all) in this namespace. Repeatable.")] = None,
+    fmt: Annotated[ReplayFormat, typer.Option("--format", "-f")] = ReplayFormat.text,
+    limit: Annotated[int | None, typer.Option(
+        "--limit", min=1, help="Explain only the first N broken flows (text and md).")] = None,
+    flow_format: FlowFormatOpt = FlowFileFormat.auto,
+    include_dropped: IncludeDroppedOpt = False,
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Exit 1 also when recorded ends are not in the inventory.")] = False,
+    output: OutputOpt = None,
+    allow_empty: AllowEmptyOpt = False,
+) -> None:
+    """Replay recorded traffic against policies: what would they deny? Exit 1 if anything.
+
+    Every recorded connection is evaluated; those denied are listed by workload pair and port,
+    with how often they were seen and why they are denied. Ends not in the inventory are
+    reported.
+
+    Examples:
+
+      netpol replay flows.json -m k8s/ --default-deny payments
+
+      netpol replay flows.json -m k8s/ --policies new-policies/ --format md -o replay.md
+
+      hubble observe -o json --last 100000 | netpol replay - -m k8s/ --add policies.py
+    """
+    from netpol_dsl.baselines import deny_all
+    from netpol_dsl.replay import replay as run_replay
+    from netpol_dsl.sources import load_policy_sources
+
+    log = _read_flows(flows, flow_format, allow_empty)
+    cluster = _cluster(manifests, allow_empty=allow_empty, policies=False)
+    label = f"the policies in {_where(manifests)}"
+    if policies:
+        chosen: list[Any] = load_policy_sources(policies)
+        label = _where(policies)
+    else:
+        chosen = list(cluster.policies)
+    if add:
+        chosen += load_policy_sources(add)
+        label += " + " + _where(add)
+    for ns in default_deny or ():
+        chosen += deny_all(ns).compile()
+        label += f" + default deny in {ns}"
+    if policies or add or default_deny:
+        cluster = cluster.with_policies(chosen)
+    with _progress("replaying"):
+        report = run_replay(log, cluster, include_dropped=include_dropped, policies=label)
+    if fmt is ReplayFormat.json:
+        text = report.to_json()
+    elif fmt is ReplayFormat.md:
+        text = report.to_markdown(limit=limit)
+    else:
+        text = report.to_text(limit=limit)
+    _write(text, output)
+    raise typer.Exit(1 if not report.ok or (strict and report.unresolved) else 0)
+
+
+@app.command()
+@_guard
+def suggest(
+    flows: FlowsArg,
+    manifests: ManifestsOpt,
+    granularity: Annotated[GranularityOpt, typer.Option(
+        "--granularity", "-g", help="workload: one rule per workload pair and port, selected "
+        "by their labels; namespace: one per namespace pair and port.")]
+    = GranularityOpt.workload,
+    namespaces: Annotated[list[str] | None, typer.Option(
+        "--namespace", "-n", metavar="NAMESPACE", help="Write policies for this namespace "
+        "(repeatable; default: every namespace with recorded pods but kube-system).")] = None,
+    dns: Annotated[bool, typer.Option(
+        "--dns/--no-dns", help="Allow DNS to kube-dns from every pod (allow_dns()).")] = True,
+    group_external: Annotated[int | None, typer.Option(
+        "--group-external", metavar="BITS", min=0, max=32, help="Allow external IPv4 addresses "
+        "by /BITS network (IPv6 by /64) instead of one by one.")] = None,
+    fmt: Annotated[SuggestFormat, typer.Option("--format", "-f")] = SuggestFormat.python,
+    flow_format: FlowFormatOpt = FlowFileFormat.auto,
+    include_dropped: IncludeDroppedOpt = False,
+    output: OutputOpt = None,
+    allow_empty: AllowEmptyOpt = False,
+) -> None:
+    """Suggest least-privilege policies that allow exactly the recorded traffic.
+
+    Per namespace: a default deny, DNS, and one flow per recorded workload pair and port, as
+    DSL code (with how often each flow was seen) or YAML. The recording is replayed against
+    the suggestion before it is printed; exit 1 if that would still deny something (policies
+    of namespaces not written, such as kube-system's, can).
+
+    Examples:
+
+      netpol suggest flows.json -m k8s/ -n payments -o payments_policies.py
+
+      netpol suggest flows.json -m k8s/ --granularity namespace --format yaml
+    """
+    from netpol_dsl.suggest import suggest as run_suggest
+
+    log = _read_flows(flows, flow_format, allow_empty)
+    cluster = _cluster(manifests, allow_empty=allow_empty, policies=False)
+    with _progress("suggesting"):
+        result = run_suggest(log, cluster, granularity=granularity.value, namespaces=namespaces,
+                             dns=dns, group_external=group_external,
+                             include_dropped=include_dropped)
+    _write(result.to_python() if fmt is SuggestFormat.python else result.to_yaml(), output)
+    for note in result.notes:
+        _note(f"note: {note}")
+    check = result.check
+    assert check is not None
+    if check.ok:
+        _note(f"check: the recording replayed against the suggestion: nothing would break "
+              f"({check.allowed:,} records allowed)")
+    else:
+        _note("check: the recording replayed against the suggestion would still break:")
+        for b in check.broken:
+            _note(f"  {b}")
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ Two formats are read, one record per line:
   ``namespace/workload`` (or ``namespace/workload[Kind]``) or an IP address; ``port`` may carry
   its protocol (``53/UDP``) and ``protocol`` may then be left empty. A first row naming its
   columns (``src,dst,port,protocol,count``) is a header; with one, columns are taken by name and
-  other columns are ignored. Blank lines and lines starting with ``#`` are skipped.
+  other columns are ignored, in any order. Blank lines and lines starting with ``#`` are skipped.
 
 A record is a *connection*: its source opened it to its destination's port. What NetworkPolicy
 does not decide is counted in ``FlowLog.skipped`` rather than read: reply packets (``is_reply``,
@@ -304,6 +304,8 @@ class _Reader:
 
     def read(self, src: Source, fmt: FlowFormat, name: str | None) -> None:
         with _open(src, name) as (label, stream):
+            if not hasattr(stream, "peek"):
+                stream = io.BufferedReader(stream)  # type: ignore[arg-type,type-var]
             self.sources.append(label)
             first = _peek(stream)
             chosen = fmt
@@ -405,6 +407,12 @@ class _Reader:
 
     def _csv(self, label: str, stream: IO[bytes]) -> None:
         text = io.TextIOWrapper(stream, encoding="utf-8", newline="")
+        try:
+            self._csv_lines(label, text)
+        finally:
+            text.detach()  # the stream is closed by whoever opened it
+
+    def _csv_lines(self, label: str, text: IO[str]) -> None:
         columns: dict[str, int] | None = None
         first = True
         for lineno, line in enumerate(text, 1):
@@ -416,7 +424,7 @@ class _Reader:
             if first:
                 first = False
                 head = [c.lower() for c in row]
-                if head and head[0] in ("src", "source"):
+                if {"src", "source"} & set(head) and {"dst", "destination"} & set(head):
                     columns = _csv_columns(head, where, self)
                     if columns is None:
                         return
@@ -683,9 +691,9 @@ class Unresolved:
     """An end that is not in the inventory, with the flows it takes out of the picture.
 
     Example:
-        >>> str(Unresolved("a/gone-1", "no pod or workload 'a/gone-1' in the inventory", 2, 9,
-        ...                "f.json:3"))
-        "a/gone-1: no pod or workload 'a/gone-1' in the inventory (2 flows, 9 records; first f.json:3)"
+        >>> str(Unresolved("a/gone-1", "no such pod or workload in the inventory", 2, 9, "f.json:3"))
+        'a/gone-1: no such pod or workload in the inventory (2 connections, 9 records; first f.json:3)'
+
     """
 
     end: str
@@ -695,7 +703,8 @@ class Unresolved:
     where: str
 
     def __str__(self) -> str:
-        return (f"{self.end}: {self.reason} ({self.flows} flow{'s' if self.flows != 1 else ''}, "
+        return (f"{self.end}: {self.reason} ({self.flows} connection"
+                f"{'s' if self.flows != 1 else ''}, "
                 f"{self.records} record{'s' if self.records != 1 else ''}; first {self.where})")
 
 
@@ -773,7 +782,8 @@ def _resolve(log: FlowLog, cluster: Cluster) -> ResolvedFlows:
                 owners = by_ip.get(_canonical_ip(end.ip), [])
                 if len(owners) == 1:
                     return (owners[0],), "pod IP"
-            return None, f"no pod or workload {ref!r} in the inventory{_near(ref, cluster)}"
+            hubble = f" (Hubble: {end.workload})" if end.workload is not None else ""
+            return None, f"no such pod or workload in the inventory{hubble}{_near(ref, cluster)}"
         assert end.ip is not None
         owners = by_ip.get(_canonical_ip(end.ip), [])
         if len(owners) == 1:

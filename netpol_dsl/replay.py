@@ -41,7 +41,7 @@ __all__ = ["BrokenFlow", "ReplayReport", "replay"]
 
 SKIP_DROPPED = "dropped when recorded (verdict DROPPED or ERROR)"
 SKIP_EXTERNAL = "neither end is a pod of the inventory"
-SKIP_UNRESOLVED = "an end is not in the inventory"
+SKIP_UNRESOLVED = "with an end not in the inventory"
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,7 +217,7 @@ class ReplayReport:
             lines.extend(f"  {u}" for u in self.unresolved)
         if self.skipped:
             lines.append("not evaluated: " + "; ".join(
-                f"{v:,} {k}" for k, v in self.skipped.items()))
+                f"{v:,} {k}" for k, v in sorted(self.skipped.items(), key=lambda kv: -kv[1])))
         return lines
 
     def to_text(self, *, limit: int | None = None) -> str:

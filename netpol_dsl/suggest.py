@@ -760,9 +760,9 @@ _HEADER = '''"""Least-privilege NetworkPolicies for recorded traffic, suggested 
 
 {what}
 
-Review before applying: every allowed flow below was seen in the recording (the comments say how
-often), and nothing else is allowed. Render with `netpol render THIS_FILE.py`; check with
-`netpol replay`.
+Review before applying: each flow below was seen in the recording (the comments say how often),
+and nothing else is allowed but DNS where allow_dns() says so. Render with `netpol render`; check
+with `netpol replay`.
 """'''
 
 
