@@ -305,7 +305,7 @@ class _Reader:
     def read(self, src: Source, fmt: FlowFormat, name: str | None) -> None:
         with _open(src, name) as (label, stream):
             if not hasattr(stream, "peek"):
-                stream = io.BufferedReader(stream)  # type: ignore[arg-type,type-var]
+                stream = io.BufferedReader(stream)  # type: ignore[type-var]
             self.sources.append(label)
             first = _peek(stream)
             chosen = fmt
@@ -474,12 +474,15 @@ class _Reader:
             text = values.get(col, "")
             if not text:
                 continue
-            if not (text.isascii() and text.isdigit()) or (col == "count" and int(text) < 1):
-                self.issue(Issue(col, text, "a whole number of records"
-                                 + (" (at least 1)" if col == "count" else ""), source=where))
+            if not (text.isascii() and text.isdigit()):
+                self.issue(Issue(col, text, "a whole number of records", source=where))
                 problems += 1
             else:
                 counts[i] = int(text)
+        if not problems and counts[0] + counts[1] < 1:
+            self.issue(Issue("count", values.get("count", ""), "at least 1 record (with "
+                             "dropped)", source=where))
+            problems += 1
         if problems:
             return
         assert spec is not None and spec.first is not None

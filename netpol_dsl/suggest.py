@@ -783,11 +783,14 @@ class _Code:
         self.imports: set[str] = {"PolicySet"}
         self.names: dict[str, str] = {}  # workload id -> variable
         self.set_names: dict[str, str] = {}  # namespace -> variable
+        self.qualified: dict[tuple[str, str], str] = {}  # (workload id, namespace) -> variable
+        self._taken: set[str] = set()
         self._name_things()
 
     def _name_things(self) -> None:
-        taken = {"allow", "allow_dns", "deny_all", "pods", "all_pods", "namespace", "ip_block",
-                 "tcp", "udp", "sctp", "PolicySet", "DoesNotExist", "policies"}
+        taken = self._taken
+        taken.update({"allow", "allow_dns", "deny_all", "pods", "all_pods", "namespace",
+                      "ip_block", "tcp", "udp", "sctp", "PolicySet", "DoesNotExist", "policies"})
         for ns in self.written:
             self.set_names[ns] = _identifier(ns, taken)
         by_name: Counter[str] = Counter(w.split("/", 1)[1].split("[")[0]
@@ -798,7 +801,7 @@ class _Code:
             base = name if by_name[name] == 1 else f"{ns}_{name}"
             self.names[w] = _identifier(base, taken)
 
-    def _ref(self, ref: _Ref, home: str) -> str:
+    def _ref(self, ref: _Ref, home: str, *, short: bool = False) -> str:
         if ref.kind == "cidr":
             self.imports.add("ip_block")
             return f"ip_block({json.dumps(ref.value)})"
@@ -809,7 +812,14 @@ class _Code:
             self.imports.add("namespace")
             return f"namespace({json.dumps(ref.value)})"
         var = self.names[ref.value]
-        return var if ref.namespace == home else f"{var}.in_namespace({json.dumps(ref.namespace)})"
+        if ref.namespace == home:
+            return var
+        if short:  # a variable of its own for the pods in the other namespace
+            key = (ref.value, ref.namespace)
+            if key not in self.qualified:
+                self.qualified[key] = _identifier(f"{var}_{ref.namespace}", self._taken)
+            return self.qualified[key]
+        return f"{var}.in_namespace({json.dumps(ref.namespace)})"
 
     def _statement(self, st: _Stmt, home: str) -> list[str]:
         if st.kind == "deny":
@@ -822,15 +832,23 @@ class _Code:
         self.imports.add("allow")
         proto = st.protocol.lower()
         self.imports.add(proto)
-        parts = [f"allow({self._ref(st.src, home)})", f".to({self._ref(st.dst, home)})",
-                 f".on({proto}({st.port}))"]
+        tail = [f".on({proto}({st.port}))"]
         if st.halves == "ingress":
-            parts.append(".ingress_only()")
+            tail.append(".ingress_only()")
         elif st.halves == "egress":
-            parts.append(".egress_only()")
+            tail.append(".egress_only()")
         if st.name is not None:
-            parts.append(f".named({json.dumps(st.name)})")
+            tail.append(f".named({json.dumps(st.name)})")
         lines = [f"    # {st.comment}"] if st.comment else []
+        parts = [f"allow({self._ref(st.src, home)})", f".to({self._ref(st.dst, home)})", *tail]
+        flat = "    " + "".join(parts) + ","
+        if len(flat) <= _LINE:
+            return [*lines, flat]
+        # One call per line (ruff's layout of a parenthesised call chain); a reference to pods
+        # of another namespace too long for its line gets a variable of its own.
+        for i, (name, ref) in enumerate((("allow", st.src), (".to", st.dst))):
+            if len(f"        {parts[i]}") > _LINE:
+                parts[i] = f"{name}({self._ref(ref, home, short=True)})"
         flat = "    " + "".join(parts) + ","
         if len(flat) <= _LINE:
             return [*lines, flat]
@@ -840,7 +858,12 @@ class _Code:
         body: list[str] = []
         for ns in self.written:
             body.append("")
-            body.append(f"{self.set_names[ns]} = PolicySet(namespace={json.dumps(ns)}).add(")
+            head = f"{self.set_names[ns]} = PolicySet(namespace={json.dumps(ns)}).add("
+            if len(head) <= _LINE:
+                body.append(head)
+            else:  # as ruff format splits it
+                body += [f"{self.set_names[ns]} = PolicySet(", f"    namespace={json.dumps(ns)}",
+                         ").add("]
             for st in self.plan[ns]:
                 body.extend(self._statement(st, ns))
             body.append(")")
@@ -869,6 +892,13 @@ class _Code:
             else:
                 lines = sel.code_lines()
                 defs += [f"{var} = {lines[0]}", *lines[1:]]
+        for (w, ns), qvar in sorted(self.qualified.items(), key=lambda kv: kv[1]):
+            defs.append(f"# {w}, from other namespaces")
+            flat = f"{qvar} = {self.names[w]}.in_namespace({json.dumps(ns)})"
+            if len(flat) <= _LINE:
+                defs.append(flat)
+            else:
+                defs += [f"{qvar} = {self.names[w]}.in_namespace(", f"    {json.dumps(ns)}", ")"]
         b = self.b
         what = (f"Granularity: {b.granularity}. Recorded in "
                 f"{', '.join(b.resolved.log.sources) or 'no file'}: "
@@ -899,7 +929,8 @@ def _wrap(text: str, width: int = _LINE) -> str:
 
 def _identifier(text: str, taken: set[str]) -> str:
     """A fresh Python identifier from a Kubernetes name (``api-server`` -> ``api_server``)."""
-    name = re.sub(r"\W+", "_", text.lower()).strip("_")[:40].rstrip("_") or "workload"
+    # at most 30 characters (with a suffix, 33), so that every generated line fits in 100
+    name = re.sub(r"\W+", "_", text.lower()).strip("_")[:30].rstrip("_") or "workload"
     if name[0].isdigit():
         name = f"w_{name}"
     if keyword.iskeyword(name) or keyword.issoftkeyword(name) or hasattr(builtins, name):
