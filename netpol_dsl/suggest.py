@@ -766,8 +766,9 @@ with `netpol replay`.
 """'''
 
 
-def _empty_module() -> str:
-    return _HEADER.format(what="Nothing was recorded.") + "\n\npolicies: list[object] = []\n"
+def _empty_module(what: str = "Nothing was recorded.") -> str:
+    return (_HEADER.format(what=_wrap(what + " No namespace is given policies."))
+            + "\n\npolicies: list[object] = []\n")
 
 
 class _Code:
@@ -855,6 +856,8 @@ class _Code:
         return [*lines, "    (", *(f"        {p}" for p in parts), "    ),"]
 
     def module(self) -> str:
+        if not self.written:
+            return _empty_module(self._what())
         body: list[str] = []
         for ns in self.written:
             body.append("")
@@ -899,17 +902,19 @@ class _Code:
                 defs.append(flat)
             else:
                 defs += [f"{qvar} = {self.names[w]}.in_namespace(", f"    {json.dumps(ns)}", ")"]
-        b = self.b
-        what = (f"Granularity: {b.granularity}. Recorded in "
-                f"{', '.join(b.resolved.log.sources) or 'no file'}: "
-                f"{b.resolved.log.records:,} flow record"
-                f"{'s' if b.resolved.log.records != 1 else ''}.")
-        header = _HEADER.format(what=_wrap(what))
+        header = _HEADER.format(what=_wrap(self._what()))
         names = sorted(self.imports, key=lambda n: (not n[0].isupper(), n))
         imports = f"from netpol_dsl import {', '.join(names)}"
         if len(imports) > _LINE:
             imports = "from netpol_dsl import (\n" + "".join(f"    {n},\n" for n in names) + ")"
         return "\n".join([header, "", imports, *defs, *body]) + "\n"
+
+
+    def _what(self) -> str:
+        log = self.b.resolved.log
+        return (f"Granularity: {self.b.granularity}. Recorded in "
+                f"{', '.join(log.sources) or 'no file'}: {log.records:,} flow record"
+                f"{'s' if log.records != 1 else ''}.")
 
 
 def _wrap(text: str, width: int = _LINE) -> str:
