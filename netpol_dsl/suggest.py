@@ -272,10 +272,11 @@ class _Selectors:
         if not others:
             return WorkloadSelector(w.id, w.namespace, tuple(stable[:1]))
         other_labels = [p.labels for p in others]
+        other_items = [frozenset(labels.items()) for labels in other_labels]
 
         def matching(labels: tuple[tuple[str, str], ...]) -> list[int]:
-            return [i for i, o in enumerate(other_labels)
-                    if all(o.get(k) == v for k, v in labels)]
+            want = frozenset(labels)
+            return [i for i, items in enumerate(other_items) if want <= items]
 
         candidates = _subsets(stable)
         for subset in candidates:
@@ -417,6 +418,7 @@ class Suggestion:
     policy_sets: tuple[PolicySet, ...] = ()
     check: ReplayReport | None = None
     _code: str = field(default="", repr=False)
+    _compiled: tuple[NetworkPolicy, ...] | None = field(default=None, repr=False, compare=False)
 
     @property
     def policies(self) -> list[NetworkPolicy]:
@@ -426,8 +428,9 @@ class Suggestion:
             >>> Suggestion("namespace").policies
             []
         """
-        return sorted((p for ps in self.policy_sets for p in ps.compile()),
-                      key=lambda p: (p.namespace or "", p.name))
+        if self._compiled is not None:
+            return list(self._compiled)
+        return _compile(self.policy_sets)
 
     def to_yaml(self) -> str:
         """The policies as one multi-document YAML stream.
@@ -655,23 +658,21 @@ class _Builder:
                     f"{w}: no stable labels tell it apart from {', '.join(sel.also_selects)}; "
                     "its rules cover those pods too (give its pod template a label of its own)")
         sets = tuple(self._policy_set(ns, plan[ns], selectors) for ns in written)
+        policies = tuple(_compile(sets))  # compiled once: every statement is checked here
         code = _Code(self, written, plan, selectors).module()
-        suggestion = Suggestion(self.granularity, written, tuple(flows), dict(sorted(dns.items())),
-                                dict(sorted(selectors.items())), tuple(self.notes), sets,
-                                None, code)
+        report = None
         if check:
             kept = [p for p in self.cluster.policies
                     if getattr(p, "kind", "NetworkPolicy") != "NetworkPolicy"
                     or (getattr(p, "namespace", None) or "default") not in plan]
-            after = self.cluster.with_policies([*kept, *suggestion.policies])
-            label = (f"the suggestion ({len(suggestion.policies)} policies in "
+            after = self.cluster.with_policies([*kept, *policies])
+            label = (f"the suggestion ({len(policies)} policies in "
                      f"{len(written)} namespace{'s' if len(written) != 1 else ''})")
             report = replay(self.resolved, after, include_dropped=self.include_dropped,
                             policies=label)
-            suggestion = Suggestion(suggestion.granularity, suggestion.namespaces,
-                                    suggestion.flows, suggestion.dns, suggestion.selectors,
-                                    suggestion.notes, suggestion.policy_sets, report, code)
-        return suggestion
+        return Suggestion(self.granularity, written, tuple(flows), dict(sorted(dns.items())),
+                          dict(sorted(selectors.items())), tuple(self.notes), sets, report, code,
+                          policies)
 
     def _policy_names(self, seen: Mapping[tuple[_Ref, _Ref, str, int], Any],
                       written: tuple[str, ...], selectors: Mapping[str, WorkloadSelector]
@@ -683,8 +684,8 @@ class _Builder:
         sides: tuple[tuple[PolicyType, int], ...] = (("Ingress", 1), ("Egress", 0))
         for direction, side in sides:
             targets: dict[tuple[str, str], dict[str, list[_Ref]]] = {}
-            for key in seen:
-                ref = key[0] if side == 0 else key[1]
+            refs = {key[0] if side == 0 else key[1] for key in seen}
+            for ref in sorted(refs, key=lambda r: (r.kind, r.value)):
                 if ref.kind == "cidr" or ref.namespace not in written:
                     continue
                 sel = self._selector(ref, ref.namespace, selectors)
@@ -732,7 +733,14 @@ class _Builder:
                 if st.name is not None:
                     flow = flow.named(st.name)
                 out.append(flow)
-        return PolicySet(namespace=ns).add(*out)
+        # Built whole rather than with add(), which would compile every statement once more
+        # to report errors at the call; these statements are checked when the set is compiled.
+        return PolicySet(namespace=ns, statements=tuple(out))
+
+
+def _compile(sets: Iterable[PolicySet]) -> list[NetworkPolicy]:
+    return sorted((p for ps in sets for p in ps.compile()),
+                  key=lambda p: (p.namespace or "", p.name))
 
 
 def _with(st: _Stmt, **changes: Any) -> _Stmt:
