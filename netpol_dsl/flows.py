@@ -785,6 +785,8 @@ def _resolve(log: FlowLog, cluster: Cluster) -> ResolvedFlows:
     def workload_pods(ref: str) -> tuple[str, ...] | None:
         return workloads.get(ref)
 
+    by_namespace: dict[str, list[str]] = {}
+
     def find(end: FlowEnd) -> tuple[Ends | None, str]:
         if end.ref is not None:
             ref = end.ref
@@ -809,7 +811,11 @@ def _resolve(log: FlowLog, cluster: Cluster) -> ResolvedFlows:
                 if len(owners) == 1:
                     return (owners[0],), "pod IP"
             hubble = f" (Hubble: {end.workload})" if end.workload is not None else ""
-            return None, f"no such pod or workload in the inventory{hubble}{_near(ref, cluster)}"
+            if not by_namespace:  # for the did-you-mean, built once when first needed
+                for name in sorted(keys | set(workloads)):
+                    if "[" not in name:
+                        by_namespace.setdefault(name.split("/", 1)[0], []).append(name)
+            return None, f"no such pod or workload in the inventory{hubble}{_near(ref, by_namespace)}"
         assert end.ip is not None
         owners = by_ip.get(_canonical_ip(end.ip), [])
         if len(owners) == 1:
@@ -838,11 +844,8 @@ def _resolve(log: FlowLog, cluster: Cluster) -> ResolvedFlows:
     return ResolvedFlows(tuple(flows), unresolved, dict(sorted(matched.items())), log)
 
 
-def _near(ref: str, cluster: Cluster) -> str:
-    ns = ref.split("/", 1)[0]
-    names = sorted({p.key for p in cluster.pods if p.namespace == ns}
-                   | {w.key for w in cluster.workloads() if w.namespace == ns})
-    near = difflib.get_close_matches(ref, names, n=1, cutoff=0.8)
+def _near(ref: str, names: Mapping[str, list[str]]) -> str:
+    near = difflib.get_close_matches(ref, names.get(ref.split("/", 1)[0], ()), n=1, cutoff=0.8)
     return f"; did you mean {near[0]!r}?" if near else ""
 
 
