@@ -113,6 +113,9 @@ class Doc:
     located: Lines | None = None
 
 
+_LINES_LOCK = threading.RLock()
+
+
 class Lines:
     """The lines of one document read the fast way, computed on first use.
 
@@ -126,7 +129,7 @@ class Lines:
         ({'b': {'c': 2}}, {'c': 5})
     """
 
-    __slots__ = ("_cache", "_json", "_lock", "end", "line_offset", "start", "text", "where")
+    __slots__ = ("_cache", "_json", "end", "line_offset", "start", "text", "where")
 
     def __init__(self, text: str, start: int, end: int, line_offset: int, where: str, *,
                  json_data: Any = None) -> None:
@@ -134,7 +137,6 @@ class Lines:
         self.line_offset, self.where = line_offset, where
         self._json = json_data
         self._cache: tuple[Any, Mapping[int, Any]] | None = None
-        self._lock = threading.Lock()
 
     def tables(self) -> tuple[Any, Mapping[int, Any]]:
         """``(data, lines)`` of the document read the exact way (empty lines if it cannot be).
@@ -143,7 +145,7 @@ class Lines:
             >>> Lines('{"a": [1]}', 0, 10, 0, "x.json", json_data={"a": [1]}).tables()[0]
             {'a': [1]}
         """
-        with self._lock:
+        with _LINES_LOCK:  # one reading per document, whichever thread asks first
             if self._cache is None:
                 self._cache = self._read()
             return self._cache

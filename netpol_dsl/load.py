@@ -630,6 +630,17 @@ def cluster_kinds() -> frozenset[str]:
     return frozenset(s.kind for s in KINDS.values() if s.loader is None)
 
 
+_BY_KIND: dict[str, tuple[int, list[KindSpec]]] = {}
+
+
+def _specs_of(kind: str) -> list[KindSpec]:
+    # classify() runs once per object: index the registry by kind (rebuilt when it grows)
+    cached = _BY_KIND.get(kind)
+    if cached is None or cached[0] != len(KINDS):
+        cached = _BY_KIND[kind] = (len(KINDS), [s for s in KINDS.values() if s.kind == kind])
+    return cached[1]
+
+
 def _split_api_version(value: Any) -> tuple[str, str] | None:
     if not isinstance(value, str) or not value:
         return None
@@ -696,7 +707,7 @@ def classify(m: Manifest) -> tuple[KindSpec | None, Issue | None]:
     kind = m.kind
     given = m.data.get("apiVersion")
     api = _split_api_version(given)
-    specs = [s for s in KINDS.values() if s.kind == kind]
+    specs = _specs_of(kind)
     if not specs:
         near = _near_kind(kind)
         if near is None:
