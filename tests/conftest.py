@@ -9,6 +9,9 @@ Hypothesis profiles (``HYPOTHESIS_PROFILE=<name>`` or ``pytest --hypothesis-prof
   the tests that set their own count) and a database that replays failures on the next run.
   Use it to look for new bugs: ``HYPOTHESIS_PROFILE=long python -m pytest tests -n 2``.
 
+The suite runs on two xdist workers (``-n 2`` in pyproject.toml); pass ``-n 0`` to run in one
+process, which ``--pdb`` and seeing output with ``-s`` need.
+
 Nothing a test run caches lands in the checkout: hypothesis' storage (database, constants
 cache), mypy's and ruff's caches go to ``$NETPOL_TEST_CACHE`` (default: a per-checkout folder in
 the user's cache directory), through the environment, so the subprocesses that the quality,
