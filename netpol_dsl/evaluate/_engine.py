@@ -22,6 +22,7 @@ one-port matrices, all-pairs connection sets and explanations all call it.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import ipaddress
 import socket
 from bisect import bisect_right
@@ -269,9 +270,9 @@ class _Features:
 
 
 def _features(policies: Sequence[PolicyIR], ipblock_pods: bool,
-              starts_ok: Callable[[str, int], bool]) -> _Features:
-    """The features of ``policies``; ports that cut an atom the engine lacks make it
-    incomparable (a key no engine has)."""
+              cuts: dict[str, set[int]] | None = None) -> _Features:
+    """The features of ``policies`` (and, into ``cuts``, where their port ranges cut the port
+    space)."""
     global_keys: set[str] = set()
     local_keys: dict[str, set[str]] = {}
     blocks: set[tuple[str, tuple[str, ...]]] = set()
@@ -299,9 +300,8 @@ def _features(policies: Sequence[PolicyIR], ipblock_pods: bool,
                     nodes.add(peer.selector)
             for port in rule.ports or ():
                 if isinstance(port, PortRangeIR):
-                    if not (starts_ok(port.protocol, port.first)
-                            and starts_ok(port.protocol, port.last + 1)):
-                        global_keys.add("\x00port-cut")  # no engine looks at this key
+                    if cuts is not None:
+                        cuts.setdefault(port.protocol, set()).update((port.first, port.last + 1))
                 else:
                     named.add(port.name)
     return _Features(frozenset(global_keys), {ns: frozenset(k) for ns, k in local_keys.items()},
@@ -660,14 +660,19 @@ class Engine:
             kept.append(pi)
             position[pi] = pos
         # Only new policies can look at something these classes cannot tell apart.
-        if not _features(added, self.ipblock_pods, self._starts_ok) <= self.features:
+        cuts: dict[str, set[int]] = {}
+        if not _features(added, self.ipblock_pods, cuts) <= self.features:
             return None
+        missing = {proto: {c for c in points if not self._starts_ok(proto, c)}
+                   for proto, points in cuts.items()}
         # NetworkPolicies keep the order given: a reordering could reorder explanations.
         np_kept = [pi for pi in kept if self.policies[pi].tier == "networkpolicy"]
         if np_kept != sorted(np_kept, key=self.policy_rank.__getitem__):
             return None
         removed = [pi for pi in self.live if pi not in taken]
         new = copy.copy(self)
+        if any(missing.values()):
+            new._refine_atoms(missing)
         new.policies = self.policies + tuple(added)
         first_new = len(self.policies)
         new._rank(kept + list(range(first_new, len(new.policies))))
@@ -690,6 +695,27 @@ class Engine:
         new._assign(touched)
         new.has_tiers = any(new.policies[pi].tier != "networkpolicy" for pi in new.live)
         return new
+
+    def _refine_atoms(self, missing: Mapping[str, set[int]]) -> None:
+        """Cut the port space at more points (new ports in a derived engine): recompile every
+        rule's numeric ports on the finer atoms and start the decision caches afresh (they are
+        masks over the old atoms). Classes, peer vectors and rule lists stay."""
+        cuts = {p: set(self.atoms._starts[p]) | missing.get(p, set()) for p in self.atoms._starts}
+        self.atoms = Atoms(cuts)
+        full = self.atoms.full
+        rules = []
+        for r in self.rules:
+            ports = r.ir.ports
+            numeric = full if ports is None else self.atoms.mask(
+                (p.protocol, p.first, p.last) for p in ports if isinstance(p, PortRangeIR))
+            rules.append(dataclasses.replace(r, numeric=numeric))
+        self.rules = rules
+        self._rule_cache = {k: rules[v.id] for k, v in self._rule_cache.items()}
+        self._named_cache = {}
+        self._dec_cache = {}
+        self._pair_cache = {}
+        self._side_rows = {}
+        self._free = Folded(((DEFAULT, full),), full)
 
     def _starts_ok(self, protocol: str, port: int) -> bool:
         """Whether an atom starts at ``port`` (65536 closes the last one)."""

@@ -870,10 +870,10 @@ class Cluster:
             i = self._pod_index.get(src)
             j = self._pod_index.get(dst)
             if i is not None and j is not None:
-                cs = self._pod_class[i]
-                cd = self._pod_class[j]
-                return _verdict(i == j or self._allowed(cs, cd, protocol, port), src, dst,
-                                port, protocol, self)
+                ok = i == j or self._allowed(self._pod_class[i], self._pod_class[j],
+                                             protocol, port)
+                if ok or not self.services:  # (a denial may need a Service hint below)
+                    return _verdict(ok, src, dst, port, protocol, self)
         spec = parse_port_spec(port, protocol, where="allows()")
         s_ep, s_ends = self._ends(src)
         d_ep, d_ends = self._ends(dst)

@@ -19,8 +19,29 @@ Spec sources, quoted where a line encodes them:
 Inputs are duck-typed so that both this module's small dataclasses and the fast evaluator's
 ``Namespace``/``Pod``/``ContainerPort`` objects can be passed: a namespace has ``name`` and
 ``labels``; a pod has ``namespace``, ``name``, ``labels``, ``ips``, ``ports`` (each with
-``port``, ``protocol``, ``name``) and ``host_network``; policies are
+``port``, ``protocol``, ``name``), ``host_network`` and optionally ``node_name``; policies are
 ``netpol_dsl.model.NetworkPolicy``.
+
+Cluster-wide policies (``cluster_policies``) are read straight from their API shape (plain
+dicts), not through the library's models: AdminNetworkPolicy and BaselineAdminNetworkPolicy
+(``policy.networking.k8s.io/v1alpha1``, with the obsolete ``namespaces: {namespaceSelector |
+sameLabels | notSameLabels}`` shape too) and ClusterNetworkPolicy (``v1alpha2``). Sources:
+``kubernetes-sigs/network-policy-api`` ``apis/v1alpha1/*_types.go``,
+``apis/v1alpha2/clusternetworkpolicy_types.go`` and ``site-src/api-overview.md``:
+
+- each side (source egress, destination ingress) is decided on its own; both must allow;
+- admin tier (ANP, CNP ``tier: Admin``): policies whose subject selects the pod, by ascending
+  priority (then name, since equal priorities are undefined upstream), rules in written order;
+  the first rule whose peer and port match decides: Allow/Accept and Deny are final, Pass skips
+  the rest of the admin tier;
+- then NetworkPolicies, if any selects the pod for that direction (allowed iff a rule matches);
+- otherwise the baseline tier (BANP, CNP ``tier: Baseline``) likewise (Pass: the default);
+- otherwise allowed.
+
+Host-network pods are never subjects and never ``namespaces``/``pods`` peers; they match
+``networks`` by their IPs and ``nodes`` by their node's labels; NetworkPolicies do not govern
+traffic with a host-network pod at either end. ``domainNames`` never match (offline, a domain
+cannot be resolved; the library reports such answers as undetermined).
 """
 
 from __future__ import annotations
@@ -69,6 +90,10 @@ class RefCluster:
     pods: Sequence[Any]
     policies: Sequence[Any]
     ipblock_matches_pod_ips: bool = True
+    #: API-shaped dicts of AdminNetworkPolicy, BaselineAdminNetworkPolicy, ClusterNetworkPolicy
+    cluster_policies: Sequence[Mapping[str, Any]] = ()
+    #: node name -> (labels, addresses)
+    nodes: Mapping[str, tuple[Mapping[str, str], tuple[str, ...]]] = field(default_factory=dict)
 
     def namespace_labels(self, name: str) -> Mapping[str, str]:
         for ns in self.namespaces:
@@ -221,6 +246,183 @@ def _side_allows(
     return not isolated
 
 
+# --- cluster-wide policies (API dicts) ----------------------------------------------------------
+
+
+class _Sel:
+    """A label selector read from its API dict, for ``selector_matches``."""
+
+    def __init__(self, data: Mapping[str, Any] | None) -> None:
+        data = data or {}
+        self.match_labels = data.get("matchLabels")
+        self.match_expressions = [_Req(r) for r in data.get("matchExpressions") or ()]
+
+
+class _Req:
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self.key = data["key"]
+        self.operator = data["operator"]
+        self.values = data.get("values")
+
+
+def _tier(policy: Mapping[str, Any]) -> str:
+    kind = policy["kind"]
+    if kind == "AdminNetworkPolicy":
+        return "admin"
+    if kind == "BaselineAdminNetworkPolicy":
+        return "baseline"
+    return "admin" if policy["spec"]["tier"] == "Admin" else "baseline"
+
+
+def _ns_matches(cluster: RefCluster, namespaces: Any, pod: Any, subject: Any) -> bool:
+    """A ``namespaces`` peer or subject: a selector, or the obsolete (v0.1.2) shape."""
+    labels = cluster.namespace_labels(pod.namespace)
+    if isinstance(namespaces, Mapping) and (
+            "sameLabels" in namespaces or "notSameLabels" in namespaces
+            or "namespaceSelector" in namespaces):
+        if "namespaceSelector" in namespaces:
+            return selector_matches(_Sel(namespaces["namespaceSelector"]), labels)
+        mine = cluster.namespace_labels(subject.namespace)
+        keys = namespaces.get("sameLabels") or namespaces.get("notSameLabels") or ()
+        same = all(k in mine and labels.get(k) == mine[k] for k in keys)
+        return same if "sameLabels" in namespaces else not same
+    return selector_matches(_Sel(namespaces), labels)
+
+
+def _pods_matches(cluster: RefCluster, pods: Mapping[str, Any], pod: Any, subject: Any,
+                  v2: bool) -> bool:
+    if "namespaces" in pods:  # the obsolete v0.1.2 shape: {namespaces: {...}, podSelector}
+        ns_ok = _ns_matches(cluster, pods["namespaces"], pod, subject)
+    elif "namespaceSelector" in pods:
+        ns_ok = selector_matches(_Sel(pods["namespaceSelector"]),
+                                 cluster.namespace_labels(pod.namespace))
+    else:  # v1alpha2: an omitted namespaceSelector means every namespace
+        ns_ok = v2
+    return ns_ok and selector_matches(_Sel(pods.get("podSelector")), pod.labels)
+
+
+def _cw_subject(cluster: RefCluster, policy: Mapping[str, Any], pod: Any) -> bool:
+    if pod.host_network:
+        return False
+    subject = policy["spec"]["subject"]
+    if "namespaces" in subject:
+        return _ns_matches(cluster, subject["namespaces"], pod, pod)
+    return _pods_matches(cluster, subject["pods"], pod, pod, policy["apiVersion"].endswith("v1alpha2"))
+
+
+def _node_of(cluster: RefCluster, other: Any) -> list[Mapping[str, str]]:
+    """Labels of the node(s) an end is: a host-network pod's node, or a node address."""
+    if isinstance(other, str):
+        return [labels for labels, addrs in cluster.nodes.values()
+                if any(ipaddress.ip_address(a) == ipaddress.ip_address(other) for a in addrs)]
+    if other.host_network:
+        node = cluster.nodes.get(getattr(other, "node_name", None) or "")
+        return [node[0]] if node else []
+    return []
+
+
+def _cw_peer(cluster: RefCluster, policy: Mapping[str, Any], peer: Mapping[str, Any],
+             other: Any, subject: Any) -> bool:
+    v2 = policy["apiVersion"].endswith("v1alpha2")
+    if "networks" in peer:
+        ips = [other] if isinstance(other, str) else list(other.ips)
+        return any(ipaddress.ip_address(ip) in ipaddress.ip_network(cidr, strict=False)
+                   for ip in ips for cidr in peer["networks"]
+                   if ipaddress.ip_address(ip).version == ipaddress.ip_network(cidr, strict=False).version)
+    if "nodes" in peer:
+        return any(selector_matches(_Sel(peer["nodes"]), labels)
+                   for labels in _node_of(cluster, other))
+    if "domainNames" in peer:
+        return False
+    if isinstance(other, str) or other.host_network:
+        return False
+    if "namespaces" in peer:
+        return _ns_matches(cluster, peer["namespaces"], other, subject)
+    return _pods_matches(cluster, peer["pods"], other, subject, v2)
+
+
+def _cw_port(policy: Mapping[str, Any], item: Mapping[str, Any], protocol: str, port: int,
+             dst: Any) -> bool:
+    named = item.get("namedPort") or item.get("destinationNamedPort")
+    if named is not None:
+        return not isinstance(dst, str) and any(
+            cp.name == named and cp.protocol == protocol and cp.port == port for cp in dst.ports)
+    if "portNumber" in item:
+        p = item["portNumber"]
+        return (p.get("protocol") or "TCP") == protocol and p["port"] == port
+    if "portRange" in item:
+        p = item["portRange"]
+        return (p.get("protocol") or "TCP") == protocol and p["start"] <= port <= p["end"]
+    for key, proto in (("tcp", "TCP"), ("udp", "UDP"), ("sctp", "SCTP")):
+        if key in item:
+            dp = item[key].get("destinationPort")
+            if proto != protocol:
+                return False
+            if dp is None:
+                return True
+            if "number" in dp:
+                return dp["number"] == port
+            return dp["range"]["start"] <= port <= dp["range"]["end"]
+    msg = f"unknown port entry {item!r}"
+    raise ValueError(msg)
+
+
+def _cw_rule_matches(cluster: RefCluster, policy: Mapping[str, Any], rule: Mapping[str, Any],
+                     direction: str, other: Any, subject: Any, protocol: str, port: int,
+                     dst: Any) -> bool:
+    peers = rule.get("from") if direction == "Ingress" else rule.get("to")
+    if not any(_cw_peer(cluster, policy, peer, other, subject) for peer in peers or ()):
+        return False
+    ports = rule.get("ports") if "ports" in rule else rule.get("protocols")
+    return ports is None or any(_cw_port(policy, p, protocol, port, dst) for p in ports)
+
+
+def _tier_decision(cluster: RefCluster, tier: str, pod: Any, direction: str, other: Any,
+                   protocol: str, port: int, dst: Any) -> str | None:
+    """"allow", "deny", "pass" or None (no rule matched) for one tier."""
+    chosen = [p for p in cluster.cluster_policies if _tier(p) == tier
+              and _cw_subject(cluster, p, pod)]
+    chosen.sort(key=lambda p: (p["spec"].get("priority", 0), p["metadata"]["name"]))
+    for policy in chosen:
+        for rule in policy["spec"].get(direction.lower()) or ():
+            if _cw_rule_matches(cluster, policy, rule, direction, other, pod, protocol, port, dst):
+                action = rule["action"]
+                return {"Allow": "allow", "Accept": "allow", "Deny": "deny", "Pass": "pass"}[action]
+    return None
+
+
+def _np_side(cluster: RefCluster, pod: Any, direction: str, other: Any, protocol: str,
+             port: int, dst: Any) -> bool | None:
+    """The NetworkPolicy tier: True/False when a policy selects the pod, else None."""
+    isolated = False
+    for policy in cluster.policies:
+        if not selects(policy, pod) or direction not in policy_types(policy):
+            continue
+        isolated = True
+        rules = policy.spec.ingress if direction == "Ingress" else policy.spec.egress
+        for rule in rules or ():
+            peers = rule.from_ if direction == "Ingress" else rule.to
+            if rule_matches(cluster, policy, rule, peers, other, protocol, port, dst):
+                return True
+    return False if isolated else None
+
+
+def _tiered_side(cluster: RefCluster, pod: Any, direction: str, other: Any, protocol: str,
+                 port: int, dst: Any) -> bool:
+    if pod.host_network:
+        return True  # never a subject of any tier
+    admin = _tier_decision(cluster, "admin", pod, direction, other, protocol, port, dst)
+    if admin in ("allow", "deny"):
+        return admin == "allow"
+    # NetworkPolicy does not govern traffic with a host-network pod at either end.
+    if isinstance(other, str) or not other.host_network:
+        np_side = _np_side(cluster, pod, direction, other, protocol, port, dst)
+        if np_side is not None:
+            return np_side
+    baseline = _tier_decision(cluster, "baseline", pod, direction, other, protocol, port, dst)
+    return baseline != "deny"
+
+
 def allowed(cluster: RefCluster, src: Any, dst: Any, protocol: str, port: int) -> bool:
     """Whether ``src`` may open a connection to ``dst`` on (protocol, port).
 
@@ -238,6 +440,13 @@ def allowed(cluster: RefCluster, src: Any, dst: Any, protocol: str, port: int) -
         raise ValueError(msg)
     if not isinstance(src, str) and not isinstance(dst, str) and src.key == dst.key:
         return True
+    if cluster.cluster_policies:
+        ok = True
+        if not isinstance(src, str):
+            ok = _tiered_side(cluster, src, "Egress", dst, protocol, port, dst)
+        if ok and not isinstance(dst, str):
+            ok = _tiered_side(cluster, dst, "Ingress", src, protocol, port, dst)
+        return ok
     if any(not isinstance(end, str) and end.host_network for end in (src, dst)):
         return True
     ok = True
@@ -265,6 +474,23 @@ def _breakpoints(cluster: RefCluster, dst: Any) -> list[int]:
                     points.add(p.port)
                     end = p.end_port if p.end_port is not None else p.port
                     points.add(end + 1)
+    for policy in cluster.cluster_policies:
+        spec = policy["spec"]
+        for rule in (spec.get("ingress") or []) + (spec.get("egress") or []):
+            for item in rule.get("ports") or rule.get("protocols") or ():
+                for key in ("portNumber", "portRange", "tcp", "udp", "sctp"):
+                    if key not in item:
+                        continue
+                    v = item[key]
+                    if key == "portNumber":
+                        points.update((v["port"], v["port"] + 1))
+                    elif key == "portRange":
+                        points.update((v["start"], v["end"] + 1))
+                    elif v.get("destinationPort"):
+                        dp = v["destinationPort"]
+                        lo, hi = ((dp["number"], dp["number"]) if "number" in dp
+                                  else (dp["range"]["start"], dp["range"]["end"]))
+                        points.update((lo, hi + 1))
     if not isinstance(dst, str):
         for cp in dst.ports:
             points.update((cp.port, cp.port + 1))

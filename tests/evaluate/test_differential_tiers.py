@@ -1,0 +1,263 @@
+"""The evaluator against the naive reference with tiers, on random clusters that mix every kind.
+
+Each example draws namespaces, pods (some host-network, on labelled nodes with addresses),
+NetworkPolicies (``test_differential``'s strategy) and cluster-wide policies given as API dicts:
+AdminNetworkPolicy and BaselineAdminNetworkPolicy (v1alpha1, the obsolete ``sameLabels`` shape
+included) and ClusterNetworkPolicy (v1alpha2, both tiers), with every action (Allow/Accept, Deny,
+Pass), every peer (namespaces, pods, networks, nodes) and every port form, equal priorities
+included. The library reads the dicts through its models; the reference reads them as dicts.
+Every ordered pair of pods (and each pod with external and node addresses) is compared on
+``connections`` (every port at once), ``allows`` at sampled ports, and the all-pairs
+``connectivity()``.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from netpol_dsl.evaluate import Cluster, Namespace, Pod
+from netpol_dsl.evaluate._inventory import Node, NodeAddress
+from netpol_dsl.model import AdminNetworkPolicy, BaselineAdminNetworkPolicy, ClusterNetworkPolicy
+from tests.evaluate import reference as ref
+from tests.evaluate.test_differential import (
+    KEYS,
+    NS_LABEL,
+    NS_NAMES,
+    PORT_NAMES,
+    PORT_NUMBERS,
+    PROTOCOLS,
+    VALUES,
+    canon_fast,
+    container_ports,
+    labels_st,
+    policies,
+    selectors,
+)
+from tests.strategies import budget
+
+V1 = "policy.networking.k8s.io/v1alpha1"
+V2 = "policy.networking.k8s.io/v1alpha2"
+NODES = {
+    "node-1": ({"zone": "a", "role": "worker"}, ("172.16.0.1",)),
+    "node-2": ({"zone": "b", "role": "worker"}, ("172.16.0.2",)),
+    "node-3": ({"zone": "b", "role": "infra"}, ("172.16.0.3",)),
+}
+POD_IPS = ("10.0.0.1", "10.0.0.2", "10.0.1.7", "10.0.2.9", "192.168.1.5", "fd00::1")
+EXTERNAL = ("8.8.8.8", "10.9.9.9", "172.16.0.2", "fd00::9")  # 172.16.0.2 is node-2's address
+NETWORKS = ("0.0.0.0/0", "10.0.0.0/8", "10.0.0.0/24", "10.0.1.7/32", "172.16.0.0/24",
+            "172.16.0.2/32", "8.8.8.0/24", "fd00::/8", "::/0")
+NODE_KEYS = ("zone", "role")
+SAMPLE = (53, 80, 443, 8081)
+
+
+@st.composite
+def ns_sel(draw):
+    sel = draw(selectors(keys=("team", "env", NS_LABEL)))
+    if draw(st.booleans()):
+        sel["matchLabels"] = {NS_LABEL: draw(st.sampled_from(NS_NAMES))}
+    return sel
+
+
+@st.composite
+def subjects(draw, v2):
+    if draw(st.booleans()):
+        return {"namespaces": draw(ns_sel())}
+    pods = {"podSelector": draw(selectors())}
+    if not v2 or draw(st.booleans()):
+        pods["namespaceSelector"] = draw(ns_sel())
+    return {"pods": pods}
+
+
+@st.composite
+def peer(draw, v2, egress, legacy):
+    kinds = ["namespaces", "pods"] + (["networks", "nodes"] if egress else [])
+    kind = draw(st.sampled_from(kinds))
+    if kind == "networks":
+        return {"networks": draw(st.lists(st.sampled_from(NETWORKS), min_size=1, max_size=2,
+                                          unique=True))}
+    if kind == "nodes":
+        return {"nodes": draw(selectors(keys=NODE_KEYS))}
+    if kind == "namespaces":
+        if legacy:  # the obsolete v1alpha1 shape (before v0.1.3)
+            how = draw(st.sampled_from(("namespaceSelector", "sameLabels", "notSameLabels")))
+            value = (draw(ns_sel()) if how == "namespaceSelector" else
+                     draw(st.lists(st.sampled_from(("team", "env")), min_size=1, unique=True)))
+            return {"namespaces": {how: value}}
+        return {"namespaces": draw(ns_sel())}
+    pods = {"podSelector": draw(selectors())}
+    if not v2 or draw(st.booleans()):
+        pods["namespaceSelector"] = draw(ns_sel())
+    return {"pods": pods}
+
+
+@st.composite
+def v1_ports(draw, named_ok):
+    items = []
+    for _ in range(draw(st.integers(1, 2))):
+        kind = draw(st.sampled_from(("number", "range", "name") if named_ok else ("number", "range")))
+        proto = draw(st.sampled_from(PROTOCOLS))
+        if kind == "number":
+            items.append({"portNumber": {"protocol": proto, "port": draw(st.sampled_from(PORT_NUMBERS))}})
+        elif kind == "range":
+            lo = draw(st.sampled_from(PORT_NUMBERS))
+            items.append({"portRange": {"protocol": proto, "start": lo,
+                                        "end": lo + draw(st.sampled_from((0, 1, 100)))}})
+        else:
+            items.append({"namedPort": draw(st.sampled_from(PORT_NAMES))})
+    return items
+
+
+@st.composite
+def v2_protocols(draw, named_ok):
+    items = []
+    for _ in range(draw(st.integers(1, 2))):
+        kind = draw(st.sampled_from(("number", "range", "name") if named_ok else ("number", "range")))
+        if kind == "name":
+            items.append({"destinationNamedPort": draw(st.sampled_from(PORT_NAMES))})
+            continue
+        key = draw(st.sampled_from(("tcp", "udp", "sctp")))
+        lo = draw(st.sampled_from(PORT_NUMBERS))
+        if kind == "number":
+            items.append({key: {"destinationPort": {"number": lo}}})
+        else:  # v1alpha2 requires start < end
+            items.append({key: {"destinationPort": {"range": {"start": lo, "end": lo + draw(
+                st.sampled_from((1, 100)))}}}})
+    return items
+
+
+@st.composite
+def cw_rules(draw, kind, v2, egress, legacy):
+    actions = {"ANP": ("Allow", "Deny", "Pass"), "BANP": ("Allow", "Deny"),
+               "CNP": ("Accept", "Deny", "Pass")}[kind]
+    rules = []
+    for i in range(draw(st.integers(0, 3))):
+        peers = draw(st.lists(peer(v2, egress, legacy), min_size=1, max_size=2))
+        rule = {"name": f"r{i}", "action": draw(st.sampled_from(actions)),
+                "to" if egress else "from": peers}
+        # named ports do not go with networks/nodes peers (CEL)
+        named_ok = not any("networks" in p or "nodes" in p for p in peers)
+        if draw(st.booleans()):
+            if v2:
+                rule["protocols"] = draw(v2_protocols(named_ok))
+            else:
+                rule["ports"] = draw(v1_ports(named_ok))
+        rules.append(rule)
+    return rules
+
+
+@st.composite
+def cluster_policies(draw):
+    out = []
+    for i in range(draw(st.integers(0, 3))):
+        kind = draw(st.sampled_from(("ANP", "CNP")))
+        v2 = kind == "CNP"
+        legacy = not v2 and draw(st.integers(0, 4)) == 0
+        spec = {"priority": draw(st.sampled_from((1, 5, 5, 10))),
+                "subject": draw(subjects(v2))}
+        if v2:
+            spec = {"tier": draw(st.sampled_from(("Admin", "Baseline"))), **spec}
+        ingress = draw(cw_rules(kind, v2, False, legacy))
+        egress = draw(cw_rules(kind, v2, True, legacy))
+        if ingress:
+            spec["ingress"] = ingress
+        if egress:
+            spec["egress"] = egress
+        out.append({"apiVersion": V2 if v2 else V1,
+                    "kind": "ClusterNetworkPolicy" if v2 else "AdminNetworkPolicy",
+                    "metadata": {"name": f"{kind.lower()}{i}"}, "spec": spec})
+    if draw(st.booleans()):
+        spec = {"subject": draw(subjects(False))}
+        ingress = draw(cw_rules("BANP", False, False, False))
+        egress = draw(cw_rules("BANP", False, True, False))
+        if ingress:
+            spec["ingress"] = ingress
+        if egress:
+            spec["egress"] = egress
+        out.append({"apiVersion": V1, "kind": "BaselineAdminNetworkPolicy",
+                    "metadata": {"name": "default"}, "spec": spec})
+    return out
+
+
+@st.composite
+def tiered_clusters(draw):
+    ns_names = draw(st.lists(st.sampled_from(NS_NAMES), min_size=2, max_size=3, unique=True))
+    namespaces = [Namespace(n, {**draw(st.dictionaries(st.sampled_from(("team", "env")),
+                                                      st.sampled_from(VALUES), max_size=2)),
+                                NS_LABEL: n}) for n in ns_names]
+    ips = draw(st.permutations(POD_IPS))
+    pods = []
+    for i in range(draw(st.integers(2, 6))):
+        hn = draw(st.integers(0, 4)) == 0
+        node = draw(st.sampled_from(sorted(NODES)))
+        pod_ips = NODES[node][1] if hn else tuple(ips[i:i + draw(st.integers(0, 1))])
+        pods.append(Pod(draw(st.sampled_from(ns_names)), f"pod-{i}", draw(labels_st),
+                        ips=pod_ips, ports=draw(container_ports()), host_network=hn,
+                        node_name=node))
+    nps = [draw(policies(i, ns_names)) for i in range(draw(st.integers(0, 2)))]
+    return namespaces, pods, nps, draw(cluster_policies())
+
+
+def _model(data):
+    cls = {"AdminNetworkPolicy": AdminNetworkPolicy,
+           "BaselineAdminNetworkPolicy": BaselineAdminNetworkPolicy,
+           "ClusterNetworkPolicy": ClusterNetworkPolicy}[data["kind"]]
+    return cls.model_validate(data)
+
+
+NODE_OBJECTS = [Node(name, labels, tuple(NodeAddress("InternalIP", a) for a in addrs))
+                for name, (labels, addrs) in NODES.items()]
+
+
+@settings(max_examples=budget(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=tiered_clusters())
+def test_tiers_agree_with_reference(data) -> None:
+    namespaces, pods, nps, cw = data
+    fast = Cluster(namespaces, pods, [*nps, *(_model(d) for d in cw)], nodes=NODE_OBJECTS)
+    slow = ref.RefCluster(namespaces, pods, nps, cluster_policies=cw, nodes=NODES)
+    conn = fast.connectivity()
+    ends = [*pods, *EXTERNAL]
+    for src in ends:
+        for dst in ends:
+            if isinstance(src, str) and isinstance(dst, str):
+                continue
+            s = src if isinstance(src, str) else src.key
+            d = dst if isinstance(dst, str) else dst.key
+            want = ref.connections(slow, src, dst)
+            got = canon_fast(fast.connections(s, d))
+            assert got == want, f"connections({s!r}, {d!r}): fast {got}, reference {want}"
+            if not isinstance(src, str) and not isinstance(dst, str):
+                assert canon_fast(conn.between(s, d)) == want
+            for protocol in PROTOCOLS:
+                for port in SAMPLE:
+                    expect = ref.allowed(slow, src, dst, protocol, port)
+                    v = fast.allows(s, d, port, protocol=protocol)
+                    assert bool(v) == expect, (
+                        f"allows({s!r}, {d!r}, {port}, {protocol}): fast {bool(v)}, reference "
+                        f"{expect}\n" + v.explain())
+
+
+@pytest.mark.parametrize("action, allowed", [("Deny", False), ("Allow", True), ("Pass", False)])
+def test_an_admin_rule_decides_before_network_policies(action, allowed) -> None:
+    # A default-deny NetworkPolicy isolates a/db; an admin rule for the same traffic overrides
+    # it (Allow), confirms it (Deny), or hands over to it (Pass), as the explanation says.
+    from netpol_dsl import load_policy
+
+    deny = load_policy({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                        "metadata": {"name": "deny", "namespace": "a"},
+                        "spec": {"podSelector": {}}})
+    anp = _model({"apiVersion": V1, "kind": "AdminNetworkPolicy", "metadata": {"name": "admin"},
+                  "spec": {"priority": 10, "subject": {"namespaces": {}},
+                           "ingress": [{"name": "r", "action": action,
+                                        "from": [{"namespaces": {}}]}]}})
+    c = Cluster(pods=[Pod("a", "web"), Pod("a", "db")], policies=[deny, anp])
+    v = c.allows("a/web", "a/db", 80)
+    assert bool(v) is allowed
+    text = v.ingress.text()
+    if action == "Pass":
+        assert "passed by admin AdminNetworkPolicy admin (priority 10) spec.ingress[0]" in text
+        assert "isolated by 1 policy (a/deny)" in text
+    else:
+        assert f"admin AdminNetworkPolicy admin (priority 10) spec.ingress[0] (rule 'r') {action}" in text
+        assert "NetworkPolicies not consulted" in text
