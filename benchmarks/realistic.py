@@ -112,7 +112,7 @@ def changed_policies(cluster: Any) -> tuple[list[Any], list[Any], Any]:
         rules = d["spec"].get("ingress") or []
         if rules and rules[0].get("ports"):
             rules[0]["ports"].append({"port": 12345})
-            return old, old[:i] + [load_policy(d)] + old[i + 1:], old[i]
+            return old, [*old[:i], load_policy(d), *old[i + 1:]], old[i]
     msg = "no policy with ingress ports to change"
     raise RuntimeError(msg)
 
@@ -136,7 +136,7 @@ def in_process(d: Path, repeat: int, queries: int = 20_000) -> dict[str, Any]:
     for a, b in pairs:
         fresh_cluster.allows(a, b, 8080)
     out["query_warm_us"] = (time.perf_counter() - t) / queries * 1e6
-    old, new, _ = changed_policies(cluster)
+    _, new, _ = changed_policies(cluster)
     out["with_policies"] = _median(lambda: cluster.with_policies(new), max(repeat, 5))
     derived = cluster.with_policies(new)
     # incremental: the derived cluster shares the classes (no rebuild)
@@ -170,7 +170,7 @@ def cli(d: Path, repeat: int) -> dict[str, float]:
     }
     out = {}
     for name, args in commands.items():
-        def run(args: list[str] = args) -> None:
+        def run(args: list[str] = args, name: str = name) -> None:
             r = subprocess.run([sys.executable, "-m", "netpol_dsl", *args], cwd=ROOT,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
             if r.returncode not in (0, 1):

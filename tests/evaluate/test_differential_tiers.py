@@ -22,7 +22,6 @@ from netpol_dsl.evaluate._inventory import Node, NodeAddress
 from netpol_dsl.model import AdminNetworkPolicy, BaselineAdminNetworkPolicy, ClusterNetworkPolicy
 from tests.evaluate import reference as ref
 from tests.evaluate.test_differential import (
-    KEYS,
     NS_LABEL,
     NS_NAMES,
     PORT_NAMES,
