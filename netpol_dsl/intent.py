@@ -32,7 +32,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from netpol_dsl import _rules
 from netpol_dsl.errors import Issue, LoadError
 from netpol_dsl.load import parse_documents
 
@@ -51,45 +50,31 @@ _EXPECT = {"allow": True, "allowed": True, "true": True, "deny": False, "denied"
 
 
 def parse_port(text: str | int, protocol: str | None = None) -> tuple[int | str, str]:
-    """Parse ``PORT[/PROTO]`` (``8080``, ``53/udp``, ``http``) into (port, protocol).
+    """Parse ``PORT[/PROTO]`` (``8080``, ``53/udp``, ``http``) into (port, protocol), with the
+    one port-spec parser (``netpol_dsl._portspec``); a range keeps its text (``8000-8100``).
 
     Raises:
-        LoadError: not a port number 1..65535 or a valid port name, or an unknown protocol.
+        LoadError: not a port number 1..65535, a valid port name or a range, or an unknown
+            protocol.
 
     Example:
-        >>> parse_port("8080"), parse_port("53/udp"), parse_port("http")
-        ((8080, 'TCP'), (53, 'UDP'), ('http', 'TCP'))
+        >>> parse_port("8080"), parse_port("53/udp"), parse_port("http"), parse_port("80-90/TCP")
+        ((8080, 'TCP'), (53, 'UDP'), ('http', 'TCP'), ('80-90', 'TCP'))
         >>> parse_port("70000")
         Traceback (most recent call last):
         ...
         netpol_dsl.errors.LoadError: port: got '70000'; expected 1..65535 or a port name such as 'http'
     """
-    if isinstance(text, bool):
-        msg = f"port: got {text!r} (type=bool); expected 1..65535 or a port name"
+    from netpol_dsl._portspec import parse_port_spec
+
+    if isinstance(text, bool) or not isinstance(text, (int, str)):
+        msg = (f"port: got {text!r} (type={type(text).__name__}); expected 1..65535, a port "
+               "name or PORT[/PROTO]")
         raise LoadError(msg)
-    if isinstance(text, int):
-        port_text, proto_text = str(text), protocol
-    else:
-        m = _PORT_RE.match(text)
-        if not m:
-            msg = f"port: got {text!r}; expected PORT[/PROTO] such as 8080, 53/UDP or http"
-            raise LoadError(msg)
-        port_text, proto_text = m.group(1), m.group(2) or protocol
-    proto = (proto_text or "TCP").upper()
-    if proto not in _rules.PROTOCOLS:
-        msg = f"protocol: got {proto_text!r}; expected one of 'TCP', 'UDP', 'SCTP'"
-        raise LoadError(msg)
-    if port_text.isdigit():
-        number = int(port_text)
-        if _rules.port_number(number):
-            msg = f"port: got {port_text!r}; expected 1..65535 or a port name such as 'http'"
-            raise LoadError(msg)
-        return number, proto
-    if _rules.port_name(port_text):
-        msg = (f"port: got {port_text!r}; expected 1..65535 or a port name (lowercase letters, "
-               "digits and '-', at most 15 characters)")
-        raise LoadError(msg)
-    return port_text, proto
+    spec = parse_port_spec(text, protocol, where="port", error=LoadError)
+    if spec.is_range:
+        return f"{spec.first}-{spec.last}", spec.protocol
+    return spec.value, spec.protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,14 +117,19 @@ class Intent:
 class IntentResult:
     """An intent and what the offline evaluation says.
 
+    ``actual`` is None when the ends stand for several pods and some pairs are allowed while
+    others are not: that satisfies neither an allow nor a deny intent.
+
     Example:
         >>> r = IntentResult(Intent("a/web", "a/api", 80), actual=False, explanation="no rule")
         >>> r.ok, str(r)
         (False, 'a/web -> a/api TCP 80: expected allow, got deny')
+        >>> str(IntentResult(Intent("a/web", "a/api", 80, expect=False), actual=None))
+        'a/web -> a/api TCP 80: expected deny, got allow for some pod pairs and deny for others'
     """
 
     intent: Intent
-    actual: bool
+    actual: bool | None
     explanation: str = ""
 
     @property
@@ -155,7 +145,8 @@ class IntentResult:
     def __str__(self) -> str:
         i = self.intent
         want = "allow" if i.expect else "deny"
-        got = "allow" if self.actual else "deny"
+        got = ("allow for some pod pairs and deny for others" if self.actual is None
+               else "allow" if self.actual else "deny")
         return f"{i.src} -> {i.dst} {i.protocol} {i.port}: expected {want}, got {got}"
 
 
@@ -277,5 +268,6 @@ def check_intents(cluster: Any, intents: Iterable[Intent]) -> list[IntentResult]
     out = []
     for i in intents:
         verdict = cluster.allows(i.src, i.dst, i.port, protocol=i.protocol)
-        out.append(IntentResult(i, bool(verdict), verdict.explain()))
+        actual = None if verdict.mixed else verdict.all()
+        out.append(IntentResult(i, actual, verdict.explain()))
     return out

@@ -12,15 +12,16 @@ __all__ = ["expect_reachability"]
 
 
 class _Allows(Protocol):
-    def allows(self, src: Any, dst: Any, port: int | str, protocol: str = "TCP") -> Verdict: ...
+    def allows(self, src: Any, dst: Any, port: int | str,
+               protocol: str | None = None) -> Verdict: ...
 
 
-def _split(key: object) -> tuple[Any, Any, int | str, str]:
+def _split(key: object) -> tuple[Any, Any, int | str, str | None]:
     if not isinstance(key, tuple) or len(key) not in (3, 4):
         msg = (f"expect_reachability(): got key {key!r}; expected (src, dst, port) or "
                "(src, dst, port, protocol)")
         raise DslUsageError(msg)
-    protocol = key[3] if len(key) == 4 else "TCP"
+    protocol = key[3] if len(key) == 4 else None
     return key[0], key[1], key[2], protocol
 
 
@@ -62,7 +63,9 @@ def expect_reachability(
             raise DslUsageError(msg)
         src, dst, port, protocol = _split(key)
         verdict = cluster.allows(src, dst, port, protocol)
-        if verdict.allowed != expected:
+        # Ends that stand for several pods: allowed means every pair, denied means none; a
+        # mixed answer satisfies neither.
+        if not (verdict.all() if expected else verdict.none()):
             want = "ALLOWED" if expected else "DENIED"
             lines = verdict.explain().splitlines()
             body = "\n".join("   " + line for line in lines[1:])

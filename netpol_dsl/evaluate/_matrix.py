@@ -10,6 +10,8 @@ from collections.abc import Iterator, Mapping
 import numpy as np
 import numpy.typing as npt
 
+from netpol_dsl.errors import UnknownEndpointError
+
 __all__ = ["Matrix"]
 
 
@@ -89,7 +91,7 @@ class Matrix:
             return self._index[key]  # type: ignore[index]
         except KeyError:
             msg = f"matrix: got pod {key!r}; expected one of the cluster's pods ('namespace/name')"
-            raise KeyError(msg) from None
+            raise UnknownEndpointError(msg) from None
 
     def allowed(self, src: object, dst: object) -> bool:
         """Whether ``src`` may reach ``dst`` (pods as ``"ns/name"`` or ``Pod``).

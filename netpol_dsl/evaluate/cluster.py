@@ -821,7 +821,8 @@ class Cluster:
 
     # ------------------------------------------------------------------ questions
 
-    def allows(self, src: object, dst: object, port: int | str, protocol: str = "TCP") -> Verdict:
+    def allows(self, src: object, dst: object, port: int | str,
+               protocol: str | None = None) -> Verdict:
         """May ``src`` open a connection to ``dst`` on ``protocol``/``port``?
 
         Args:
@@ -835,7 +836,8 @@ class Cluster:
                 its ``targetPort`` on each selected pod.
             port: a number, a name resolved on the destination pod, or a spec such as
                 ``"53/UDP"`` or ``"8000-8100/TCP"`` (every port of a range must be allowed).
-            protocol: ``"TCP"`` (default), ``"UDP"`` or ``"SCTP"``, in any case.
+            protocol: ``"TCP"``, ``"UDP"`` or ``"SCTP"``, in any case; by default the port
+                spec's own (``"53/UDP"``), else TCP.
 
         Returns:
             A ``Verdict``: true when allowed for every pod pair the ends stand for, false when
@@ -864,6 +866,8 @@ class Cluster:
               - a/api:
                   rule 0: port not in rule: ports[0]: TCP 9090 is not in TCP 8080
         """
+        if protocol is None and type(port) is int:
+            protocol = "TCP"
         if (type(src) is str and type(dst) is str and type(port) is int and 0 < port < 65536
                 and type(protocol) is str and protocol in _PROTOCOL_SET):
             # The common case, kept lean: two pods of the cluster by key, a port number.
@@ -883,16 +887,29 @@ class Cluster:
             raise DslUsageError(msg)
         notes: list[str] = []
         service = d_ep.service
-        cells: list[tuple[_End, _End, int, str | None]] = []
+        # One cell per pod pair; a range checks every atom of it on the pair (all must allow),
+        # and the pair is explained at its first denied port (or its first port).
+        cells: list[tuple[_End, _End, list[tuple[int, str | None]]]] = []
         for d in d_ends:
-            for number, name in self._targets(spec, d, service, notes):
-                for s in s_ends:
-                    if s is d and (len(s_ends) > 1 or len(d_ends) > 1):
-                        continue  # a pod's traffic to itself says nothing about the group
-                    cells.append((s, d, number, name))
+            targets = self._targets(spec, d, service, notes)
+            for s in s_ends:
+                if s is d and (len(s_ends) > 1 or len(d_ends) > 1):
+                    continue  # a pod's traffic to itself says nothing about the group
+                cells.append((s, d, targets))
         if not cells:  # the same single pod at both ends
-            cells = [(s_ends[0], d_ends[0], *self._targets(spec, d_ends[0], None, notes)[0])]
-        results = [(s, d, n, name, self._cell(s, d, spec.protocol, n)) for s, d, n, name in cells]
+            cells = [(s_ends[0], d_ends[0], self._targets(spec, d_ends[0], None, notes))]
+        results: list[tuple[_End, _End, int, str | None, tuple[bool, bool]]] = []
+        for s, d, targets in cells:
+            found = [(n, name, self._cell(s, d, spec.protocol, n)) for n, name in targets]
+            bad = next((x for x in found if not x[2][0]), None)
+            n, name, _ = bad or found[0]
+            results.append((s, d, n, name, (bad is None, any(x[2][1] for x in found))))
+            if spec.is_range and len(found) > 1 and len(cells) == 1:
+                reached = [str(x[0]) for x in found if x[2][0]]
+                if reached and bad is not None:
+                    notes.append(f"of {spec}, the pods reach {spec.protocol} "
+                                 + ", ".join(reached) + " (and the ranges they start) but not all"
+                                 " of it")
         undetermined = any(r[4][1] for r in results)
         hint = self._service_hint(spec, d_ends, results, service)
         if hint:
@@ -909,9 +926,7 @@ class Cluster:
         overall: bool | None = True if n_ok == len(results) else (False if n_ok == 0 else None)
 
         def pairs() -> tuple[tuple[PairVerdict, ...], Verdict | None, Verdict | None]:
-            out = tuple(PairVerdict(s.label, d.label if n == spec.first or service is None
-                                    else f"{d.label}:{n}", ok)
-                        for s, d, n, _, (ok, _) in results)
+            out = tuple(PairVerdict(s.label, d.label, ok) for s, d, _, _, (ok, _) in results)
             ok_v = bad_v = None
             for s, d, n, name, (ok, _) in results:
                 if ok and ok_v is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from collections import deque
 from collections.abc import Callable
@@ -622,10 +623,19 @@ class Verdict:
     def __rich__(self) -> str:
         # A markup string is a rich renderable; the content is escaped so that names with
         # brackets are printed as they are.
-        body = self.explain().replace("[", r"\[")
+        body = _escape_markup(self.explain())
         colour = "green" if self._allowed else ("yellow" if self._allowed is None else "red")
         head, _, rest = body.partition("\n")
         return f"[bold {colour}]{head}[/]\n{rest}" if rest else f"[bold {colour}]{head}[/]"
+
+
+_MARKUP = re.compile(r"(\\*)(\[[a-z#/@][^[]*?])")
+
+
+def _escape_markup(text: str) -> str:
+    """Text that rich prints as is: a ``[`` that could open a tag is escaped, and backslashes
+    before it doubled (rich's own ``markup.escape`` rule, without importing rich here)."""
+    return _MARKUP.sub(lambda m: f"{m.group(1)}{m.group(1)}\\{m.group(2)}", text)
 
 
 def _verdict(allowed: bool, src: str, dst: str, port: int, protocol: str, cluster: Any) -> Verdict:
