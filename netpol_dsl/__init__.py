@@ -10,6 +10,15 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from netpol_dsl.admin import (
+        ClusterPolicy,
+        admin,
+        baseline,
+        cluster_default_deny,
+        domains,
+        named_port,
+        nodes,
+    )
     from netpol_dsl.baselines import allow_dns, allow_same_namespace, deny_all
     from netpol_dsl.builder import (
         AllowFrom,
@@ -48,6 +57,9 @@ if TYPE_CHECKING:
         parse_documents,
     )
     from netpol_dsl.model import (
+        AdminNetworkPolicy,
+        BaselineAdminNetworkPolicy,
+        ClusterNetworkPolicy,
         IPBlock,
         LabelSelector,
         LabelSelectorRequirement,
@@ -58,6 +70,7 @@ if TYPE_CHECKING:
         NetworkPolicyPort,
         NetworkPolicySpec,
         ObjectMeta,
+        load_cluster_policy,
     )
     from netpol_dsl.policyset import PolicySet, collect
     from netpol_dsl.render import to_dict, to_json, to_yaml
@@ -78,9 +91,13 @@ if TYPE_CHECKING:
 
 #: public name -> the module that defines it
 _LAZY: dict[str, str] = {
+    "AdminNetworkPolicy": "netpol_dsl.model",
     "AllowFrom": "netpol_dsl.builder",
     "AmbiguousResultError": "netpol_dsl.errors",
+    "BaselineAdminNetworkPolicy": "netpol_dsl.model",
     "Cluster": "netpol_dsl.evaluate",
+    "ClusterNetworkPolicy": "netpol_dsl.model",
+    "ClusterPolicy": "netpol_dsl.admin",
     "ConnectionSet": "netpol_dsl.evaluate",
     "DoesNotExist": "netpol_dsl.selectors",
     "DslUsageError": "netpol_dsl.errors",
@@ -112,6 +129,7 @@ _LAZY: dict[str, str] = {
     "UnknownEndpointError": "netpol_dsl.errors",
     "UnrepresentableError": "netpol_dsl.errors",
     "Verdict": "netpol_dsl.evaluate",
+    "admin": "netpol_dsl.admin",
     "all_namespaces": "netpol_dsl.selectors",
     "all_pods": "netpol_dsl.selectors",
     "all_sctp": "netpol_dsl.builder",
@@ -121,15 +139,21 @@ _LAZY: dict[str, str] = {
     "allow_dns": "netpol_dsl.baselines",
     "allow_same_namespace": "netpol_dsl.baselines",
     "anywhere": "netpol_dsl.selectors",
+    "baseline": "netpol_dsl.admin",
+    "cluster_default_deny": "netpol_dsl.admin",
     "collect": "netpol_dsl.policyset",
     "deny_all": "netpol_dsl.baselines",
+    "domains": "netpol_dsl.admin",
     "from_client_object": "netpol_dsl.load",
     "hypothetical": "netpol_dsl.evaluate",
     "ip_block": "netpol_dsl.selectors",
+    "load_cluster_policy": "netpol_dsl.model",
     "load_manifests": "netpol_dsl.load",
     "load_policy": "netpol_dsl.load",
+    "named_port": "netpol_dsl.admin",
     "namespace": "netpol_dsl.selectors",
     "namespaces": "netpol_dsl.selectors",
+    "nodes": "netpol_dsl.admin",
     "parse_documents": "netpol_dsl.load",
     "pods": "netpol_dsl.selectors",
     "sctp": "netpol_dsl.builder",
@@ -159,9 +183,13 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "AdminNetworkPolicy",
     "AllowFrom",
     "AmbiguousResultError",
+    "BaselineAdminNetworkPolicy",
     "Cluster",
+    "ClusterNetworkPolicy",
+    "ClusterPolicy",
     "ConnectionSet",
     "DoesNotExist",
     "DslUsageError",
@@ -193,6 +221,7 @@ __all__ = [
     "UnknownEndpointError",
     "UnrepresentableError",
     "Verdict",
+    "admin",
     "all_namespaces",
     "all_pods",
     "all_sctp",
@@ -202,15 +231,21 @@ __all__ = [
     "allow_dns",
     "allow_same_namespace",
     "anywhere",
+    "baseline",
+    "cluster_default_deny",
     "collect",
     "deny_all",
+    "domains",
     "from_client_object",
     "hypothetical",
     "ip_block",
+    "load_cluster_policy",
     "load_manifests",
     "load_policy",
+    "named_port",
     "namespace",
     "namespaces",
+    "nodes",
     "parse_documents",
     "pods",
     "sctp",
