@@ -29,7 +29,9 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import ipaddress
 import json
 import re
 from collections import Counter
@@ -51,6 +53,7 @@ from netpol_dsl.model import (
     NetworkPolicyPeer,
     NetworkPolicyPort,
 )
+from netpol_dsl.model.clusterwide import ClusterWidePolicy, is_cluster_policy, parse_cluster_policy
 
 __all__ = [
     "IGNORE_ANNOTATION",
@@ -150,6 +153,29 @@ _RULE_LIST = (
     Rule("NP012", "duplicate-key", "error",
          "a mapping with the same key twice; YAML keeps only the last value, silently",
          "keep one of the two keys and merge what both held into it"),
+    Rule("NP013", "equal-priority", "warning",
+         "cluster-wide policies of one tier with the same priority: upstream leaves their order "
+         "undefined",
+         "give each policy of the tier its own priority"),
+    Rule("NP014", "pass-to-nothing", "warning",
+         "a Pass rule with nothing behind it (a baseline-tier Pass, or an admin-tier Pass with no "
+         "NetworkPolicy or baseline policy to hand over to), so it allows",
+         "write Allow/Accept if allowing is meant, or add the policy that should decide"),
+    Rule("NP015", "networks-deny-cuts-pods", "warning",
+         "a Deny rule whose networks cover pod addresses: networks match in-cluster traffic too, "
+         "so it also cuts pod-to-pod traffic",
+         "put a Pass (or Allow) rule for pods, e.g. 'namespaces: {}', before the Deny"),
+    Rule("NP016", "shadowed-rule", "warning",
+         "a cluster-wide rule that an earlier rule of the same policy always matches first, so "
+         "it never applies",
+         "delete the rule, or move it above the rule that shadows it"),
+    Rule("NP017", "baseline-not-default", "error",
+         "a BaselineAdminNetworkPolicy not named 'default', which the API server refuses",
+         "rename it to 'default' (there is one baseline per cluster)"),
+    Rule("NP018", "domain-names-not-allow", "warning",
+         "a domainNames peer in a rule whose action is not Allow/Accept, which upstream does not "
+         "support",
+         "use domainNames in Allow/Accept rules, and deny the rest with a later rule"),
 )
 
 #: Every rule, by id.
@@ -1122,6 +1148,262 @@ def _np007_kube_system(ctx: _Ctx) -> None:
                        "this cuts cluster DNS and the add-ons there unless each flow is allowed")
 
 
+# ------------------------------------------------------------------------------ cluster-wide
+
+
+def _cw_load(m: Manifest, out: list[tuple[ClusterWidePolicy, Manifest]],
+             findings: list[Finding]) -> int:
+    """Validate one cluster-wide policy; invalid ones become NP000 (NP017 for a BANP's name)."""
+    label = _label(m.data)
+    try:
+        policy, _ = parse_cluster_policy(m.data)
+    except InvalidPolicyError as err:
+        suppressed = 0
+        for issue in err.issues:
+            rule = ("NP017" if m.kind == "BaselineAdminNetworkPolicy"
+                    and issue.path == "metadata.name" and issue.expected == "'default'" else "NP000")
+            if _ignored(m.data, rule):
+                suppressed += 1
+                continue
+            text = str(dataclasses.replace(issue, source=None))
+            findings.append(Finding(
+                RULES[rule], text.removeprefix(f"{issue.path}: "), file=m.file,
+                line=m.line_of(issue.path) if issue.path else m.line, object=label,
+                kind=m.kind, path=issue.path))
+        return suppressed
+    out.append((policy, m))
+    return 0
+
+
+@dataclass
+class _CwCtx:
+    policies: Sequence[tuple[ClusterWidePolicy, Manifest]]
+    has_network_policies: bool
+    inventory: _Inventory | None
+    findings: list[Finding] = field(default_factory=list)
+    suppressed: int = 0
+
+    def report(self, rule_id: str, i: int, path: str, message: str, *,
+               fix: str | None = None) -> None:
+        policy, src = self.policies[i]
+        if _ignored(src.data, rule_id):
+            self.suppressed += 1
+            return
+        self.findings.append(Finding(
+            RULES[rule_id], message, file=src.file,
+            line=src.line_of(path) if path else src.line, object=policy.key, kind=policy.kind,
+            path=path, fix=fix))
+
+
+def _cw_tier(policy: ClusterWidePolicy) -> tuple[str, int]:
+    # the tier and priority netpol_dsl.evaluate._compile_clusterwide gives a policy
+    if policy.kind == "AdminNetworkPolicy":
+        return "admin", policy.spec.priority
+    if policy.kind == "BaselineAdminNetworkPolicy":
+        return "baseline", 0
+    return policy.spec.tier.lower(), policy.spec.priority
+
+
+def _cw_rules_of(policy: ClusterWidePolicy) -> Iterator[tuple[str, int, Any]]:
+    for direction in ("ingress", "egress"):
+        for r_i, rule in enumerate(getattr(policy.spec, direction) or ()):
+            yield direction, r_i, rule
+
+
+def _np013_equal_priority(ctx: _CwCtx) -> None:
+    groups: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for i, (policy, _) in enumerate(ctx.policies):
+        groups[_cw_tier(policy)].append(i)
+    for (tier, priority), members in groups.items():
+        if len(members) < 2:
+            continue
+        for i in members:
+            others = ", ".join(sorted({ctx.policies[j][0].key for j in members if j != i}))
+            policy = ctx.policies[i][0]
+            if policy.kind == "BaselineAdminNetworkPolicy":
+                ctx.report("NP013", i, "metadata.name",
+                           f"another BaselineAdminNetworkPolicy ({others}) is given: a cluster has "
+                           "one, and the later object replaces the earlier one",
+                           fix="merge the baselines into one object named 'default'")
+                continue
+            ctx.report("NP013", i, "spec.priority",
+                       f"{tier}-tier priority {priority} is also {others}'s: which one applies "
+                       "first to a connection both match is undefined upstream (netpol-dsl "
+                       "evaluates them by name)")
+
+
+def _np014_pass_to_nothing(ctx: _CwCtx) -> None:
+    has_baseline = any(_cw_tier(p)[0] == "baseline" for p, _ in ctx.policies)
+    for i, (policy, _) in enumerate(ctx.policies):
+        tier, _prio = _cw_tier(policy)
+        for direction, r_i, rule in _cw_rules_of(policy):
+            if rule.action != "Pass":
+                continue
+            path = f"spec.{direction}[{r_i}].action"
+            if tier == "baseline":
+                ctx.report("NP014", i, path,
+                           "Pass in the Baseline tier skips to the default, which allows: this "
+                           "rule is an Accept in disguise",
+                           fix="write Accept if allowing is meant, or Deny")
+            elif not ctx.has_network_policies and not has_baseline:
+                ctx.report("NP014", i, path,
+                           "no NetworkPolicy or baseline policy is among the linted objects, so "
+                           "this Pass reaches the default and allows")
+
+
+_POD_RANGES = tuple(ipaddress.ip_network(n) for n in (
+    "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7"))
+
+
+def _passes_all_pods(rule: Any) -> bool:
+    if rule.action not in ("Pass", "Allow", "Accept") or getattr(rule, "ports", None) or getattr(
+            rule, "protocols", None):
+        return False
+    for peer in rule.peers:
+        if isinstance(peer.namespaces, LabelSelector) and peer.namespaces.is_empty:
+            return True
+    return False
+
+
+def _np015_networks_deny(ctx: _CwCtx) -> None:
+    pod_ips = ([ipaddress.ip_address(ip) for pod in ctx.inventory.pods for ip in pod.ips
+                if not pod.host_network] if ctx.inventory is not None else [])
+    for i, (policy, _) in enumerate(ctx.policies):
+        covered = False
+        rules: Sequence[Any] = policy.spec.egress or ()
+        for r_i, rule in enumerate(rules):
+            if _passes_all_pods(rule):
+                covered = True
+            if rule.action != "Deny" or covered:
+                continue
+            for p_j, peer in enumerate(rule.to):
+                for n_k, cidr in enumerate(getattr(peer, "networks", None) or ()):
+                    net = ipaddress.ip_network(cidr, strict=False)
+                    if ctx.inventory is not None:
+                        hits = sum(1 for ip in pod_ips if ip in net)
+                        what = f"{hits} pod IP{'s' if hits != 1 else ''} of the inventory"
+                    else:
+                        hits = int(net.prefixlen == 0 or any(
+                            net.version == r.version and net.overlaps(r)
+                            for r in _POD_RANGES))
+                        what = "addresses pods commonly use"
+                    if hits:
+                        ctx.report("NP015", i, f"spec.egress[{r_i}].to[{p_j}].networks[{n_k}]",
+                                   f"{cidr} covers {what}: networks also match pod IPs, so this "
+                                   "Deny cuts pod-to-pod traffic too")
+
+
+def _peer_key(peer: Any) -> tuple[str, Any] | None:
+    """A peer as (kind, value) for comparison; None for shapes not compared (obsolete ones)."""
+    from netpol_dsl.model.anp import LegacyNamespacedPod, LegacyNamespaces
+
+    if peer.namespaces is not None:
+        if isinstance(peer.namespaces, LegacyNamespaces):
+            return None
+        return ("pods", (_canon(peer.namespaces.to_dict()), _canon({})))
+    if peer.pods is not None:
+        if isinstance(peer.pods, LegacyNamespacedPod):
+            return None
+        ns = peer.pods.namespace_selector
+        return ("pods", (_canon(ns.to_dict() if ns is not None else {}),
+                         _canon(peer.pods.pod_selector.to_dict())))
+    if getattr(peer, "nodes", None) is not None:
+        return ("nodes", _canon(peer.nodes.to_dict()))
+    if getattr(peer, "networks", None) is not None:
+        return ("networks", tuple(ipaddress.ip_network(c, strict=False) for c in peer.networks))
+    return ("domains", frozenset(peer.domain_names or ()))
+
+
+def _peer_covers(a: tuple[str, Any], b: tuple[str, Any]) -> bool:
+    if a[0] != b[0]:
+        return False
+    if a[0] == "pods":
+        (a_ns, a_pod), (b_ns, b_pod) = a[1], b[1]
+        empty = _canon({})
+        return bool(a_ns in (empty, b_ns) and a_pod in (empty, b_pod))
+    if a[0] == "nodes":
+        return bool(a[1] == _canon({}) or a[1] == b[1])
+    if a[0] == "networks":
+        return all(any(n.version == m.version and n.subnet_of(m) for m in a[1]) for n in b[1])
+    return bool(b[1] <= a[1])
+
+
+def _port_key(port: Any) -> tuple[str, int, int] | str:
+    if getattr(port, "named_port", None) is not None:
+        return port.named_port  # type: ignore[no-any-return]
+    if getattr(port, "destination_named_port", None) is not None:
+        return port.destination_named_port  # type: ignore[no-any-return]
+    if getattr(port, "port_number", None) is not None:
+        return (port.port_number.protocol, port.port_number.port, port.port_number.port)
+    if getattr(port, "port_range", None) is not None:
+        r = port.port_range
+        return (r.protocol, r.start, r.end)
+    dest = port.ports.destination_port
+    if dest.number is not None:
+        return (port.protocol, dest.number, dest.number)
+    return (port.protocol, dest.range.start, dest.range.end)
+
+
+def _ports_cover(a: Any, b: Any) -> bool:
+    if a is None:
+        return True
+    if b is None:
+        return False
+    keys_a = [_port_key(p) for p in a]
+    for pb in (_port_key(p) for p in b):
+        if isinstance(pb, str):
+            if pb not in keys_a:
+                return False
+        elif not any(isinstance(pa, tuple) and pa[0] == pb[0] and pa[1] <= pb[1] and pb[2] <= pa[2]
+                     for pa in keys_a):
+            return False
+    return True
+
+
+def _np016_shadowed(ctx: _CwCtx) -> None:
+    for i, (policy, _) in enumerate(ctx.policies):
+        for direction in ("ingress", "egress"):
+            rules: list[Any] = list(getattr(policy.spec, direction) or ())
+            keys = [[_peer_key(p) for p in r.peers] for r in rules]
+            # Obsolete-shape peers (None) are not compared.
+            peers = [[k for k in ks if k is not None] if None not in ks else None for ks in keys]
+            for j, later in enumerate(rules):
+                later_peers = peers[j]
+                if later_peers is None:
+                    continue
+                for e, earlier in enumerate(rules[:j]):
+                    earlier_peers = peers[e]
+                    if earlier_peers is None:
+                        continue
+                    ports_e = getattr(earlier, "ports", getattr(earlier, "protocols", None))
+                    ports_j = getattr(later, "ports", getattr(later, "protocols", None))
+                    if all(any(_peer_covers(a, b) for a in earlier_peers) for b in later_peers) \
+                            and _ports_cover(ports_e, ports_j):
+                        same = "with the same action" if earlier.action == later.action else (
+                            f"so its {later.action} never applies ({earlier.action} does)")
+                        ctx.report("NP016", i, f"spec.{direction}[{j}]",
+                                   f"every connection this rule matches is matched first by "
+                                   f"spec.{direction}[{e}], {same}")
+                        break
+
+
+def _np018_domain_names(ctx: _CwCtx) -> None:
+    for i, (policy, _) in enumerate(ctx.policies):
+        egress: Sequence[Any] = policy.spec.egress or ()
+        for r_i, rule in enumerate(egress):
+            if rule.action in ("Allow", "Accept"):
+                continue
+            for p_j, peer in enumerate(rule.to):
+                if getattr(peer, "domain_names", None) is not None:
+                    ctx.report("NP018", i, f"spec.egress[{r_i}].to[{p_j}].domainNames",
+                               f"domainNames in a {rule.action} rule: upstream supports them only "
+                               "in Allow/Accept rules (implementations may ignore the rule)")
+
+
+_CLUSTER_RULES = (_np013_equal_priority, _np014_pass_to_nothing, _np015_networks_deny,
+                  _np016_shadowed, _np018_domain_names)
+
+
 _STATIC_RULES = (_np001_or_like_and, _np002_dns, _np005_allow_all_in_deny, _np006_policy_types,
                  _np007_kube_system, _np011_redundant)
 _INVENTORY_RULES = (_np003_np004_selectors, _np008_named_ports, _np009_ipblock, _np010_uncovered)
@@ -1139,10 +1421,14 @@ def _lint_read(read: _Read, inventory_objects: Sequence[Manifest] | None,
     findings = list(read.findings)
     suppressed = 0
     objects: list[Manifest] = []
+    cluster: list[tuple[ClusterWidePolicy, Manifest]] = []
     for m in read.manifests:
         spec, problem = _load.classify(m)
         if spec is not None and spec.loader is None:
             objects.append(m)
+            continue
+        if spec is not None and is_cluster_policy(m.data):
+            suppressed += _cw_load(m, cluster, findings)
             continue
         if problem is None and (spec is None or spec.kind != "NetworkPolicy"):
             continue  # a kind lint does not read
@@ -1176,6 +1462,11 @@ def _lint_read(read: _Read, inventory_objects: Sequence[Manifest] | None,
     if inv is not None:
         for check in _INVENTORY_RULES:
             check(ctx)
+    cw = _CwCtx(cluster, bool(policies), inv)
+    for cw_check in _CLUSTER_RULES:
+        cw_check(cw)
+    ctx.findings.extend(cw.findings)
+    ctx.suppressed += cw.suppressed
     wanted = {s.upper() for s in select} if select is not None else set(RULES)
     dropped = {s.upper() for s in ignore}
     kept = [f for f in findings + ctx.findings if f.rule.id in wanted and f.rule.id not in dropped]
@@ -1183,7 +1474,7 @@ def _lint_read(read: _Read, inventory_objects: Sequence[Manifest] | None,
     return LintReport(
         findings=tuple(sorted(kept, key=_sort_key)),
         suppressed=suppressed + ctx.suppressed,
-        policies=len(policies),
+        policies=len(policies) + len(cluster),
         skipped_rules=skipped,
         files=tuple(read.files),
     )

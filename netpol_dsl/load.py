@@ -615,6 +615,11 @@ for _kind in ("DaemonSet", "ReplicaSet"):
     register_kind(KindSpec("apps", _kind, ("v1",), removed={
         "extensions/v1beta1": _GONE_1_16, "apps/v1beta2": _GONE_1_16}))
 register_kind(KindSpec("batch", "Job", ("v1",)))
+# The cluster-wide kinds of kubernetes-sigs/network-policy-api (netpol_dsl.model.anp, .cnp).
+for _kind, _version in (("AdminNetworkPolicy", "v1alpha1"), ("BaselineAdminNetworkPolicy", "v1alpha1"),
+                        ("ClusterNetworkPolicy", "v1alpha2")):
+    register_kind(KindSpec("policy.networking.k8s.io", _kind, (_version,),
+                           "netpol_dsl.model.clusterwide:load_kind", namespaced=False))
 register_kind(KindSpec("batch", "CronJob", ("v1",), removed={
     "batch/v1beta1": "no longer served since Kubernetes 1.25",
     "batch/v2alpha1": "an alpha version, no longer served"}))

@@ -153,6 +153,9 @@ def file_name(policy: _Renderable, format: OutputFormat = "yaml") -> str:
         >>> p = NetworkPolicy(metadata=ObjectMeta(name="allow-api", namespace="payments"))
         >>> file_name(p), file_name(p, "json")
         ('payments.allow-api.yaml', 'payments.allow-api.json')
+        >>> from netpol_dsl.admin import cluster_default_deny
+        >>> file_name(cluster_default_deny().to_models()[1])
+        'clusternetworkpolicy_default-deny.yaml'
     """
     suffix = _SUFFIX.get(format)
     if suffix is None:

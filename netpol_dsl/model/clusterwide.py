@@ -28,6 +28,7 @@ __all__ = [
     "ClusterWidePolicy",
     "is_cluster_policy",
     "load_cluster_policy",
+    "load_kind",
     "parse_cluster_policy",
 ]
 
@@ -84,7 +85,7 @@ def _model_for(data: Mapping[str, Any], source: str | None) -> type[ClusterPolic
 
 
 def parse_cluster_policy(
-    data: Mapping[str, Any], *, source: str | None = None
+    data: Mapping[str, Any], *, source: str | None = None, lenient_names: bool = False
 ) -> tuple[ClusterWidePolicy, list[Issue]]:
     """Validate an API-shaped cluster-wide policy; return it with its warnings.
 
@@ -107,13 +108,34 @@ def parse_cluster_policy(
         raise InvalidPolicyError(msg, source=source)
     cls = _model_for(data, source)
     data = {k: v for k, v in data.items() if k != "status"}
-    ctx = Context(wire_names_only=True)
+    ctx = Context(wire_names_only=True, lenient_names=lenient_names)
     try:
         policy = cls.model_validate(data, context={"netpol": ctx}, by_alias=True, by_name=False)
     except InvalidPolicyError as err:
         raise InvalidPolicyError(issues=err.issues, source=source or _label(data)) from None
     assert isinstance(policy, (AdminNetworkPolicy, BaselineAdminNetworkPolicy, ClusterNetworkPolicy))
     return policy, policy.warnings()
+
+
+def load_kind(data: Mapping[str, Any], options: Any) -> tuple[ClusterWidePolicy, list[Issue]]:
+    """The loader ``netpol_dsl.load``'s kind registry calls for the cluster-wide kinds.
+
+    ``options`` is its ``LoadOptions``: ``lenient_names`` is honoured; ``namespace`` does not
+    apply (the kinds are cluster-scoped) and ``lenient_cidr`` neither (``isCIDR`` was never
+    stricter than it is today).
+
+    Example:
+        >>> from netpol_dsl.load import load_manifests
+        >>> m = load_manifests('''
+        ... apiVersion: policy.networking.k8s.io/v1alpha2
+        ... kind: ClusterNetworkPolicy
+        ... metadata: {name: a}
+        ... spec: {tier: Admin, priority: 1, subject: {namespaces: {}}}
+        ... ''')
+        >>> [p.key for p in m.resources_of("ClusterNetworkPolicy")]
+        ['a']
+    """
+    return parse_cluster_policy(data, lenient_names=bool(getattr(options, "lenient_names", False)))
 
 
 def load_cluster_policy(obj: Mapping[str, Any] | ClusterWidePolicy) -> ClusterWidePolicy:

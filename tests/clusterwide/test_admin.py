@@ -61,7 +61,7 @@ def test_repr_rebuilds_the_policy():
     ns = {n: globals()[n] for n in ("admin", "namespace", "pods", "udp", "tcp", "namespaces",
                                     "ip_block", "nodes", "tcp_range", "all_udp", "domains",
                                     "all_namespaces")}
-    assert eval(repr(p), ns) == p  # noqa: S307 - our own repr
+    assert eval(repr(p), ns) == p  # our own repr
 
 
 def test_methods_return_new_policies_and_leave_the_receiver_alone():
