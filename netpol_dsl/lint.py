@@ -163,7 +163,7 @@ _RULE_LIST = (
          "write Allow/Accept if allowing is meant, or add the policy that should decide"),
     Rule("NP015", "networks-deny-cuts-pods", "warning",
          "a Deny rule whose networks cover pod addresses: networks match in-cluster traffic too, "
-         "so it also cuts pod-to-pod traffic",
+         "so it also cuts pod-to-pod traffic (unless the policy's name or intent says deny)",
          "put a Pass (or Allow) rule for pods, e.g. 'namespaces: {}', before the Deny"),
     Rule("NP016", "shadowed-rule", "warning",
          "a cluster-wide rule that an earlier rule of the same policy always matches first, so "
@@ -1269,6 +1269,10 @@ def _np015_networks_deny(ctx: _CwCtx) -> None:
     pod_ips = ([ipaddress.ip_address(ip) for pod in ctx.inventory.pods for ip in pod.ips
                 if not pod.host_network] if ctx.inventory is not None else [])
     for i, (policy, _) in enumerate(ctx.policies):
+        # A policy whose name or intent annotation says deny means to cut everything.
+        intent = (policy.metadata.annotations or {}).get(INTENT_ANNOTATION, "")
+        if ("deny" in intent.lower()) if intent else _DENY_WORDS.search(policy.name.lower()):
+            continue
         covered = False
         rules: Sequence[Any] = policy.spec.egress or ()
         for r_i, rule in enumerate(rules):
@@ -1400,6 +1404,30 @@ def _np018_domain_names(ctx: _CwCtx) -> None:
                                "in Allow/Accept rules (implementations may ignore the rule)")
 
 
+def _cw_governed(cluster: Sequence[tuple[ClusterWidePolicy, Manifest]], inv: _Inventory) -> set[str]:
+    """Keys of the inventory's pods that some cluster-wide policy's subject selects."""
+    from netpol_dsl.model.anp import AdminNetworkPolicySubject
+
+    out: set[str] = set()
+    for pod in inv.pods:
+        if pod.host_network:  # never a subject
+            continue
+        ns_labels = inv.namespaces.get(pod.namespace, {_NS_NAME_LABEL: pod.namespace})
+        for policy, _ in cluster:
+            subject = policy.spec.subject
+            if subject.namespaces is not None:
+                hit = subject.namespaces.matches(ns_labels)
+            else:
+                pods_sel: Any = subject.pods
+                ns_sel = (pods_sel.namespace_selector if isinstance(subject, AdminNetworkPolicySubject)
+                          else pods_sel.effective_namespace_selector)
+                hit = ns_sel.matches(ns_labels) and pods_sel.pod_selector.matches(pod.labels)
+            if hit:
+                out.add(pod.key)
+                break
+    return out
+
+
 _CLUSTER_RULES = (_np013_equal_priority, _np014_pass_to_nothing, _np015_networks_deny,
                   _np016_shadowed, _np018_domain_names)
 
@@ -1465,6 +1493,11 @@ def _lint_read(read: _Read, inventory_objects: Sequence[Manifest] | None,
     cw = _CwCtx(cluster, bool(policies), inv)
     for cw_check in _CLUSTER_RULES:
         cw_check(cw)
+    if inv is not None and cluster:
+        # NP010 looks at NetworkPolicies; a pod a cluster-wide policy applies to is governed too.
+        governed = _cw_governed(cluster, inv)
+        ctx.findings = [f for f in ctx.findings
+                        if not (f.rule.id == "NP010" and f.object in governed)]
     ctx.findings.extend(cw.findings)
     ctx.suppressed += cw.suppressed
     wanted = {s.upper() for s in select} if select is not None else set(RULES)

@@ -39,7 +39,8 @@ def test_readme_quick_start_renders_the_bundled_example():
 
 
 def test_every_example_is_a_project_with_docs_and_tests():
-    assert [p.name for p in PROJECTS] == ["bring-your-own-yaml", "egress-external", "multi-team"]
+    assert [p.name for p in PROJECTS] == ["bring-your-own-yaml", "cluster-wide", "egress-external",
+                                          "multi-team"]
     for project in PROJECTS:
         assert (project / "README.md").is_file(), project
         assert list(project.glob("test_*.py")), f"{project.name} has no tests"

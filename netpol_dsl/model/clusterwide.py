@@ -85,12 +85,14 @@ def _model_for(data: Mapping[str, Any], source: str | None) -> type[ClusterPolic
 
 
 def parse_cluster_policy(
-    data: Mapping[str, Any], *, source: str | None = None, lenient_names: bool = False
+    data: Mapping[str, Any], *, source: str | None = None, lenient_names: bool = False,
+    label: bool = True,
 ) -> tuple[ClusterWidePolicy, list[Issue]]:
     """Validate an API-shaped cluster-wide policy; return it with its warnings.
 
     ``status`` (which ``kubectl get -o yaml`` prints) is dropped, as the API server resets it on
-    create. Only the API's camelCase names are fields.
+    create. Only the API's camelCase names are fields. Issues name ``source``, or the object's
+    name when ``label`` (the loader, which adds ``file:line`` and the name itself, passes False).
 
     Raises:
         InvalidPolicyError: every problem, each with its field path.
@@ -112,7 +114,8 @@ def parse_cluster_policy(
     try:
         policy = cls.model_validate(data, context={"netpol": ctx}, by_alias=True, by_name=False)
     except InvalidPolicyError as err:
-        raise InvalidPolicyError(issues=err.issues, source=source or _label(data)) from None
+        raise InvalidPolicyError(issues=err.issues,
+                                 source=source or (_label(data) if label else None)) from None
     assert isinstance(policy, (AdminNetworkPolicy, BaselineAdminNetworkPolicy, ClusterNetworkPolicy))
     return policy, policy.warnings()
 
@@ -135,7 +138,8 @@ def load_kind(data: Mapping[str, Any], options: Any) -> tuple[ClusterWidePolicy,
         >>> [p.key for p in m.resources_of("ClusterNetworkPolicy")]
         ['a']
     """
-    return parse_cluster_policy(data, lenient_names=bool(getattr(options, "lenient_names", False)))
+    return parse_cluster_policy(data, lenient_names=bool(getattr(options, "lenient_names", False)),
+                                label=False)
 
 
 def load_cluster_policy(obj: Mapping[str, Any] | ClusterWidePolicy) -> ClusterWidePolicy:

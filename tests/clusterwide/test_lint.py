@@ -67,6 +67,10 @@ def test_np015_networks_deny_cuts_pods():
                rule="NP015") == [("a", "spec.egress[0].to[0].networks[0]")]
     assert run(anp("a", {"egress": [{"action": "Allow", "to": [{"networks": ["10.0.0.0/8"]}]}]}),
                rule="NP015") == []
+    # a policy that says it denies means it (name, or the intent annotation)
+    assert run(cnp("default-deny", {"egress": [deny]}), rule="NP015") == []
+    intent = {"netpol-dsl.io/intent": "deny everything"}
+    assert run(cnp("a", {"egress": [deny]}, annotations=intent), rule="NP015") == []
 
 
 def test_np015_with_an_inventory_counts_pods(tmp_path):
@@ -149,3 +153,15 @@ def test_suppressing_a_cluster_rule():
     report = lint_text(yaml.safe_dump_all([a, cnp("b", {"priority": 5})]))
     assert [(f.rule.id, f.object) for f in report.findings] == [("NP013", "b")]
     assert report.suppressed == 1 and report.policies == 2
+
+
+def test_np010_counts_pods_a_cluster_wide_policy_governs(tmp_path):
+    inv = tmp_path / "pods.yaml"
+    inv.write_text(yaml.safe_dump_all([
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": n, "labels": {"env": e}}}
+        for n, e in (("a", "prod"), ("b", "dev"))] + [
+        {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": n},
+         "spec": {"containers": [{"name": "c"}]}} for n in ("a", "b")]))
+    prod_only = cnp("prod", {"subject": {"namespaces": {"matchLabels": {"env": "prod"}}}})
+    report = lint_text(yaml.safe_dump(prod_only), manifests=[inv])
+    assert [f.object for f in report.findings if f.rule.id == "NP010"] == ["b/p"]
