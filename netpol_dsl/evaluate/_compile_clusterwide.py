@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from netpol_dsl.errors import Issue
@@ -65,7 +65,7 @@ from netpol_dsl.model.anp import (
     LegacyNamespaces,
     NamespacedPod,
 )
-from netpol_dsl.model.clusterwide import ClusterWidePolicy
+from netpol_dsl.model.clusterwide import ClusterWidePolicy, is_cluster_policy, load_cluster_policy
 from netpol_dsl.model.cnp import (
     ClusterNetworkPolicyNamespacedPod,
     ClusterNetworkPolicyProtocol,
@@ -202,8 +202,15 @@ def _rules(policy: ClusterWidePolicy, direction: Direction) -> tuple[RuleIR, ...
     return tuple(out)
 
 
-def compile_cluster_policy(obj: ClusterWidePolicy) -> PolicyIR:
+def compile_cluster_policy(obj: ClusterWidePolicy | Mapping[str, Any] | object) -> PolicyIR | None:
     """One AdminNetworkPolicy, BaselineAdminNetworkPolicy or ClusterNetworkPolicy in the rule form.
+
+    ``obj`` is a model object or an API-shaped dict of one of the three kinds (validated as the
+    API server would: ``InvalidPolicyError`` when it is invalid). Anything else gives None, so
+    the caller can say what it expected.
+
+    Raises:
+        InvalidPolicyError: an invalid cluster-wide policy dict.
 
     Example:
         >>> from netpol_dsl.model import load_cluster_policy
@@ -221,7 +228,13 @@ def compile_cluster_policy(obj: ClusterWidePolicy) -> PolicyIR:
         ('deny', (IPPeer(cidr='0.0.0.0/0', excepts=(), pod_ips=True),), (PortRangeIR(protocol='TCP', first=25, last=25),))
         >>> rule.origin.where, rule.origin.name, rule.peer_paths
         ('no-smtp spec.egress[0]', 'smtp', ('spec.egress[0].to[0].networks[0]',))
+        >>> compile_cluster_policy({"kind": "ConfigMap"}) is None
+        True
     """
+    if isinstance(obj, Mapping):
+        if not is_cluster_policy(obj):
+            return None
+        obj = load_cluster_policy(obj)
     if isinstance(obj, AdminNetworkPolicy):
         tier: Tier = "admin"
         priority = obj.spec.priority
@@ -230,9 +243,7 @@ def compile_cluster_policy(obj: ClusterWidePolicy) -> PolicyIR:
     elif isinstance(obj, ClusterNetworkPolicy):
         tier, priority = _TIERS[obj.spec.tier], obj.spec.priority
     else:
-        msg = (f"compile_cluster_policy(): got {obj!r} (type={type(obj).__name__}); expected an "
-               "AdminNetworkPolicy, BaselineAdminNetworkPolicy or ClusterNetworkPolicy")
-        raise TypeError(msg)
+        return None
     return PolicyIR(obj.kind, obj.key, tier, priority, _subject(obj.spec.subject),
                     _rules(obj, "ingress"), _rules(obj, "egress"))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from netpol_dsl import InvalidPolicyError
 from netpol_dsl.evaluate._compile_clusterwide import (
     compile_cluster_policy,
     equal_priority_warnings,
@@ -166,6 +167,12 @@ def test_the_same_object_twice_is_named():
     assert "a is given 2 times" in (w.hint or "")
 
 
-def test_refuses_other_objects():
-    with pytest.raises(TypeError, match="expected an AdminNetworkPolicy"):
-        compile_cluster_policy("nope")  # type: ignore[arg-type]
+def test_other_objects_give_none_and_dicts_are_validated():
+    assert compile_cluster_policy("nope") is None
+    assert compile_cluster_policy({"apiVersion": "v1", "kind": "Pod"}) is None
+    obj = {"apiVersion": V2, "kind": "ClusterNetworkPolicy", "metadata": {"name": "p"},
+           "spec": {"tier": "Admin", "priority": 1, "subject": {"namespaces": {}}}}
+    assert compile_cluster_policy(obj) == compile_cluster_policy(load_cluster_policy(obj))
+    obj["spec"]["priority"] = -1
+    with pytest.raises(InvalidPolicyError, match=r"spec\.priority"):
+        compile_cluster_policy(obj)
