@@ -472,6 +472,18 @@ class Manifests:
         """
         return tuple(m for m in self.objects if m.kind in kinds)
 
+    @property
+    def cluster_policies(self) -> tuple[Any, ...]:
+        """The valid cluster-wide policies (AdminNetworkPolicy, BaselineAdminNetworkPolicy,
+        ClusterNetworkPolicy), in input order; the evaluator compiles them with the
+        NetworkPolicies.
+
+        Example:
+            >>> load_manifests("kind: Pod\\nmetadata: {name: a}\\n").cluster_policies
+            ()
+        """
+        return tuple(r.obj for r in self.resources if r.spec.group == "policy.networking.k8s.io")
+
     def resources_of(self, kind: str) -> tuple[Any, ...]:
         """The validated objects of one registered kind (``"NetworkPolicy"``, ...).
 
