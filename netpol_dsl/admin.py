@@ -1,12 +1,14 @@
 """Cluster-wide policies: ``admin(...)`` and ``baseline(...)`` with ordered allow/deny/pass rules.
 
 A cluster-wide policy applies to pods in every namespace its subject selects, and its rules are
-tried **in the order written**; the first rule whose peer and port match decides::
+tried **in the order written**; the first rule whose peer and port match decides:
 
-    admin("guardrails", priority=10)                          # subject: every pod
-        .allow_to(namespace("kube-system") & pods(k8s_app="kube-dns"), udp(53), tcp(53))
-        .pass_to(namespaces(team="payments"))                  # let NetworkPolicies decide
-        .deny_to(ip_block("0.0.0.0/0"))                        # everything else, pods included
+```python
+admin("guardrails", priority=10)                          # subject: every pod
+    .allow_to(namespace("kube-system") & pods(k8s_app="kube-dns"), udp(53), tcp(53))
+    .pass_to(namespaces(team="payments"))                  # let NetworkPolicies decide
+    .deny_to(ip_block("0.0.0.0/0"))                        # everything else, pods included
+```
 
 - ``admin(...)`` policies run before every NetworkPolicy (lower ``priority`` first): ``allow`` and
   ``deny`` are final, ``pass`` hands the connection to the NetworkPolicies (or, when none selects
@@ -17,15 +19,15 @@ tried **in the order written**; the first rule whose peer and port match decides
 Peers are the DSL's selectors. In a cluster-wide policy a bare ``pods(...)`` means those pods in
 **every** namespace (there is no "policy's namespace"), ``namespace(...)``/``namespaces(...)``
 every pod of those namespaces, ``ip_block(...)`` addresses (pod IPs too: a ``networks`` peer
-matches in-cluster traffic), plus :func:`nodes` and :func:`domains`. ``|`` gives several peers.
+matches in-cluster traffic), plus `nodes` and `domains`. ``|`` gives several peers.
 Sources (``*_from``) can only be pods. Ports are ``tcp(...)``, ``udp(...)``, ``sctp(...)``, their
-ranges and ``all_*()``, and :func:`named_port` (a container port name, whatever its protocol).
+ranges and ``all_*()``, and `named_port` (a container port name, whatever its protocol).
 
 ``to_model()`` renders ``policy.networking.k8s.io/v1alpha2`` ClusterNetworkPolicy by default, or
 ``to_model("v1alpha1")`` an AdminNetworkPolicy / BaselineAdminNetworkPolicy. What a version cannot
-express raises :class:`~netpol_dsl.errors.UnrepresentableError` naming it.
+express raises `UnrepresentableError` naming it.
 
-:func:`cluster_default_deny` is the ready baseline: deny everything outside the system
+`cluster_default_deny` is the ready baseline: deny everything outside the system
 namespaces, with DNS to kube-dns always allowed.
 """
 
@@ -97,7 +99,7 @@ _EVERY_ADDRESS = ("0.0.0.0/0", "::/0")
 class Nodes:
     """Nodes whose labels meet every requirement: their addresses (and host-network pods).
 
-    Build with :func:`nodes`. Combine with selectors using ``|``.
+    Build with `nodes`. Combine with selectors using ``|``.
 
     Example:
         >>> nodes(role="control-plane")
@@ -143,7 +145,7 @@ def nodes(labels: Mapping[str, LabelMatch] | None = None, /, **match: LabelMatch
 class Domains:
     """Fully qualified domain names (``*.`` prefixes allowed), as a destination of allow rules.
 
-    Build with :func:`domains`.
+    Build with `domains`.
 
     Example:
         >>> domains("*.example.com", "example.com")
@@ -190,7 +192,7 @@ Peer: TypeAlias = "Selector | Nodes | Domains"
 
 @dataclass(frozen=True, slots=True, repr=False)
 class Peers:
-    """An OR of peers mixing selectors, :class:`Nodes` and :class:`Domains` (from ``|``).
+    """An OR of peers mixing selectors, `Nodes` and `Domains` (from ``|``).
 
     Example:
         >>> pods(app="db") | nodes()
@@ -236,7 +238,7 @@ IntoPeers: TypeAlias = "Selector | Nodes | Domains | Peers | Mapping[str, LabelM
 class NamedPort:
     """A container port name of the destination pod, whatever its protocol.
 
-    Build with :func:`named_port`.
+    Build with `named_port`.
 
     Example:
         >>> named_port("web")
@@ -356,7 +358,7 @@ def _terms(peer: Peer) -> tuple[_Term, ...]:
 class ClusterPolicy:
     """A cluster-wide policy being built: tier, name, priority, subject and ordered rules.
 
-    Build with :func:`admin` or :func:`baseline`; every method returns a new policy.
+    Build with `admin` or `baseline`; every method returns a new policy.
 
     Example:
         >>> p = admin("no-ssh", priority=5).deny_from(all_namespaces(), tcp(22))
@@ -680,7 +682,7 @@ def baseline(name: str = BANP_NAME, *, priority: int | None = None,
 class ClusterDefaultDeny:
     """Cluster-wide default deny outside ``system_namespaces``, with DNS to kube-dns allowed.
 
-    Two policies (see :meth:`policies`):
+    Two policies (see `policies`):
 
     * an **admin** policy (``<name>-allow-dns``, ``dns_priority``) accepting egress from every pod
       to the kube-dns pods (``k8s-app=kube-dns`` in ``kube-system``) on UDP and TCP 53, so no
@@ -691,7 +693,7 @@ class ClusterDefaultDeny:
 
     Upstream's ingress peers are pods only, so traffic from outside the cluster (and from
     host-network pods) to a pod is not denied by this baseline; NetworkPolicies (or a vendor
-    policy, see :mod:`netpol_dsl.vendor`) cover that.
+    policy, see `netpol_dsl.vendor`) cover that.
 
     Example:
         >>> [p.name for p in cluster_default_deny().policies()]

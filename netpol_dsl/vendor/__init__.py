@@ -2,8 +2,8 @@
 
 Upstream's cluster-wide APIs (``policy.networking.k8s.io``) are implemented by Calico (v1alpha1
 on 3.29-3.31, ClusterNetworkPolicy on 3.32) but not by Cilium (tracking issue cilium#23380). For
-clusters without them, :func:`to_calico` and :func:`to_cilium` render the same baseline,
-:func:`~netpol_dsl.admin.cluster_default_deny`, in each project's own kind, following its
+clusters without them, `to_calico` and `to_cilium` render the same baseline,
+`cluster_default_deny`, in each project's own kind, following its
 documentation:
 
 - Calico ``GlobalNetworkPolicy`` (``projectcalico.org/v3``), as in Calico's "default deny"

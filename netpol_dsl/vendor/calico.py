@@ -11,7 +11,7 @@ GlobalNetworkPolicy in the ``default`` tier, without ``order``:
 * without ``order`` the policy comes last in its tier, after the Kubernetes NetworkPolicies
   (which Calico puts in the same tier), so NetworkPolicies open what they allow, as they do over
   an upstream baseline; and the DNS allow applies whatever they say, as the admin-tier DNS rule
-  of :func:`~netpol_dsl.admin.cluster_default_deny` does.
+  of `cluster_default_deny` does.
 
 The kube-dns destination names its namespace (``namespaceSelector``), since a bare ``selector`` in
 a GlobalNetworkPolicy rule matches pods of every namespace.
