@@ -243,7 +243,7 @@ class _Selectors:
     def __init__(self, cluster: Cluster) -> None:
         self.cluster = cluster
         self.done: dict[str, WorkloadSelector] = {}
-        self._pods: dict[str, list[Any]] | None = None
+        self._pods: dict[str, _NamespaceIndex] | None = None
         self._owner: dict[str, str] = {}
 
     def of(self, w: Workload) -> WorkloadSelector:
@@ -252,51 +252,69 @@ class _Selectors:
             found = self.done[w.id] = self._choose(w)
         return found
 
-    def _namespace_pods(self, ns: str) -> list[Any]:
+    def _namespace(self, ns: str) -> _NamespaceIndex:
         if self._pods is None:
             self._pods = {}
             for wl in self.cluster.workloads():
                 for key in wl.pods:
                     self._owner[key] = wl.id
+            by_ns: dict[str, list[Any]] = {}
             for p in self.cluster.pods:
                 if not p.host_network:  # selectors never match host-network pods
-                    self._pods.setdefault(p.namespace, []).append(p)
-        return self._pods.get(ns, [])
+                    by_ns.setdefault(p.namespace, []).append(p)
+            self._pods = {n: _NamespaceIndex(members) for n, members in by_ns.items()}
+        return self._pods.get(ns) or _NamespaceIndex([])
 
     def _choose(self, w: Workload) -> WorkloadSelector:
-        own = set(w.pods)
-        members = self._namespace_pods(w.namespace)
-        others = [p for p in members if p.key not in own]
+        index = self._namespace(w.namespace)
+        own = {index.position[k] for k in w.pods if k in index.position}
         stable = sorted(((k, v) for k, v in w.labels.items() if k not in UNSTABLE_LABELS),
                         key=_rank)
-        if not others:
+        if len(own) == len(index.pods):  # alone in its namespace
             return WorkloadSelector(w.id, w.namespace, tuple(stable[:1]))
-        other_labels = [p.labels for p in others]
-        other_items = [frozenset(labels.items()) for labels in other_labels]
 
         def matching(labels: tuple[tuple[str, str], ...]) -> list[int]:
-            want = frozenset(labels)
-            return [i for i, items in enumerate(other_items) if want <= items]
+            return sorted(index.matching(labels) - own)
 
         candidates = _subsets(stable)
         for subset in candidates:
             if subset and not matching(subset):
                 return WorkloadSelector(w.id, w.namespace, subset)
         # No label set alone: add keys that the workload's pods lack and the others have.
-        own_keys = {k for p in members if p.key in own for k in p.labels}
+        own_keys = {k for i in own for k in index.pods[i].labels}
         best: tuple[int, tuple[tuple[str, str], ...], tuple[str, ...]] | None = None
         for subset in candidates:
             if best is not None and len(subset) >= best[0]:
                 continue
-            confusers = [other_labels[i] for i in matching(subset)]
+            confusers = [index.pods[i].labels for i in matching(subset)]
             cover = _cover(confusers, own_keys)
             if cover is not None and (best is None or len(subset) + len(cover) < best[0]):
                 best = (len(subset) + len(cover), subset, cover)
         if best is not None:
             return WorkloadSelector(w.id, w.namespace, best[1], best[2])
         full = tuple(stable)
-        also = sorted({self._owner.get(others[i].key, others[i].key) for i in matching(full)})
+        also = sorted({self._owner.get(index.pods[i].key, index.pods[i].key)
+                       for i in matching(full)})
         return WorkloadSelector(w.id, w.namespace, full, (), tuple(also))
+
+
+class _NamespaceIndex:
+    """The pods of one namespace with a postings list per label: which pods a label set matches
+    is an intersection of sets."""
+
+    def __init__(self, pods: list[Any]) -> None:
+        self.pods = pods
+        self.position = {p.key: i for i, p in enumerate(pods)}
+        self.postings: dict[tuple[str, str], set[int]] = {}
+        for i, p in enumerate(pods):
+            for item in p.labels.items():
+                self.postings.setdefault(item, set()).add(i)
+
+    def matching(self, labels: tuple[tuple[str, str], ...]) -> set[int]:
+        if not labels:
+            return set(range(len(self.pods)))
+        sets = sorted((self.postings.get(item, set()) for item in labels), key=len)
+        return sets[0].intersection(*sets[1:])
 
 
 def _rank(item: tuple[str, str]) -> tuple[int, str, str]:
@@ -523,6 +541,7 @@ class _Builder:
         self.host_network = {p.key for p in cluster.pods if p.host_network}
         self.dns_pods = {p.key for p in cluster.select(KUBE_DNS)} if dns else set()
         self.selectors = _Selectors(cluster)
+        self._made: dict[tuple[_Ref, str], Selector] = {}
 
     # -- what was seen -------------------------------------------------------------------
 
@@ -707,6 +726,14 @@ class _Builder:
 
     def _selector(self, ref: _Ref, home: str, selectors: Mapping[str, WorkloadSelector]
                   ) -> Selector:
+        key = (ref, home)
+        found = self._made.get(key)
+        if found is None:
+            found = self._made[key] = self._new_selector(ref, home, selectors)
+        return found
+
+    def _new_selector(self, ref: _Ref, home: str, selectors: Mapping[str, WorkloadSelector]
+                      ) -> Selector:
         if ref.kind == "cidr":
             return ip_block(ref.value)
         if ref.kind == "namespace":
