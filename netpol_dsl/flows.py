@@ -25,6 +25,9 @@ records without a destination port. Records whose ``verdict`` is ``DROPPED`` or 
 not get through; they are kept apart (``ObservedFlow.dropped``), so that replay and suggestion
 can leave them out.
 
+Hubble sees a connection at each end it passes (``traffic_direction`` ``EGRESS`` on the source's
+node, ``INGRESS`` on the destination's), so one connection is usually two records; both are
+counted (the direction field itself is not needed: ``source`` is always who sent the packet).
 Identical records are counted, not kept one by one: a ``FlowLog`` holds one ``ObservedFlow``
 per source, destination, protocol and port, with how often it was seen and where first.
 
@@ -336,98 +339,102 @@ class _Reader:
 
     def _hubble(self, label: str, stream: IO[bytes]) -> None:
         # The hot loop of reading a million lines: locals, no helper calls on the common path.
+        # Lines are cut out of blocks as memoryviews and decoded in place: copying a million
+        # 1 KB lines into bytes objects would cost more than decoding them.
         decode = hubble_decoder().decode
         counts = self.counts
         skipped = self.skipped
-        records = replies = 0
-        for lineno, raw in _numbered_lines(stream):
-            if len(raw) < 3 and not raw.strip():
-                continue
-            try:
-                line = decode(raw)
-            except (msgspec.ValidationError, msgspec.DecodeError) as err:
-                self.issue(_json_issue(err, raw, f"{label}:{lineno}"))
-                continue
-            flow = line.flow
-            if flow is None:
-                flow = line
-                if flow.l4 is None and flow.IP is None and flow.source is None and (
-                        flow.destination is None):
-                    if line.other_event:
-                        skipped[SKIP_OTHER] += 1
-                        continue
-                    self.issue(Issue("record", _short(raw), "a Hubble flow (an object with "
-                                     "'flow', or with 'IP', 'l4', 'source' or 'destination')",
-                                     source=f"{label}:{lineno}"))
+        records = replies = lineno = 0
+        for data in _blocks(stream):
+            view = memoryview(data)
+            find = data.find
+            end = -1
+            while True:
+                start = end + 1
+                end = find(b"\n", start)
+                if end < 0:
+                    break
+                lineno += 1
+                raw = view[start:end]
+                if end - start < 3 and not bytes(raw).strip():
                     continue
-            records += 1
-            reply = flow.is_reply
-            if reply is None:
-                reply = flow.isReply
-            if reply:
-                replies += 1
-                continue
-            l4 = flow.l4
-            if l4 is None:
-                skipped[SKIP_NO_PORT] += 1
-                continue
-            ports = l4.TCP
-            if ports is not None:
-                protocol = "TCP"
-            else:
-                ports = l4.UDP
-                if ports is not None:
-                    protocol = "UDP"
-                else:
-                    ports = l4.SCTP
-                    protocol = "SCTP"
-                    if ports is None:
-                        skipped[SKIP_ICMP if l4.ICMPv4 or l4.ICMPv6 else SKIP_NO_PORT] += 1
+                try:
+                    line = decode(raw)
+                except (msgspec.ValidationError, msgspec.DecodeError) as err:
+                    self.issue(_json_issue(err, bytes(raw), f"{label}:{lineno}"))
+                    continue
+                flow = line.flow
+                if flow is None:
+                    flow = line
+                    if flow.l4 is None and flow.IP is None and flow.source is None and (
+                            flow.destination is None):
+                        if line.other_event:
+                            skipped[SKIP_OTHER] += 1
+                            continue
+                        self.issue(Issue("record", _short(bytes(raw)), "a Hubble flow (an "
+                                         "object with 'flow', or with 'IP', 'l4', 'source' or "
+                                         "'destination')", source=f"{label}:{lineno}"))
                         continue
-            port = ports.destination_port or ports.destinationPort
-            if not 0 < port < 65536:
-                if port:
-                    self.issue(Issue(f"flow.l4.{protocol}.destination_port", port, "1..65535",
-                                     source=f"{label}:{lineno}"))
-                else:
-                    skipped[SKIP_NO_PORT] += 1
-                continue
-            if reply is None:  # unknown: a SYN-ACK, an L7 response or the legacy flag says
-                flags = ports.flags
-                if flow.reply or (flags is not None and flags.SYN and flags.ACK) or (
-                        flow.l7 is not None and flow.l7.type in _L7_RESPONSE):
+                records += 1
+                reply = flow.is_reply
+                if reply is None:
+                    reply = flow.isReply
+                if reply:
                     replies += 1
                     continue
-            ip = flow.IP
-            s, d = flow.source, flow.destination
-            s_ip = ip.source if ip is not None else ""
-            d_ip = ip.destination if ip is not None else ""
-            if s is not None and (s.pod_name or s.podName):
-                w = s.workloads
-                s_key = (s.namespace, s.pod_name or s.podName, s_ip, w[0].name if w else "",
-                         w[0].kind if w else "")
-            elif s_ip:
-                s_key = ("", "", s_ip, "", "")
-            else:
-                skipped[SKIP_NO_ENDS] += 1
-                continue
-            if d is not None and (d.pod_name or d.podName):
-                w = d.workloads
-                d_key = (d.namespace, d.pod_name or d.podName, d_ip, w[0].name if w else "",
-                         w[0].kind if w else "")
-            elif d_ip:
-                d_key = ("", "", d_ip, "", "")
-            else:
-                skipped[SKIP_NO_ENDS] += 1
-                continue
-            verdict = flow.verdict
-            if type(verdict) is int:
-                verdict = _VERDICTS.get(verdict, str(verdict))
-            key = (s_key, d_key, protocol, port)
-            entry = counts.get(key)
-            if entry is None:
-                entry = counts[key] = [0, 0, (label, lineno)]
-            entry[1 if verdict in _NOT_DELIVERED else 0] += 1
+                l4 = flow.l4
+                if l4 is None:
+                    skipped[SKIP_NO_PORT] += 1
+                    continue
+                ports = l4.TCP
+                if ports is not None:
+                    protocol = "TCP"
+                else:
+                    ports = l4.UDP
+                    if ports is not None:
+                        protocol = "UDP"
+                    else:
+                        ports = l4.SCTP
+                        protocol = "SCTP"
+                        if ports is None:
+                            skipped[SKIP_ICMP if l4.ICMPv4 or l4.ICMPv6 else SKIP_NO_PORT] += 1
+                            continue
+                port = ports.destination_port or ports.destinationPort
+                if not 0 < port < 65536:
+                    if port:
+                        self.issue(Issue(f"flow.l4.{protocol}.destination_port", port,
+                                         "1..65535", source=f"{label}:{lineno}"))
+                    else:
+                        skipped[SKIP_NO_PORT] += 1
+                    continue
+                if reply is None:  # unknown: a SYN-ACK, an L7 response or the legacy flag says
+                    flags = ports.flags
+                    if flow.reply or (flags is not None and flags.SYN and flags.ACK) or (
+                            flow.l7 is not None and flow.l7.type in _L7_RESPONSE):
+                        replies += 1
+                        continue
+                ip = flow.IP
+                s, d = flow.source, flow.destination
+                if ip is not None:
+                    s_ip, d_ip = ip.source, ip.destination
+                else:
+                    s_ip = d_ip = ""
+                s_pod = (s.pod_name or s.podName) if s is not None else ""
+                d_pod = (d.pod_name or d.podName) if d is not None else ""
+                if not (s_pod or s_ip) or not (d_pod or d_ip):
+                    skipped[SKIP_NO_ENDS] += 1
+                    continue
+                verdict = flow.verdict
+                if type(verdict) is int:
+                    verdict = _VERDICTS.get(verdict, str(verdict))
+                # The key is flat and cheap; the ends' workloads are taken from the first record.
+                key = (s.namespace if s_pod else "", s_pod, s_ip,  # type: ignore[union-attr]
+                       d.namespace if d_pod else "", d_pod, d_ip,  # type: ignore[union-attr]
+                       protocol, port)
+                entry = counts.get(key)
+                if entry is None:
+                    entry = counts[key] = [0, 0, (label, lineno), s, d]
+                entry[1 if verdict in _NOT_DELIVERED else 0] += 1
         if replies:
             skipped[SKIP_REPLY] += replies
         self.records += records
@@ -515,7 +522,7 @@ class _Reader:
         if problems:
             return
         assert spec is not None and spec.first is not None
-        key = (_end_tuple(ends[0]), _end_tuple(ends[1]), spec.protocol, spec.first)
+        key = (*_end_tuple(ends[0]), *_end_tuple(ends[1]), spec.protocol, spec.first)
         if counts[0]:
             self.add(key, counts[0], False, pos)
         if counts[1]:
@@ -527,18 +534,20 @@ class _Reader:
         flows = []
         ip_ok: dict[str, bool] = {}
         made: dict[tuple[str, str, str, str, str], tuple[FlowEnd, Any]] = {}
-        for (s, d, protocol, port), (count, dropped, (label, lineno)) in self.counts.items():
+        for key, entry in self.counts.items():
+            count, dropped, (label, lineno) = entry[:3]
             where = f"{label}:{lineno}"
             ends = []
-            for side, key in (("source", s), ("destination", d)):
-                hit = made.get(key)
+            for side, end_key in (("source", _end_key(key[0:3], entry, 3)),
+                                  ("destination", _end_key(key[3:6], entry, 4))):
+                hit = made.get(end_key)
                 if hit is None:
-                    hit = made[key] = _end_from_key(key, ip_ok)
+                    hit = made[end_key] = _end_from_key(end_key, ip_ok)
                 end, problem = hit
                 if problem:
                     self.issue(Issue(side, problem[0], problem[1], source=where))
                 ends.append(end)
-            flows.append(ObservedFlow(ends[0], ends[1], protocol, port, count, dropped, where))
+            flows.append(ObservedFlow(ends[0], ends[1], key[6], key[7], count, dropped, where))
         if self.issues:
             total = len(self.issues) + self.more_issues
             shown = f" (the first {len(self.issues)} shown)" if self.more_issues else ""
@@ -548,21 +557,21 @@ class _Reader:
                        tuple(self.sources))
 
 
-def _numbered_lines(stream: IO[bytes], block: int = 1 << 22) -> Iterator[tuple[int, bytes]]:
-    """``(line number, line)`` of a binary stream, read a block at a time (splitting a block
-    in C is cheaper than a ``readline`` per line)."""
-    lineno = 0
+def _blocks(stream: IO[bytes], size: int = 1 << 22) -> Iterator[bytes]:
+    """The stream in blocks that end with a newline (the last one given one if it lacks it)."""
     pending = b""
     while True:
-        chunk = stream.read(block)
+        chunk = stream.read(size)
         if not chunk:
             if pending:
-                yield lineno + 1, pending
+                yield pending + b"\n"
             return
-        lines = (pending + chunk).split(b"\n")
-        pending = lines.pop()
-        for lineno, raw in enumerate(lines, lineno + 1):  # noqa: B020 - counting on
-            yield lineno, raw
+        cut = chunk.rfind(b"\n")
+        if cut < 0:
+            pending += chunk
+            continue
+        yield pending + chunk[:cut + 1]
+        pending = chunk[cut + 1:]
 
 
 class _open:
@@ -653,12 +662,24 @@ def _json_issue(err: Exception, raw: bytes, where: str) -> Issue:
     return Issue(path, value, expected, source=where)
 
 
-def _end_tuple(end: FlowEnd) -> tuple[str, str, str, str, str]:
-    """A CSV end in the key form of Hubble ends: (namespace, name, ip, "", "")."""
+def _end_tuple(end: FlowEnd) -> tuple[str, str, str]:
+    """A CSV end in the key form of Hubble ends: (namespace, name, ip)."""
     if end.ref is None:
-        return ("", "", end.ip or "", "", "")
+        return ("", "", end.ip or "")
     ns, name = end.ref.split("/", 1)
-    return (ns, name, "", "", "")
+    return (ns, name, "")
+
+
+def _end_key(part: tuple[Any, ...], entry: list[Any], index: int
+             ) -> tuple[str, str, str, str, str]:
+    """(namespace, pod, ip, workload name, workload kind): the key's end and, for a pod, the
+    workload Hubble named in the first record (``entry[index]``, its ``Endpoint``)."""
+    ns, pod, ip = part
+    endpoint = entry[index] if len(entry) > index else None
+    workloads = endpoint.workloads if endpoint is not None and pod else ()
+    if workloads:
+        return (ns, pod, ip, workloads[0].name, workloads[0].kind)
+    return (ns, pod, ip, "", "")
 
 
 def _end_from_key(key: tuple[str, str, str, str, str], ip_ok: dict[str, bool]
