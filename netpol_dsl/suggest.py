@@ -684,7 +684,12 @@ class _Builder:
             kept = [p for p in self.cluster.policies
                     if getattr(p, "kind", "NetworkPolicy") != "NetworkPolicy"
                     or (getattr(p, "namespace", None) or "default") not in plan]
-            after = self.cluster.with_policies([*kept, *policies])
+            # A fresh build: with_policies() is made for small changes, and is slower when
+            # whole namespaces' policies are replaced.
+            c = self.cluster
+            after = type(c)(c.namespaces, c.pods, [*kept, *policies],
+                            ipblock_matches_pod_ips=c.ipblock_matches_pod_ips, nodes=c.nodes,
+                            services=c.services)
             label = (f"the suggestion ({len(policies)} policies in "
                      f"{len(written)} namespace{'s' if len(written) != 1 else ''})")
             report = replay(self.resolved, after, include_dropped=self.include_dropped,
