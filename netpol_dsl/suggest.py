@@ -624,6 +624,11 @@ class _Builder:
                        "(a default deny in kube-system cuts the cluster's DNS and add-ons off)")
                 raise DslUsageError(msg)
         written = tuple(sorted(names))
+        active = {r.namespace for key in seen for r in key[:2] if r.kind != "cidr"} | set(dns)
+        for ns in written:
+            if ns not in active:
+                self.notes.append(f"{ns}: no recorded traffic; it gets a default deny "
+                                  "(and DNS) only")
         flows: list[SuggestedFlow] = []
         plan: dict[str, list[_Stmt]] = {ns: [_Stmt("deny")] for ns in written}
         if self.dns:

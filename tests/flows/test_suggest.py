@@ -378,6 +378,10 @@ def test_namespaces_to_write(lesson):
     cluster, log = lesson
     only = suggest(log, cluster, namespaces=["payments"])
     assert only.namespaces == ("payments",)
+    quiet = suggest(log, cluster, namespaces=["payments", "quiet"])
+    assert "quiet: no recorded traffic; it gets a default deny (and DNS) only" in quiet.notes
+    assert [p.name for p in quiet.policies if p.namespace == "quiet"] == [
+        "allow-dns-egress", "default-deny-all"]
     assert {p.namespace for p in only.policies} == {"payments"}
     assert only.check.ok
     with pytest.raises(DslUsageError, match="got namespace 'kube-system'; expected application"):
