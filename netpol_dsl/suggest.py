@@ -839,13 +839,22 @@ class _Code:
                       "ip_block", "tcp", "udp", "sctp", "PolicySet", "DoesNotExist", "policies"})
         for ns in self.written:
             self.set_names[ns] = _identifier(ns, taken)
-        by_name: Counter[str] = Counter(w.split("/", 1)[1].split("[")[0]
-                                        for w in self.selectors)
+        short = {w: self._short_name(w) for w in self.selectors}
+        by_name: Counter[str] = Counter(short.values())
         for w in sorted(self.selectors):
-            ns, rest = w.split("/", 1)
-            name = rest.split("[")[0]
+            ns = w.split("/", 1)[0]
+            name = short[w]
             base = name if by_name[name] == 1 else f"{ns}_{name}"
             self.names[w] = _identifier(base, taken)
+
+    def _short_name(self, workload: str) -> str:
+        """A workload's name without the ``pod-template-hash`` a ReplicaSet's name ends with
+        (``web-7d4b9c8f6`` is the Deployment ``web``'s)."""
+        name = workload.split("/", 1)[1].split("[")[0]
+        h = self.b.cluster.workload(workload).labels.get("pod-template-hash")
+        if h and name.endswith(f"-{h}") and len(name) > len(h) + 1:
+            return name[:-len(h) - 1]
+        return name
 
     def _ref(self, ref: _Ref, home: str, *, short: bool = False) -> str:
         if ref.kind == "cidr":

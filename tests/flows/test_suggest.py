@@ -403,3 +403,15 @@ spec: {podSelector: {}, policyTypes: [Ingress]}
     assert sorted(f"{b.src} -> {b.dst}" for b in result.check.broken) == [
         "payments/api-server[Deployment] -> kube-system/coredns[Deployment]",
         "payments/frontend[Deployment] -> kube-system/coredns[Deployment]"]
+
+
+def test_variables_are_named_after_the_deployment_not_its_replicaset():
+    c = Cluster(pods=[
+        Pod("a", "web-7d4b9c8f6-x2x9k", {"app": "web", "pod-template-hash": "7d4b9c8f6"},
+            owner_kind="ReplicaSet", owner_name="web-7d4b9c8f6"),
+        Pod("a", "db-0", {"app": "db"}, owner_kind="StatefulSet", owner_name="db")])
+    result = suggest(flows_from_records([("a/web-7d4b9c8f6-x2x9k", "a/db-0", 5432, "TCP")]), c,
+                     dns=False)
+    code = result.to_python()
+    assert 'web = pods(app="web")' in code and "allow(web).to(db).on(tcp(5432))" in code
+    _check_code(result)
