@@ -746,15 +746,22 @@ class Engine:
             return out
         if nm.selector is not None:
             return self._ns_index.mask(nm.selector)
-        # The obsolete v1alpha1 sameLabels / notSameLabels: namespaces whose values for these
-        # keys are (not) all the same as the subject's namespace's.
+        # The obsolete v1alpha1 (v0.1.2) sameLabels / notSameLabels, relative to the subject's
+        # namespace (apis/v1alpha1/shared_types.go NamespacedPeer): "To be selected a Namespace
+        # must have all of the labels defined in SameLabels, and they must all have the same
+        # value as the subject of this policy"; NotSameLabels: it "must have all of the labels
+        # defined in NotSameLabels, AND at least one of them must have different values than
+        # the subject"; either one empty selects nothing.
         assert subject_ns is not None
         mine = self.ns_labels[subject_ns]
-        keys = nm.same_labels if nm.same_labels is not None else nm.not_same_labels or ()
-        same = np.asarray([
-            all(k in mine and labels.get(k) == mine[k] for k in keys)
-            for labels in self.ns_labels], dtype=bool)
-        return same if nm.same_labels is not None else ~same
+        if nm.same_labels is not None:
+            keys = nm.same_labels
+            return np.asarray([bool(keys) and all(
+                k in labels and k in mine and labels[k] == mine[k] for k in keys)
+                for labels in self.ns_labels], dtype=bool)
+        keys = nm.not_same_labels or ()
+        return np.asarray([bool(keys) and all(k in labels for k in keys) and any(
+            labels[k] != mine.get(k) for k in keys) for labels in self.ns_labels], dtype=bool)
 
     def subject_classes(self, pol: PolicyIR) -> IntArray:
         """The classes a policy applies to (its subject), host-network pods excluded."""
@@ -871,17 +878,19 @@ class Engine:
         """
         if not rule.named:
             return rule.numeric
+        # (cached for the named part only: rules with the same named ports may differ in their
+        # numeric ones)
         key = (rule.named, profile)
-        found = self._named_cache.get(key)
-        if found is None:
+        named = self._named_cache.get(key)
+        if named is None:
             table = self.profiles[profile]
-            found = rule.numeric
+            named = 0
             for name, proto in rule.named:
                 for p, number in table.get(name, ()):
                     if proto is None or proto == p:
-                        found |= 1 << self.atoms.index(p, number)
-            self._named_cache[key] = found
-        return found
+                        named |= 1 << self.atoms.index(p, number)
+            self._named_cache[key] = named
+        return rule.numeric | named
 
     # ------------------------------------------------------------------ the fold
 

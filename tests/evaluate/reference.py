@@ -282,10 +282,16 @@ def _ns_matches(cluster: RefCluster, namespaces: Any, pod: Any, subject: Any) ->
             or "namespaceSelector" in namespaces):
         if "namespaceSelector" in namespaces:
             return selector_matches(_Sel(namespaces["namespaceSelector"]), labels)
+        # v0.1.2 NamespacedPeer: SameLabels - every key present with the subject's value;
+        # NotSameLabels - every key present and at least one value different; empty: nothing.
         mine = cluster.namespace_labels(subject.namespace)
-        keys = namespaces.get("sameLabels") or namespaces.get("notSameLabels") or ()
-        same = all(k in mine and labels.get(k) == mine[k] for k in keys)
-        return same if "sameLabels" in namespaces else not same
+        if "sameLabels" in namespaces:
+            keys = namespaces["sameLabels"] or ()
+            return bool(keys) and all(k in labels and k in mine and labels[k] == mine[k]
+                                      for k in keys)
+        keys = namespaces["notSameLabels"] or ()
+        return bool(keys) and all(k in labels for k in keys) and any(
+            labels[k] != mine.get(k) for k in keys)
     return selector_matches(_Sel(namespaces), labels)
 
 

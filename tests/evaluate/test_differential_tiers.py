@@ -260,3 +260,43 @@ def test_an_admin_rule_decides_before_network_policies(action, allowed) -> None:
     else:
         assert f"admin AdminNetworkPolicy admin (priority 10) spec.ingress[0] (rule 'r') {action}" in text
         assert "NetworkPolicies not consulted" in text
+
+
+def test_rules_with_the_same_named_port_keep_their_own_numeric_ports() -> None:
+    # Found by the cluster-wide engineer's oracle: an Allow on the named port 'http' followed by
+    # a Deny on [UDP 53, named port 'http'] must deny UDP 53 (the second rule's numeric port was
+    # lost when the named-port resolution was cached per named port instead of per rule).
+    anp = _model({"apiVersion": V1, "kind": "AdminNetworkPolicy", "metadata": {"name": "a"},
+                  "spec": {"priority": 1, "subject": {"namespaces": {}}, "ingress": [
+                      {"name": "web", "action": "Allow", "from": [{"namespaces": {}}],
+                       "ports": [{"namedPort": "http"}]},
+                      {"name": "rest", "action": "Deny", "from": [{"namespaces": {}}],
+                       "ports": [{"portNumber": {"protocol": "UDP", "port": 53}},
+                                 {"namedPort": "http"}]}]}})
+    from netpol_dsl.evaluate import ContainerPort
+
+    ports = (ContainerPort(80, "TCP", "http"), ContainerPort(53, "UDP", "dns"))
+    c = Cluster(pods=[Pod("a", "x", ports=ports), Pod("a", "y", ports=ports)], policies=[anp])
+    v = c.allows("a/x", "a/y", 53, "UDP")
+    assert not v
+    assert "spec.ingress[1] (rule 'rest') Deny" in v.explain()
+    assert c.allows("a/x", "a/y", 80)
+
+
+@pytest.mark.parametrize(("field", "keys", "admitted"), [
+    ("sameLabels", ["team"], ["a/x"]),            # same team as the subject's namespace
+    ("sameLabels", [], []),                       # empty: nothing
+    ("notSameLabels", ["team"], ["b/y"]),         # has the key with another value (c lacks it)
+    ("notSameLabels", [], []),
+])
+def test_obsolete_same_labels_shape(field, keys, admitted) -> None:
+    anp = _model({"apiVersion": V1, "kind": "AdminNetworkPolicy", "metadata": {"name": "a"},
+                  "spec": {"priority": 1, "subject": {"namespaces": {"matchLabels": {
+                      NS_LABEL: "a"}}},
+                      "ingress": [{"name": "r", "action": "Allow",
+                                   "from": [{"namespaces": {field: keys}}]},
+                                  {"name": "rest", "action": "Deny",
+                                   "from": [{"namespaces": {}}]}]}})
+    c = Cluster([Namespace("a", {"team": "t1"}), Namespace("b", {"team": "t2"}), Namespace("c")],
+                [Pod("a", "x"), Pod("a", "target"), Pod("b", "y"), Pod("c", "z")], [anp])
+    assert [p for p in ("a/x", "b/y", "c/z") if c.allows(p, "a/target", 80)] == admitted
