@@ -291,7 +291,7 @@ def reachability(cluster: Cluster, *, port: int | str | None = None, protocol: s
     if port is None:
         conn = cluster.connectivity()
         index = {k: i for i, k in enumerate(conn.pods)}
-        rows = cols = conn.pod_classes
+        rows, cols = conn.row_index, conn.column_index
         table: npt.NDArray[Any] = conn.table
         sets = list(conn.sets)
     else:

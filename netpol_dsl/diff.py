@@ -291,11 +291,12 @@ def _pod_changes(before: Cluster, after: Cluster) -> list[FlowChange]:
     """Workload pairs whose connections differ, from the two all-pairs results compared per
     class pair (pods that are in one class in both are compared once)."""
     cb, ca = before.connectivity(), after.connectivity()
-    kb, ka = cb.pod_classes, ca.pod_classes
-    joint, first, jid = np.unique(kb * (int(ka.max(initial=0)) + 1) + ka, return_index=True,
-                                  return_inverse=True)
+    # Pods with the same row and column in both results are interchangeable: compare those
+    # joint groups once.
+    parts = np.stack([cb.row_index, cb.column_index, ca.row_index, ca.column_index], axis=1)
+    joint, jid = np.unique(parts, axis=0, return_inverse=True)
     jid = jid.reshape(-1)
-    jb, ja = kb[first], ka[first]
+    rb, kb_, ra, ka_ = (joint[:, i] for i in range(4))
     canon: dict[ConnectionSet, int] = {}
     sets: list[ConnectionSet] = []
 
@@ -322,8 +323,8 @@ def _pod_changes(before: Cluster, after: Cluster) -> list[FlowChange]:
     block = max(1, 2_000_000 // max(len(joint), 1))
     for x0 in range(0, len(joint), block):
         xs = slice(x0, min(len(joint), x0 + block))
-        old = canon_b[cb.table[jb[xs][:, None], jb[None, :]]]
-        new = canon_a[ca.table[ja[xs][:, None], ja[None, :]]]
+        old = canon_b[cb.table[rb[xs][:, None], kb_[None, :]]]
+        new = canon_a[ca.table[ra[xs][:, None], ka_[None, :]]]
         for x, y in zip(*np.nonzero(old != new), strict=True):
             x_, y_ = int(x) + x0, int(y)
             if x_ == y_ and count[x_] < 2:

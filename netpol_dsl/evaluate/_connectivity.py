@@ -83,8 +83,9 @@ def connlist_text(pairs: Sequence[PairConnections]) -> str:
 class Connectivity:
     """All ordered pod pairs of a cluster and the connections each may open.
 
-    Compact: ``table[class(src), class(dst)]`` is an index into ``sets``. A pod always reaches
-    itself; two different pods of one class are looked up like any other pair.
+    Compact: ``table[row_index[src], column_index[dst]]`` is an index into ``sets``, where rows
+    are the distinct behaviours of sources and columns of destinations. A pod always reaches
+    itself; two different pods of one row and column are looked up like any other pair.
 
     Example:
         >>> from netpol_dsl.evaluate import Cluster, Pod
@@ -103,11 +104,13 @@ class Connectivity:
         a/web[Pod] => a/db[Pod] : TCP 5432
     """
 
-    def __init__(self, pods: Sequence[Pod], pod_class: IntArray, table: npt.NDArray[np.integer],
-                 sets: Sequence[ConnectionSet], workloads: Sequence[Workload]) -> None:
+    def __init__(self, pods: Sequence[Pod], rows: IntArray, columns: IntArray,
+                 table: npt.NDArray[np.integer], sets: Sequence[ConnectionSet],
+                 workloads: Sequence[Workload]) -> None:
         """Made by ``Cluster.connectivity()``."""
         self.pods = tuple(p.key for p in pods)
-        self._pod_class = pod_class
+        self._rows = rows
+        self._cols = columns
         self.table = table
         #: the distinct connection sets; ``table`` holds indices into this
         self.sets = tuple(sets)
@@ -115,15 +118,26 @@ class Connectivity:
         self.workloads = tuple(workloads)
 
     @property
-    def pod_classes(self) -> IntArray:
-        """Each pod's class (in ``pods`` order): pods of one class have the same row and column.
+    def row_index(self) -> IntArray:
+        """Each pod's row in ``table`` (in ``pods`` order).
 
         Example:
             >>> from netpol_dsl.evaluate import Cluster, Pod
-            >>> Cluster(pods=[Pod("a", "x"), Pod("a", "y")]).connectivity().pod_classes.tolist()
+            >>> Cluster(pods=[Pod("a", "x"), Pod("a", "y")]).connectivity().row_index.tolist()
             [0, 0]
         """
-        return self._pod_class
+        return self._rows
+
+    @property
+    def column_index(self) -> IntArray:
+        """Each pod's column in ``table`` (in ``pods`` order).
+
+        Example:
+            >>> from netpol_dsl.evaluate import Cluster, Pod
+            >>> Cluster(pods=[Pod("a", "x"), Pod("a", "y")]).connectivity().column_index.tolist()
+            [0, 0]
+        """
+        return self._cols
 
     def _i(self, pod: object) -> int:
         key = getattr(pod, "key", pod)
@@ -146,7 +160,7 @@ class Connectivity:
         i, j = self._i(src), self._i(dst)
         if i == j:
             return ConnectionSet.all()
-        return self.sets[int(self.table[self._pod_class[i], self._pod_class[j]])]
+        return self.sets[int(self.table[self._rows[i], self._cols[j]])]
 
     def pairs(self, *, empty: bool = False) -> Iterator[PairConnections]:
         """Every ordered pair of different pods with its connections (``empty``: also pairs
@@ -158,12 +172,11 @@ class Connectivity:
             ...  Cluster(pods=[Pod("a", "x"), Pod("a", "y")]).connectivity().pairs()]
             [('a/x', 'a/y', 'all'), ('a/y', 'a/x', 'all')]
         """
-        classes = self._pod_class.tolist()
+        rows = self._rows.tolist()
         sets = self.sets
         table = self.table
         for i, src in enumerate(self.pods):
-            row = table[classes[i]]
-            ids = row[self._pod_class].tolist()
+            ids = table[rows[i]][self._cols].tolist()
             for j, dst in enumerate(self.pods):
                 if i == j:
                     continue
@@ -182,15 +195,19 @@ class Connectivity:
             [('a/x[Pod]', 'a/y[Pod]'), ('a/y[Pod]', 'a/x[Pod]')]
         """
         ws = self.workloads
-        classes = [np.unique(self._pod_class[[self._index[k] for k in w.pods]]) for w in ws]
-        single = np.asarray([len(c) == 1 for c in classes], dtype=bool)
-        rep = np.asarray([int(c[0]) for c in classes], dtype=np.int64)
+        members = [[self._index[k] for k in w.pods] for w in ws]
+        rows = [np.unique(self._rows[m]) for m in members]
+        cols = [np.unique(self._cols[m]) for m in members]
+        single = np.asarray([len(r) == 1 and len(c) == 1 for r, c in zip(rows, cols, strict=True)],
+                            dtype=bool)
+        rrep = np.asarray([int(r[0]) for r in rows], dtype=np.int64)
+        crep = np.asarray([int(c[0]) for c in cols], dtype=np.int64)
         nonempty = np.asarray([not x.is_empty for x in self.sets], dtype=bool)
         sets = self.sets
         cache: dict[tuple[int, ...], tuple[ConnectionSet, ConnectionSet]] = {}
         for a, wa in enumerate(ws):
-            ids = self.table[rep[a], rep]                      # per destination workload
-            # candidates: pairs with something allowed, and any pair with a multi-class end
+            ids = self.table[rrep[a], crep]                    # per destination workload
+            # candidates: pairs with something allowed, and any pair with a varied end
             wanted = np.ones(len(ws), dtype=bool) if empty or not single[a] else (
                 nonempty[ids] | ~single)
             for b in np.flatnonzero(wanted).tolist():
@@ -201,7 +218,8 @@ class Connectivity:
                     if empty or not conns.is_empty:
                         yield PairConnections(wa.id, ws[b].id, conns)
                     continue
-                key = tuple(sorted(set(self.table[np.ix_(classes[a], classes[b])].ravel().tolist())))
+                key = tuple(sorted({int(self.table[self._rows[x], self._cols[y]])
+                                    for x in members[a] for y in members[b]}))
                 found = cache.get(key)
                 if found is None:
                     items = [sets[i] for i in key]
@@ -221,11 +239,13 @@ class Connectivity:
             2
         """
         some = np.asarray([not s.is_empty for s in self.sets], dtype=bool)
-        k = self.table.shape[0]
-        sizes = np.bincount(self._pod_class, minlength=k).astype(np.int64)
+        r_sizes = np.bincount(self._rows, minlength=self.table.shape[0]).astype(np.int64)
+        c_sizes = np.bincount(self._cols, minlength=self.table.shape[1]).astype(np.int64)
         allowed = some[self.table].astype(np.int64)
-        total = int(sizes @ allowed @ sizes)
-        return total - int((sizes * np.diag(allowed)).sum())
+        total = int(r_sizes @ allowed @ c_sizes)
+        # minus each pod's pair with itself where its row and column allow something
+        self_pairs = int(allowed[self._rows, self._cols].sum())
+        return total - self_pairs
 
     def connlist(self, level: str = "workload") -> str:
         """Allowed pairs only, ``SRC => DST : CONN`` (np-guard's ``list`` format), by workload
@@ -273,5 +293,5 @@ class Connectivity:
                            for p in pairs], indent=1)
 
     def __repr__(self) -> str:
-        return (f"<Connectivity {len(self.pods)} pods, {self.table.shape[0]} classes, "
-                f"{len(self.sets)} distinct connection sets>")
+        return (f"<Connectivity {len(self.pods)} pods, {self.table.shape[0]} x "
+                f"{self.table.shape[1]} behaviours, {len(self.sets)} distinct connection sets>")

@@ -552,9 +552,7 @@ class Engine:
         self._dec_cache: dict[Any, Folded] = {}
         #: allowed atoms per (rule list, other class, destination profile), for single queries
         self._pair_cache: dict[tuple[int, int, int], int] = {}
-        #: all-pairs rows per (direction, rule list, subject profile): distinct masks and each
-        #: class's index into them
-        self._side_rows: dict[tuple[str, int, int], tuple[list[int], npt.NDArray[np.int32]]] = {}
+
         self._free = Folded(((DEFAULT, self.atoms.full),), self.atoms.full)
 
     # ------------------------------------------------------------------ rule lists
@@ -714,7 +712,6 @@ class Engine:
         self._named_cache = {}
         self._dec_cache = {}
         self._pair_cache = {}
-        self._side_rows = {}
         self._free = Folded(((DEFAULT, full),), full)
 
     def _starts_ok(self, protocol: str, port: int) -> bool:
@@ -1154,209 +1151,22 @@ class Engine:
 
     # ------------------------------------------------------------------ one port, all pairs
 
-    def _side_vectors(self, direction: Direction, atom: int) -> tuple[list[BoolArray], IntArray]:
-        """One vector of allowed other ends per distinct behaviour on ``atom``, and each class's
-        vector index (classes whose rule list is free share index 0, all allowed)."""
-        vectors: list[BoolArray] = [self._ones]
-        index = np.zeros(self.n, dtype=np.int64)
-        memo: dict[Any, int] = {}
-        proto = self.atoms.spans[atom][0]
-        np_applies = ~self.class_hn
-        lists = self.in_list if direction == "ingress" else self.eg_list
-        rules = self.rules
-        for c in range(self.n):
-            lst = lists[c]
-            if lst.free:
-                continue
-            # Ingress: named ports resolve on the subject (the destination), one profile per
-            # class; egress: on each destination, so per destination class below.
-            sprof = self.class_prof_list[c] if direction == "ingress" else 0
-            mkey = (lst.id, sprof if lst.has_named else 0)
-            j = memo.get(mkey)
-            if j is None:
-                filt = []
-                for rid in lst.all:
-                    r = rules[rid]
-                    if (r.numeric >> atom) & 1:
-                        filt.append((rid, 1))
-                    elif r.named and any(p is None or p == proto for _, p in r.named):
-                        if direction == "ingress":
-                            if (self.port_mask(r, sprof) >> atom) & 1:
-                                filt.append((rid, 1))
-                        else:
-                            filt.append((rid, 2))
-                fkey = (lst.isolated, tuple(filt))
-                j = memo.get(("f", fkey))
-                if j is None:
-                    hits: dict[int, BoolArray] = {}
-                    for rid, how in filt:
-                        r = rules[rid]
-                        if how == 1:
-                            hits[rid] = r.vec
-                        else:
-                            hits[rid] = r.vec & self._named_dst_mask(r, atom)
-
-                    def hit(rule: Rule, hits: dict[int, BoolArray] = hits) -> Any:
-                        return hits.get(rule.id)
-
-                    vectors.append(self.fold(lst, hit, self._ones, np_applies).allowed)
-                    j = memo[("f", fkey)] = len(vectors) - 1
-                memo[mkey] = j
-            index[c] = j
-        return vectors, index
-
-    def _named_dst_mask(self, rule: Rule, atom: int) -> BoolArray:
-        """Destination classes on which ``rule``'s named ports give ``atom``."""
-        per_profile = np.asarray([bool((self.port_mask(rule, p) >> atom) & 1)
-                                  for p in range(len(self.profiles))], dtype=bool)
-        out: BoolArray = per_profile[self.class_prof]
-        return out
-
     def atom_matrix(self, atom: int) -> tuple[BoolArray, IntArray, IntArray]:
         """``(A, row_of, col_of)``: class ``s`` may reach class ``d`` on ``atom`` iff
         ``A[row_of[s], col_of[d]]``."""
-        eg_vecs, eg_idx = self._side_vectors("egress", atom)
-        in_vecs, in_idx = self._side_vectors("ingress", atom)
-        egress = np.stack(eg_vecs)                                  # [egress group, d]
-        ingress = np.stack(in_vecs)                                 # [ingress group, s]
-        # Row s of the answer is a function of (egress group of s, which ingress groups admit
-        # s); column d of (ingress group of d, which egress groups admit d). Classes that agree
-        # on those share a row (column), so only distinct ones are computed.
-        row_of, row_reps = _distinct(eg_idx, ingress)
-        col_of, col_reps = _distinct(in_idx, egress)
-        rs = np.asarray(row_reps, dtype=np.int64)
-        rd = np.asarray(col_reps, dtype=np.int64)
-        out: BoolArray = egress[:, rd][eg_idx[rs]]                  # [s rep, d rep]
-        ing = ingress[:, rs][in_idx[rd]]                            # [d rep, s rep]
-        tile = 256  # out &= ing.T tile by tile: a whole-array transpose misses the cache
-        for s0 in range(0, len(rs), tile):
-            for d0 in range(0, len(rd), tile):
-                out[s0:s0 + tile, d0:d0 + tile] &= ing[d0:d0 + tile, s0:s0 + tile].T
-        return out, row_of, col_of
+        from netpol_dsl.evaluate._allpairs import all_pairs
 
-    # ------------------------------------------------------------------ all pairs, all ports
+        def bit(mask: int) -> int:
+            return (mask >> atom) & 1
 
-    def side_table(self, direction: Direction) -> tuple[I32Array, IntArray, list[int]]:
-        """Per distinct rule list (per subject port profile for ingress), the allowed atoms
-        against every class as the other end, as ids of distinct atom masks.
-
-        Returns ``(table, group_of_class, masks)``: class ``c``'s side allows
-        ``masks[table[group_of_class[c], other]]`` against class ``other``.
-        """
-        lists = self.in_list if direction == "ingress" else self.eg_list
-        groups: dict[tuple[int, int], int] = {}
-        group_of = np.zeros(self.n, dtype=np.int64)
-        reps: list[tuple[RuleList, int]] = []
-        for c in range(self.n):
-            lst = lists[c]
-            prof = self.class_prof_list[c] if direction == "ingress" and lst.has_named else 0
-            key = (lst.id, prof)
-            g = groups.get(key)
-            if g is None:
-                g = groups[key] = len(reps)
-                reps.append((lst, prof))
-            group_of[c] = g
-        masks: list[int] = []
-        mask_id: dict[int, int] = {}
-        table = np.zeros((len(reps), self.n), dtype=np.int32)
-        hn = self.class_hn
-        rules = self.rules
-        for g, (lst, sprof) in enumerate(reps):
-            cached = self._side_rows.get((direction, lst.id, sprof))
-            if cached is not None:  # (engines derived from one another share their classes)
-                local_masks, inverse_row = cached
-                ids = np.asarray([self._mask_id(m, masks, mask_id) for m in local_masks],
-                                 dtype=np.int32)
-                table[g, :] = ids[inverse_row]
-                continue
-            if lst.free:
-                table[g, :] = self._mask_id(self.atoms.full, masks, mask_id)
-                continue
-            # Classes that every rule of the list treats alike (same peer bits, same named-port
-            # profile where named ports resolve on them, same host-network flag where
-            # NetworkPolicy isolation depends on it) get the same decision: fold once each.
-            # Classes that no rule's peer admits differ at most by the host-network flag.
-            if lst.all:
-                stack = np.stack([rules[r].vec for r in lst.all])      # [rules, classes]
-                touched = np.flatnonzero(stack.any(axis=0))
-            else:
-                stack = None
-                touched = np.zeros(0, dtype=np.int64)
-            row = np.empty(self.n, dtype=np.int32)
-            for flag in (False, True):
-                # the classes no rule admits: one decision per host-network flag
-                other = Other(-1, flag, 0, _NO_PEER)
-                row[hn == flag] = self._mask_id(
-                    self.decisions(lst, other, sprof).allowed, masks, mask_id)
-            if touched.size:
-                parts = [np.packbits(stack[:, touched], axis=0)]  # type: ignore[index]
-                if direction == "egress" and lst.has_named:
-                    parts.append(self.class_prof[touched].astype(np.int32).view(
-                        np.uint8).reshape(-1, 4).T)
-                if lst.isolated:
-                    parts.append(hn[touched].astype(np.uint8)[None, :])
-                sig = np.ascontiguousarray(np.concatenate(parts, axis=0).T)  # [touched, bytes]
-                keys = sig.view(np.dtype((np.void, sig.shape[1]))).reshape(-1)
-                _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-                local = np.empty(len(first), dtype=np.int32)
-                for u, i in enumerate(first.tolist()):
-                    c = int(touched[i])
-                    other = Other(c, bool(hn[c]), self.class_prof_list[c])
-                    prof = sprof if direction == "ingress" else self.class_prof_list[c]
-                    local[u] = self._mask_id(self.decisions(lst, other, prof).allowed, masks,
-                                             mask_id)
-                row[touched] = local[inverse.reshape(-1)]
-            table[g, :] = row
-            used, back = np.unique(row, return_inverse=True)
-            self._side_rows[(direction, lst.id, sprof)] = (
-                [masks[i] for i in used.tolist()], back.reshape(-1).astype(np.int32))
-        return table, group_of, masks
-
-    @staticmethod
-    def _mask_id(mask: int, masks: list[int], mask_id: dict[int, int]) -> int:
-        found = mask_id.get(mask)
-        if found is None:
-            found = mask_id[mask] = len(masks)
-            masks.append(mask)
-        return found
+        red = all_pairs(self, bit, lambda e, i: (e & i).astype(bool), bool, atom=atom,
+                        side_dtype=np.uint8)
+        return red.table, red.row_of, red.col_of
 
 
 def _NO_PEER(peer: PeerIR, subject_ns: int | None) -> bool:
     """An other end that no peer admits."""
     return False
-
-
-def _transpose(a: BoolArray, tile: int = 512) -> BoolArray:
-    """``a.T`` as a contiguous array, copied tile by tile so that both sides stay in cache."""
-    n, m = a.shape
-    out = np.empty((m, n), dtype=a.dtype)
-    for i in range(0, n, tile):
-        for j in range(0, m, tile):
-            out[j:j + tile, i:i + tile] = a[i:i + tile, j:j + tile].T
-    return out
-
-
-def _distinct(group: IntArray, admits: BoolArray) -> tuple[IntArray, list[int]]:
-    """Number the distinct (group[c], admits[:, c]) of classes ``c``.
-
-    Returns each class's number and one representative class per number.
-    """
-    k = len(group)
-    packed = np.packbits(_transpose(admits), axis=1)  # [c, bits of admits[:, c]]
-    width = packed.shape[1]
-    raw = packed.tobytes()
-    groups = group.tolist()
-    seen: dict[Any, int] = {}
-    reps: list[int] = []
-    out = np.empty(k, dtype=np.int64)
-    for c in range(k):
-        key = (groups[c], raw[c * width:(c + 1) * width])
-        n = seen.get(key)
-        if n is None:
-            n = seen[key] = len(reps)
-            reps.append(c)
-        out[c] = n
-    return out, reps
 
 
 def parse_address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:

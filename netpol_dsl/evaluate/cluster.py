@@ -1152,43 +1152,64 @@ class Cluster:
             'all'
         """
         if self._connectivity is None:
+            from netpol_dsl.evaluate._allpairs import all_pairs
+
             eng = self._engine
-            e_tab, e_group, e_masks = eng.side_table("egress")
-            i_tab, i_group, i_masks = eng.side_table("ingress")
-            k = eng.n
-            ne, ni = max(len(e_masks), 1), max(len(i_masks), 1)
+            masks: list[int] = []
+            mask_id: dict[int, int] = {}
+
+            def ident(mask: int) -> int:
+                found = mask_id.get(mask)
+                if found is None:
+                    found = mask_id[mask] = len(masks)
+                    masks.append(mask)
+                return found
+
             sets: list[ConnectionSet] = []
             set_id: dict[int, int] = {}
+            lut_cache: dict[int, npt.NDArray[np.int32]] = {}
 
-            def set_of(e: int, i: int) -> int:
-                mask = e_masks[e] & i_masks[i]
+            def lut() -> npt.NDArray[np.int32]:
+                """Every (egress mask, ingress mask) combination, intersected once."""
+                n = len(masks)
+                found = lut_cache.get(n)
+                if found is None:
+                    found = np.empty(n * n, dtype=np.int32)
+                    for e in range(n):
+                        for i in range(n):
+                            mask = masks[e] & masks[i]
+                            sid = set_id.get(mask)
+                            if sid is None:
+                                sid = set_id[mask] = len(sets)
+                                sets.append(eng.atoms.to_connections(mask))
+                            found[e * n + i] = sid
+                    lut_cache.clear()
+                    lut_cache[n] = found
+                return found
+
+            def set_of(key: int) -> int:
+                mask = masks[key // len(masks)] & masks[key % len(masks)]
                 sid = set_id.get(mask)
                 if sid is None:
                     sid = set_id[mask] = len(sets)
                     sets.append(eng.atoms.to_connections(mask))
                 return sid
 
-            dense = ne * ni <= 1 << 22
-            lut = np.full(ne * ni, -1, dtype=np.int64)
-            if dense:  # every (egress mask, ingress mask) combination, once
-                for e in range(len(e_masks)):
-                    for i in range(len(i_masks)):
-                        lut[e * ni + i] = set_of(e, i)
-            table = np.empty((k, k), dtype=np.int32)
-            block = max(1, 2_000_000 // max(k, 1))
-            for s0 in range(0, k, block):
-                rows = slice(s0, min(k, s0 + block))
-                e_ids = e_tab[e_group[rows]]                    # [s, d]
-                i_ids = i_tab[:, rows][i_group].T               # [s, d]
-                pair = e_ids.astype(np.int64) * ni + i_ids
-                if not dense:
-                    uniq = np.unique(pair)
-                    for key in uniq[lut[uniq] < 0].tolist():
-                        lut[key] = set_of(key // ni, key % ni)
-                table[rows] = lut[pair]
-            if len(sets) < 32000:
-                table = table.astype(np.int16)
-            self._connectivity = Connectivity(self.pods, eng.pod_class, table, sets,
+            def combine(e: npt.NDArray[Any], i: npt.NDArray[Any]) -> npt.NDArray[Any]:
+                pair = e * len(masks) + i
+                if len(masks) ** 2 <= 1 << 22:
+                    out: npt.NDArray[Any] = lut()[pair]
+                    return out
+                # many distinct masks: only the combinations that occur
+                uniq, inverse = np.unique(pair, return_inverse=True)
+                ids = np.asarray([set_of(k) for k in uniq.tolist()], dtype=np.int32)
+                found: npt.NDArray[Any] = ids[inverse.reshape(pair.shape)]
+                return found
+
+            red = all_pairs(eng, ident, combine, np.int32, side_dtype=np.int32)
+            table = red.table.astype(np.int16) if len(sets) < 32000 else red.table
+            self._connectivity = Connectivity(self.pods, red.row_of[eng.pod_class],
+                                              red.col_of[eng.pod_class], table, sets,
                                               self.workloads())
         return self._connectivity
 
@@ -1219,7 +1240,8 @@ class Cluster:
             conn = self.connectivity()
             some = np.asarray([not s.is_empty for s in conn.sets], dtype=bool)
             table = some[conn.table]
-            return Matrix(keys, eng.pod_class, eng.pod_class, table, port=None, protocol=protocol)
+            return Matrix(keys, conn.row_index, conn.column_index, table, port=None,
+                          protocol=protocol)
         spec = parse_port_spec(port, protocol, where="matrix()")
         if spec.is_range:
             msg = f"matrix(): got port={port!r}; expected one port (a number or a name)"
@@ -1244,12 +1266,12 @@ class Cluster:
         by_number = {}
         for n in set(numbers):
             if n:
-                t, r, c = eng.atom_matrix(eng.atoms.index(spec.protocol, n))
-                by_number[n] = t[np.ix_(r, c)]
+                by_number[n] = eng.atom_matrix(eng.atoms.index(spec.protocol, n))
         table = np.zeros((eng.n, len(columns)), dtype=bool)
         for (cls, n), j in columns.items():
             if n:
-                table[:, j] = by_number[n][:, cls]
+                t, r, c = by_number[n]
+                table[:, j] = t[r, c[cls]]
         return Matrix(keys, eng.pod_class, dst_index, table, port=spec.name,
                       protocol=spec.protocol)
 
