@@ -372,7 +372,10 @@ def render(
         "produced (only files listed in DIR/.netpol-dsl-files and unchanged since).")] = False,
     allow_empty: AllowEmptyOpt = False,
 ) -> None:
-    """Print the NetworkPolicies a definition holds as YAML (or JSON), or write one file each.
+    """Print the policies a definition holds as YAML (or JSON), or write one file each.
+
+    NetworkPolicies first, then cluster-wide policies (AdminNetworkPolicy,
+    BaselineAdminNetworkPolicy, ClusterNetworkPolicy; in Python, built with netpol_dsl.admin).
 
     Examples:
 
@@ -383,9 +386,10 @@ def render(
       netpol render policies/ --format json
     """
     from netpol_dsl.render import to_json, to_yaml, write_policies
-    from netpol_dsl.sources import load_policies
+    from netpol_dsl.sources import load_objects
 
-    policies = load_policies(source)
+    # cluster-wide policies too (admin()/baseline() in a .py file, ANP/BANP/CNP in YAML)
+    policies = load_objects(source)
     _require_policies(policies, [source], allow_empty)
     if prune and output_dir is None:
         _fail("--prune: got no --output-dir; expected -o DIR (pruning removes stale files there)")

@@ -838,8 +838,10 @@ def _iter_sources(source: Source | Iterable[Source]) -> Iterator[tuple[Any, str 
         source
     ):
         items: Iterable[Any] = [source]
-    else:
+    elif isinstance(source, Iterable):
         items = source
+    else:  # None, a number...: the same error as for such an item in a list
+        raise LoadError(_bad_source(source))
     for item in items:
         if _is_client_model(item):
             item = from_client_object(item)
@@ -868,9 +870,15 @@ def _iter_sources(source: Source | Iterable[Source]) -> Iterator[tuple[Any, str 
         elif isinstance(item, str):
             yield item, None
         else:
-            msg = (f"load_manifests(): got {item!r} (type={type(item).__name__}); expected a path, "
-                   "YAML/JSON text or bytes, a dict, a NetworkPolicy or a kubernetes client object")
-            raise LoadError(msg)
+            raise LoadError(_bad_source(item))
+
+
+def _bad_source(item: Any) -> str:
+    shown = repr(item)
+    shown = shown if len(shown) <= 80 else shown[:77] + "..."
+    return (f"load_manifests(): got {shown} (type={type(item).__name__}); expected a path, "
+            "YAML/JSON text or bytes, a dict, a NetworkPolicy or a kubernetes client object, or "
+            "an iterable of them")
 
 
 def _looks_like_path(text: str) -> bool:
@@ -946,7 +954,8 @@ def load_manifests(
         collect_errors: put invalid policies' issues in ``errors`` instead of raising.
 
     Raises:
-        LoadError: unreadable input (bad YAML/JSON, duplicate keys, binary data).
+        LoadError: unreadable input (bad YAML/JSON, duplicate keys, binary data), or a source
+            of no accepted type (``None``, a number, ...).
         InvalidPolicyError: invalid policies, every issue with ``file:line``.
 
     Example:

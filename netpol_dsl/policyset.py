@@ -48,10 +48,12 @@ from netpol_dsl.model import (
     ObjectMeta,
     PolicyType,
 )
+from netpol_dsl.model._clusterwide import ClusterPolicyBase
+from netpol_dsl.model.clusterwide import ClusterWidePolicy
 from netpol_dsl.model.selector import check_labels
 from netpol_dsl.render import OutputFormat, file_name, to_yaml, write_policies
 
-__all__ = ["PolicySet", "collect", "file_name", "policy_name", "statement_sites"]
+__all__ = ["PolicySet", "collect", "collect_objects", "file_name", "policy_name", "statement_sites"]
 
 #: Label keys whose value alone names a workload well (``app=api-server`` -> ``api-server``).
 _NAMING_KEYS = frozenset(
@@ -558,20 +560,10 @@ class PolicySet(Statement):
 
 
 def collect(source: object) -> list[NetworkPolicy]:
-    """Every NetworkPolicy a Python module (or object) defines, for ``netpol render``.
+    """Every NetworkPolicy a Python module (or object) defines.
 
-    The convention, in order:
-
-    1. A module, or its namespace mapping (``vars(module)``), with a ``policies`` attribute:
-       only ``policies`` is collected.
-    2. Otherwise every public (not ``_``-prefixed) attribute that is a ``PolicySet`` or a
-       ``NetworkPolicy``, or a list/tuple of those.
-    3. A ``PolicySet`` or statement compiles; a ``NetworkPolicy`` is itself; a list/tuple
-       collects each item; a zero-argument callable (a ``module:function`` target) is called
-       and its result collected.
-
-    The result is sorted by namespace and name. The same policy reached twice is kept once;
-    two different policies with one ``namespace/name`` are an error.
+    What `collect_objects` finds, without the cluster-wide policies (the commands that read
+    NetworkPolicies only). See there for the convention.
 
     Raises:
         DslUsageError: nothing to collect, or an object of another kind.
@@ -583,24 +575,82 @@ def collect(source: object) -> list[NetworkPolicy]:
         >>> [p.key for p in collect({"policies": ps, "_ignored": 1})]
         ['a/default-deny-all']
     """
+    return [p for p in collect_objects(source) if isinstance(p, NetworkPolicy)]
+
+
+def collect_objects(source: object) -> list[NetworkPolicy | ClusterWidePolicy]:
+    """Every policy a Python module (or object) defines, cluster-wide ones included, for
+    ``netpol render``.
+
+    The convention, in order:
+
+    1. A module, or its namespace mapping (``vars(module)``), with a ``policies`` attribute:
+       only ``policies`` is collected.
+    2. Otherwise every public (not ``_``-prefixed) attribute that is a ``PolicySet``, a
+       ``NetworkPolicy``, a cluster-wide policy (``admin(...)``/``baseline(...)`` from
+       ``netpol_dsl.admin``, ``cluster_default_deny()``, or an AdminNetworkPolicy,
+       BaselineAdminNetworkPolicy or ClusterNetworkPolicy object), or a list/tuple of those.
+    3. A ``PolicySet`` or statement compiles; a policy object is itself; a cluster-wide
+       builder renders its model (``to_model()``: v1alpha2 ClusterNetworkPolicy; build the
+       v1alpha1 kinds with ``to_model("v1alpha1")``); a list/tuple collects each item; a
+       zero-argument callable (a ``module:function`` target) is called and its result collected.
+
+    The NetworkPolicies come first, sorted by namespace and name, then the cluster-wide
+    policies, sorted by kind and name. The same policy reached twice is kept once; two different
+    policies with one ``namespace/name`` (one kind and name for cluster-wide ones) are an error.
+
+    Raises:
+        DslUsageError: nothing to collect, or an object of another kind.
+        RenderError: two different policies share a name.
+
+    Example:
+        >>> from netpol_dsl import deny_all
+        >>> from netpol_dsl import ip_block
+        >>> from netpol_dsl.admin import admin
+        >>> guard = admin("guardrails", priority=10).deny_to(ip_block("0.0.0.0/0"))
+        >>> [(p.kind, p.key) for p in collect_objects({"ps": PolicySet(namespace="a").add(deny_all()),
+        ...                                            "guard": guard})]
+        [('NetworkPolicy', 'a/default-deny-all'), ('ClusterNetworkPolicy', 'guardrails')]
+    """
     found = _collect(source, depth=0)
-    by_key: dict[tuple[str, str], NetworkPolicy] = {}
+    by_key: dict[tuple[str, str, str], NetworkPolicy | ClusterWidePolicy] = {}
     for p in found:
-        key = (p.namespace or "", p.name)
+        if isinstance(p, NetworkPolicy):
+            key = ("", p.namespace or "", p.name)
+            what = f"policies are named {p.key!r}"
+        else:
+            key = (p.kind, "", p.name)
+            what = f"{p.kind} objects are named {p.name!r}"
         if by_key.setdefault(key, p) != p:
-            msg = f"collect(): two different policies are named {p.key!r}; expected unique names"
+            msg = f"collect(): two different {what}; expected unique names"
             raise RenderError(msg)
     return [by_key[k] for k in sorted(by_key)]
 
 
-def _collect(source: object, depth: int) -> list[NetworkPolicy]:
+def _cluster_wide(source: object) -> list[ClusterWidePolicy] | None:
+    """The models of a cluster-wide policy or builder; None for anything else."""
+    from netpol_dsl.admin import ClusterDefaultDeny, ClusterPolicy
+
+    if isinstance(source, ClusterPolicyBase):
+        return [source]  # type: ignore[list-item]  # the three kinds are its only subclasses
+    if isinstance(source, ClusterPolicy):
+        return [source.to_model()]
+    if isinstance(source, ClusterDefaultDeny):
+        return list(source.to_models())
+    return None
+
+
+def _collect(source: object, depth: int) -> list[NetworkPolicy | ClusterWidePolicy]:
     if depth > 4:
         msg = f"collect(): {source!r} nests too deeply; expected policies, sets or lists of them"
         raise DslUsageError(msg)
     if isinstance(source, NetworkPolicy):
         return [source]
     if isinstance(source, Statement):
-        return source.compile()
+        return list(source.compile())
+    cluster = _cluster_wide(source)
+    if cluster is not None:
+        return list(cluster)
     if isinstance(source, types.ModuleType):
         return _collect_namespace(vars(source), getattr(source, "__name__", "module"))
     if isinstance(source, Mapping):
@@ -611,29 +661,35 @@ def _collect(source: object, depth: int) -> list[NetworkPolicy]:
         return _collect(source(), depth + 1)
     msg = (
         f"collect(): got {source!r} (type={type(source).__name__}); expected a PolicySet, a "
-        "NetworkPolicy, a list of those, a function returning one, or a module defining `policies`"
+        "NetworkPolicy, a cluster-wide policy, a list of those, a function returning one, or a "
+        "module defining `policies`"
     )
     raise DslUsageError(msg)
 
 
 def _collectable(value: object) -> bool:
-    if isinstance(value, (PolicySet, NetworkPolicy)):
+    def one(v: object) -> bool:
+        return isinstance(v, (PolicySet, NetworkPolicy)) or _cluster_wide_type(v)
+
+    if one(value):
         return True
-    return (
-        isinstance(value, (list, tuple))
-        and bool(value)
-        and all(isinstance(v, (PolicySet, NetworkPolicy)) for v in value)
-    )
+    return isinstance(value, (list, tuple)) and bool(value) and all(one(v) for v in value)
 
 
-def _collect_namespace(ns: Mapping[Any, Any], what: str) -> list[NetworkPolicy]:
+def _cluster_wide_type(value: object) -> bool:
+    from netpol_dsl.admin import ClusterDefaultDeny, ClusterPolicy
+
+    return isinstance(value, (ClusterPolicyBase, ClusterPolicy, ClusterDefaultDeny))
+
+
+def _collect_namespace(ns: Mapping[Any, Any], what: str) -> list[NetworkPolicy | ClusterWidePolicy]:
     if "policies" in ns:
         return _collect(ns["policies"], depth=1)
     values = [v for k, v in ns.items() if isinstance(k, str) and not k.startswith("_") and _collectable(v)]
     if not values:
         msg = (
             f"collect(): {what} defines no policies; expected a module-level `policies` "
-            "(a PolicySet) or PolicySet / NetworkPolicy attributes"
+            "(a PolicySet) or PolicySet / NetworkPolicy / cluster-wide policy attributes"
         )
         raise DslUsageError(msg)
     return [p for v in values for p in _collect(v, depth=1)]

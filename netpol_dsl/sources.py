@@ -1,6 +1,7 @@
 """Where policies come from on the command line: YAML, git revisions, and (explicitly) Python.
 
-``load_policies(spec)`` turns one such spec into NetworkPolicy objects, trying in this order:
+``load_policies(spec)`` turns one such spec into NetworkPolicy objects (``load_objects(spec)``
+into NetworkPolicies and cluster-wide policies, for ``netpol render``), trying in this order:
 
 - ``py:package.module:attr`` (or ``py:package.module``): import the module and collect its
   policies (a ``PolicySet``, a ``NetworkPolicy``, or a list of them). **This runs Python code**,
@@ -46,6 +47,7 @@ from typing import Any
 from netpol_dsl.errors import DslUsageError, LoadError, NetpolError
 from netpol_dsl.load import Manifests, load_manifests
 from netpol_dsl.model import NetworkPolicy
+from netpol_dsl.model.clusterwide import ClusterWidePolicy
 
 __all__ = [
     "CLUSTER_POLICY_KINDS",
@@ -56,6 +58,7 @@ __all__ = [
     "inventory_sources",
     "is_git_revision",
     "is_revision_path",
+    "load_objects",
     "load_policies",
     "load_policy_sources",
     "looks_like_python",
@@ -123,17 +126,28 @@ def collect_policies(value: Any, *, where: str = "<python>") -> list[NetworkPoli
         >>> [q.key for q in collect_policies({"policies": [p], "other": 3})]
         ['a/x']
     """
-    from netpol_dsl.policyset import collect
+    return [p for p in _collect_any(value, where, objects=False) if isinstance(p, NetworkPolicy)]
+
+
+def _collect_any(value: Any, where: str, *, objects: bool
+                 ) -> list[NetworkPolicy | ClusterWidePolicy]:
+    from netpol_dsl.policyset import collect, collect_objects
 
     try:
-        return collect(value)
+        return collect_objects(value) if objects else list(collect(value))
     except DslUsageError as err:
         raise LoadError(f"{where}: {err}", source=where) from None
 
 
-def _run_python(spec: str, *, where: str | None = None) -> list[NetworkPolicy]:
-    """Run ``FILE.py`` or import ``py:module[:attr]``; collect what it defines."""
+def _run_python(spec: str, *, where: str | None = None, objects: bool = False
+                ) -> list[NetworkPolicy | ClusterWidePolicy]:
+    """Run ``FILE.py`` or import ``py:module[:attr]``; collect what it defines (``objects``:
+    cluster-wide policies too)."""
     shown = where or spec
+
+    def collect_policies(value: Any, *, where: str) -> list[NetworkPolicy | ClusterWidePolicy]:
+        return _collect_any(value, where, objects=objects)
+
     try:
         if not spec.startswith(PY_PREFIX):
             path = Path(spec)
@@ -257,7 +271,7 @@ def git_revision_files(rev: str, path: str) -> Iterator[Path]:
 
 
 def load_policies(spec: str | Path, *, lenient_cidr: bool = False) -> list[NetworkPolicy]:
-    """Load the policies one source spec names (see the module docstring for the order).
+    """Load the NetworkPolicies one source spec names (see the module docstring for the order).
 
     ``FILE.py`` and ``py:module:attr`` run Python code.
 
@@ -271,32 +285,71 @@ def load_policies(spec: str | Path, *, lenient_cidr: bool = False) -> list[Netwo
         ...
         netpol_dsl.errors.LoadError: no/such/file.yaml: got a path that does not exist; expected a file or directory
     """
+    return [p for p in _load(spec, lenient_cidr, objects=False) if isinstance(p, NetworkPolicy)]
+
+
+def load_objects(spec: str | Path, *, lenient_cidr: bool = False
+                 ) -> list[NetworkPolicy | ClusterWidePolicy]:
+    """Load every policy one source spec names: NetworkPolicies, then the cluster-wide ones
+    (AdminNetworkPolicy, BaselineAdminNetworkPolicy, ClusterNetworkPolicy), as ``netpol render``
+    writes them.
+
+    From Python, cluster-wide policies are collected like NetworkPolicies (`collect_objects`:
+    ``admin(...)``, ``baseline(...)``, ``cluster_default_deny()`` or model objects); from
+    YAML/JSON, in input order after the NetworkPolicies. ``FILE.py`` and ``py:module:attr`` run
+    Python code.
+
+    Raises:
+        LoadError: as `load_policies`.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> d = pathlib.Path(tempfile.mkdtemp())
+        >>> _ = (d / "p.py").write_text("from netpol_dsl.admin import cluster_default_deny\\n"
+        ...                             "baseline = cluster_default_deny()\\n")
+        >>> [(p.kind, p.key) for p in load_objects(str(d / "p.py"))]
+        [('ClusterNetworkPolicy', 'default-deny'), ('ClusterNetworkPolicy', 'default-deny-allow-dns')]
+    """
+    return _load(spec, lenient_cidr, objects=True)
+
+
+def _read_manifests(path: Path, lenient_cidr: bool, objects: bool
+                    ) -> list[NetworkPolicy | ClusterWidePolicy]:
+    m = load_manifests(path, lenient_cidr=lenient_cidr)
+    out: list[NetworkPolicy | ClusterWidePolicy] = list(m.policies)
+    if objects:
+        out.extend(r.obj for r in m.resources if r.spec.kind in CLUSTER_POLICY_KINDS)
+    return out
+
+
+def _load(spec: str | Path, lenient_cidr: bool, *, objects: bool
+          ) -> list[NetworkPolicy | ClusterWidePolicy]:
     text = str(spec)
     if text.startswith(PY_PREFIX):
-        return _run_python(text)
+        return _run_python(text, objects=objects)
     path = Path(text)
     if path.exists():
         if path.suffix == ".py" and path.is_file():
-            return _run_python(text)
-        return list(load_manifests(path, lenient_cidr=lenient_cidr).policies)
+            return _run_python(text, objects=objects)
+        return _read_manifests(path, lenient_cidr, objects)
     revision = _split_revision(text)
     if revision is not None:
         rev, rel = revision
         with git_revision_files(rev, rel) as local:
             if local.suffix == ".py" and local.is_file():
-                return _run_python(str(local), where=text)
+                return _run_python(str(local), where=text, objects=objects)
             if not local.exists():
                 msg = f"{text}: got a path that is not in revision {rev!r}"
                 raise LoadError(msg, source=text)
-            return list(load_manifests(local, lenient_cidr=lenient_cidr).policies)
+            return _read_manifests(local, lenient_cidr, objects)
     if text.endswith(".py"):
-        return _run_python(text)  # the "does not exist" error
+        return _run_python(text, objects=objects)  # the "does not exist" error
     if _MODULE_ATTR.fullmatch(text):
         msg = (f"{text}: got neither a path nor a git revision; expected a file, a directory or "
                f"REV:path. To import a Python module write {PY_PREFIX}{text} (that runs its code)")
         raise LoadError(msg, source=text)
     # a Path: the spec names a file, never YAML text (load_manifests would guess for a str)
-    return list(load_manifests(path, lenient_cidr=lenient_cidr).policies)
+    return _read_manifests(path, lenient_cidr, objects)
 
 
 def load_policy_sources(specs: Iterable[str | Path], *, lenient_cidr: bool = False

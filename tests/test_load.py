@@ -247,6 +247,17 @@ def test_unsupported_source_type():
         load_manifests([42])
 
 
+@pytest.mark.parametrize(("source", "shown"), [(None, r"None \(type=NoneType\)"),
+                                               (42, r"42 \(type=int\)"),
+                                               (4.5, r"4\.5 \(type=float\)")])
+def test_a_source_of_no_accepted_type_is_a_load_error_not_a_type_error(source, shown):
+    # Before: load_manifests(None) raised TypeError ('NoneType' object is not iterable).
+    with pytest.raises(LoadError, match=rf"^load_manifests\(\): got {shown}; expected a path") as err:
+        load_manifests(source)
+    assert not isinstance(err.value, TypeError)
+    assert "an iterable of them" in str(err.value)
+
+
 def test_load_policy_refuses_a_non_mapping():
     with pytest.raises(InvalidPolicyError, match="got list; expected a NetworkPolicy mapping"):
         load_policy([])  # type: ignore[arg-type]

@@ -256,3 +256,100 @@ def test_lint_refuses_deeply_nested_yaml_cleanly(run, tmp_path):
     r = run("lint", str(deep))
     assert r.exit_code == 2
     assert "nested too deeply" in r.output
+
+
+# ------------------------------------------------------------------------------ render: cluster-wide
+
+_CLUSTER_DEF = """\
+from netpol_dsl import PolicySet, deny_all, ip_block, namespace, pods, tcp, udp
+from netpol_dsl.admin import admin, baseline
+
+shop = PolicySet(namespace="shop").add(deny_all())
+guard = (admin("guardrails", priority=10)
+         .allow_to(namespace("kube-system") & pods({"k8s-app": "kube-dns"}), udp(53), tcp(53))
+         .deny_to(ip_block("0.0.0.0/0")))
+fallback = baseline().deny_from(namespace("sandbox"))
+legacy = admin("legacy", priority=20).deny_to(ip_block("10.0.0.0/8")).to_model("v1alpha1")
+_private = admin("not-collected", priority=30).deny_to(ip_block("10.0.0.0/8"))
+"""
+
+
+def _kinds_and_names(text: str) -> list[tuple[str, str]]:
+    return [(d["kind"], d["metadata"]["name"]) for d in yaml.safe_load_all(text)]
+
+
+def test_render_python_collects_cluster_wide_policies(run, tmp_path):
+    # Before: only the NetworkPolicy was rendered; admin()/baseline() objects were dropped.
+    src = tmp_path / "cluster.py"
+    src.write_text(_CLUSTER_DEF)
+    r = run("render", str(src))
+    assert r.exit_code == 0, r.output
+    # NetworkPolicies first, then cluster-wide policies by kind and name; builders render
+    # v1alpha2 (ClusterNetworkPolicy, the baseline named "default"), a model stays as it is.
+    assert _kinds_and_names(r.stdout) == [
+        ("NetworkPolicy", "default-deny-all"),
+        ("AdminNetworkPolicy", "legacy"),
+        ("ClusterNetworkPolicy", "default"),
+        ("ClusterNetworkPolicy", "guardrails"),
+    ]
+    docs = {d["metadata"]["name"]: d for d in yaml.safe_load_all(r.stdout)}
+    assert docs["guardrails"]["spec"]["tier"] == "Admin"
+    assert [rule["action"] for rule in docs["guardrails"]["spec"]["egress"]] == ["Accept", "Deny"]
+    assert docs["default"]["spec"]["tier"] == "Baseline"
+
+
+def test_render_python_module_policies_list_with_cluster_wide(run, tmp_path):
+    src = tmp_path / "listed.py"
+    src.write_text(_CLUSTER_DEF + "policies = [shop, guard]\n")
+    r = run("render", str(src))
+    assert r.exit_code == 0, r.output
+    assert _kinds_and_names(r.stdout) == [("NetworkPolicy", "default-deny-all"),
+                                          ("ClusterNetworkPolicy", "guardrails")]
+
+
+def test_render_python_only_cluster_wide_to_directory(run, tmp_path):
+    src = tmp_path / "only.py"
+    src.write_text("from netpol_dsl.admin import cluster_default_deny\nbase = cluster_default_deny()\n")
+    out = tmp_path / "out"
+    r = run("render", str(src), "-o", str(out))
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".netpol-dsl-files", "clusternetworkpolicy_default-deny-allow-dns.yaml",
+        "clusternetworkpolicy_default-deny.yaml"]
+    assert "wrote 2 policies" in r.stderr
+
+
+def test_render_yaml_keeps_cluster_wide_policies(run, tmp_path):
+    src = tmp_path / "mixed.yaml"
+    src.write_text("""\
+apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata: {name: deny-metadata}
+spec:
+  priority: 5
+  subject: {namespaces: {}}
+  egress: [{action: Deny, to: [{networks: [169.254.169.254/32]}]}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny, namespace: a}
+spec: {podSelector: {}}
+""")
+    r = run("render", str(src))
+    assert r.exit_code == 0, r.output
+    assert _kinds_and_names(r.stdout) == [("NetworkPolicy", "deny"),
+                                          ("AdminNetworkPolicy", "deny-metadata")]
+
+
+def test_commands_reading_network_policies_leave_cluster_wide_ones_out(tmp_path):
+    from netpol_dsl import collect
+    from netpol_dsl.policyset import collect_objects
+    from netpol_dsl.sources import load_policies
+
+    src = tmp_path / "cluster.py"
+    src.write_text(_CLUSTER_DEF)
+    assert [p.key for p in load_policies(str(src))] == ["shop/default-deny-all"]
+    ns: dict[str, object] = {}
+    exec(compile(_CLUSTER_DEF, "<def>", "exec"), ns)
+    assert [p.key for p in collect(ns)] == ["shop/default-deny-all"]
+    assert len(collect_objects(ns)) == 4
