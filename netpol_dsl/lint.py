@@ -176,6 +176,10 @@ _RULE_LIST = (
          "a domainNames peer in a rule whose action is not Allow/Accept, which upstream does not "
          "support",
          "use domainNames in Allow/Accept rules, and deny the rest with a later rule"),
+    Rule("NP019", "duplicate-object", "error",
+         "two inputs for one object (same kind, namespace and name): kubectl apply keeps only "
+         "the last, so the first is silently replaced",
+         "rename one of the two, or delete the one that should not be applied"),
 )
 
 #: Every rule, by id.
@@ -1438,6 +1442,46 @@ _INVENTORY_RULES = (_np003_np004_selectors, _np008_named_ports, _np009_ipblock, 
 _INVENTORY_IDS = tuple(r.id for r in _RULE_LIST if r.needs_inventory)
 
 
+def _np019_duplicates(read: Sequence[tuple[_load.KindSpec, Manifest]],
+                      findings: list[Finding]) -> int:
+    """NP019: two inputs for one object. ``kubectl apply`` applies both in turn, so the last one
+    is what the cluster holds (the loader and the evaluator keep it too); the finding is on the
+    later input and names both places. Identity is the loader's: API group, kind, namespace (a
+    namespaced object without one is in ``default``) and name."""
+    seen: dict[tuple[str, str, str | None, str], Manifest] = {}
+    suppressed = 0
+    for spec, m in read:
+        ident = _load._identity(spec, m.data, None)
+        if ident is None:
+            continue
+        key = (spec.group, spec.kind, *ident)
+        first = seen.get(key)
+        seen[key] = m
+        if first is None:
+            continue
+        if _ignored(m.data, "NP019"):
+            suppressed += 1
+            continue
+        what = f"{ident[0]}/{ident[1]}" if ident[0] else ident[1]
+        here = _name_place(m) or "a later input"
+        there = _name_place(first) or "an earlier input"
+        findings.append(Finding(
+            RULES["NP019"],
+            f"{spec.kind} {what} is given twice: at {there} and again at {here}; kubectl apply "
+            "keeps only the last one, so the first is silently replaced",
+            file=m.file, line=m.line_of("metadata.name") or m.line, object=_label(m.data),
+            kind=m.kind, path="metadata.name"))
+    return suppressed
+
+
+def _name_place(m: Manifest) -> str | None:
+    """``file:line`` of an object's ``metadata.name`` (of the object when unknown)."""
+    if m.file is None:
+        return None
+    line = m.line_of("metadata.name") or m.line
+    return f"{m.file}:{line}" if line else m.file
+
+
 def _sort_key(f: Finding) -> tuple[str, int, str, str]:
     return (f.file or "", f.line or 0, f.rule.id, f.message)
 
@@ -1450,13 +1494,19 @@ def _lint_read(read: _Read, inventory_objects: Sequence[Manifest] | None,
     suppressed = 0
     objects: list[Manifest] = []
     cluster: list[tuple[ClusterWidePolicy, Manifest]] = []
+    #: every object read (valid ones), for NP019: the loader's identity of each
+    identified: list[tuple[_load.KindSpec, Manifest]] = []
     for m in read.manifests:
         spec, problem = _load.classify(m)
         if spec is not None and spec.loader is None:
             objects.append(m)
+            identified.append((spec, m))
             continue
         if spec is not None and is_cluster_policy(m.data):
+            before = len(cluster)
             suppressed += _cw_load(m, cluster, findings)
+            if len(cluster) > before:
+                identified.append((spec, m))
             continue
         if problem is None and (spec is None or spec.kind != "NetworkPolicy"):
             continue  # a kind lint does not read
@@ -1471,6 +1521,8 @@ def _lint_read(read: _Read, inventory_objects: Sequence[Manifest] | None,
             else:
                 policies.append(policy)
                 sources.append(m)
+                if spec is not None:
+                    identified.append((spec, m))
                 continue
         if _ignored(m.data, "NP000"):
             suppressed += 1
@@ -1480,6 +1532,7 @@ def _lint_read(read: _Read, inventory_objects: Sequence[Manifest] | None,
                 RULES["NP000"], str(issue).removeprefix(f"{issue.path}: "),
                 file=m.file, line=m.line_of(issue.path) if issue.path else m.line,
                 object=label, path=issue.path))
+    suppressed += _np019_duplicates(identified, findings)
     inventory_src = objects + list(inventory_objects or ())
     has_inventory = inventory_objects is not None or any(
         m.kind != "Namespace" for m in objects)

@@ -498,3 +498,59 @@ def test_np003_quiet_for_kube_dns_when_the_inventory_has_no_kube_system_pods(tmp
     assert ids(lint(pol, manifests=[pods]), "NP003") == []
     pol.write_text(policy(spec=DNS.replace("kube-dns", "kube-dnz")))
     assert ids(lint(pol, manifests=[pods]), "NP003") == ["NP003"]
+
+
+# ---------------------------------------------------------------------------- NP019
+
+
+def _anp(name="guard", priority=10):
+    return ("apiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\n"
+            f"metadata: {{name: {name}}}\nspec:\n  priority: {priority}\n"
+            "  subject: {namespaces: {}}\n"
+            "  egress: [{action: Deny, to: [{networks: [169.254.169.254/32]}]}]\n")
+
+
+def test_np019_names_both_places_of_a_duplicate_policy(tmp_path):
+    (tmp_path / "a.yaml").write_text(policy())
+    (tmp_path / "b.yaml").write_text("# the same policy, changed\n"
+                                     + policy(spec="podSelector: {matchLabels: {app: b}}"))
+    r = lint(tmp_path, select=["NP019"])
+    (f,) = r.findings
+    # the later input (b.yaml, metadata on line 4) is the one reported; a.yaml's metadata is on 3
+    assert (f.rule.id, f.severity, f.file, f.line, f.object, f.path) == (
+        "NP019", "error", str(tmp_path / "b.yaml"), 4, "payments/p", "metadata.name")
+    assert f.message == (
+        f"NetworkPolicy payments/p is given twice: at {tmp_path / 'a.yaml'}:3 and again at "
+        f"{tmp_path / 'b.yaml'}:4; kubectl apply keeps only the last one, so the first is "
+        "silently replaced")
+    assert r.failed()
+
+
+def test_np019_within_one_file_and_for_cluster_wide_kinds():
+    text = policy() + "---\n" + _anp() + "---\n" + policy() + "---\n" + _anp(priority=20)
+    found = [(f.object, f.line) for f in lint_text(text).findings if f.rule.id == "NP019"]
+    # policy(): 5 lines, _anp(): 7, each "---" one: the second policy's metadata is on line
+    # 5 + 1 + 7 + 1 + 3 = 17, the second ANP's on 17 + 2 + 1 + 3 = 23
+    assert found == [("payments/p", 17), ("guard", 23)]
+
+
+def test_np019_quiet_for_other_namespaces_names_and_kinds():
+    text = "---\n".join([
+        policy(), policy(ns="billing"), policy(name="q"), _anp("p"),
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: payments}\n",
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: payments}\n",
+    ])
+    assert ids(lint_text(text), "NP019") == []
+
+
+def test_np019_a_policy_without_namespace_is_in_default():
+    text = policy(ns="default") + "---\n" + (
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p}\n"
+        "spec: {podSelector: {}}\n")
+    assert ids(lint_text(text), "NP019") == ["NP019"]
+
+
+def test_np019_suppressed_on_the_later_object():
+    text = policy() + "---\n" + policy(annotations={IGNORE_ANNOTATION: "NP019"})
+    r = lint_text(text)
+    assert ids(r, "NP019") == [] and r.suppressed == 1

@@ -353,3 +353,45 @@ def test_commands_reading_network_policies_leave_cluster_wide_ones_out(tmp_path)
     exec(compile(_CLUSTER_DEF, "<def>", "exec"), ns)
     assert [p.key for p in collect(ns)] == ["shop/default-deny-all"]
     assert len(collect_objects(ns)) == 4
+
+
+# ------------------------------------------------------------------------------ validate: duplicates
+
+_NP = ("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+       "metadata: {{name: {name}, namespace: {ns}}}\nspec: {{podSelector: {{}}}}\n")
+_ANP = ("apiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\n"
+        "metadata: {{name: {name}}}\nspec:\n  priority: {priority}\n  subject: {{namespaces: {{}}}}\n"
+        "  egress: [{{action: Deny, to: [{{networks: [169.254.169.254/32]}}]}}]\n")
+
+
+def test_validate_reports_a_duplicate_as_an_error_naming_both_places(run, tmp_path):
+    (tmp_path / "a.yaml").write_text(_NP.format(name="deny", ns="shop"))
+    (tmp_path / "b.yaml").write_text("# copy\n" + _NP.format(name="deny", ns="shop"))
+    r = run("validate", str(tmp_path / "a.yaml"), str(tmp_path / "b.yaml"))
+    assert r.exit_code == 1
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    assert r.stdout == (
+        f"{b}:2: metadata.name: got 'NetworkPolicy shop/deny'; expected one NetworkPolicy per "
+        f"name. also defined at {a}:1; kubectl apply keeps the last one ({b}:2)\n")
+    assert "1 valid policy; 1 problem" in r.stderr
+
+
+def test_validate_reports_duplicate_cluster_wide_policies(run, tmp_path):
+    f = tmp_path / "anp.yaml"
+    f.write_text(_ANP.format(name="guard", priority=1) + "---\n" + _ANP.format(name="guard", priority=2))
+    r = run("validate", str(f), "--format", "json")
+    assert r.exit_code == 1
+    (err,) = json.loads(r.stdout)["errors"]
+    # the second document starts on line 9 (7 lines, then "---")
+    assert (err["source"], err["path"], err["hint"]) == (
+        f"{f}:9", "metadata.name", f"also defined at {f}:1; kubectl apply keeps the last one ({f}:9)")
+
+
+def test_validate_same_name_in_another_namespace_or_kind_is_fine(run, tmp_path):
+    f = tmp_path / "ok.yaml"
+    f.write_text("---\n".join([_NP.format(name="deny", ns="shop"), _NP.format(name="deny", ns="bank"),
+                               _ANP.format(name="deny", priority=1),
+                               "apiVersion: v1\nkind: Pod\nmetadata: {name: deny, namespace: shop}\n"]))
+    r = run("validate", str(f))
+    assert r.exit_code == 0, r.output
+    assert r.stdout == ""
