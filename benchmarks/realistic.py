@@ -182,43 +182,138 @@ def cli(d: Path, repeat: int) -> dict[str, float]:
 # ------------------------------------------------------------------ tiers
 
 
+def _ns(name: str) -> dict[str, Any]:
+    return {"matchLabels": {"kubernetes.io/metadata.name": name}}
+
+
+_DNS = {"pods": {"namespaceSelector": _ns("kube-system"),
+                 "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}}
+_DNS_PORTS = [{"portNumber": {"protocol": "UDP", "port": 53}},
+              {"portNumber": {"protocol": "TCP", "port": 53}}]
+_SYSTEM = ["kube-system", "monitoring", "ingress-nginx"]
+
+
 def admin_policies(cluster: Any, n: int, seed: int = 7) -> list[dict[str, Any]]:
-    """``n`` AdminNetworkPolicies and a BaselineAdminNetworkPolicy drawn over the cluster."""
+    """``n`` AdminNetworkPolicies and a BaselineAdminNetworkPolicy drawn over the cluster.
+
+    Shaped like what platform teams write (network-policy-api ``site-src/user-stories.md``):
+    tenant isolation by a namespace label (same tenant: Pass to the NetworkPolicies; monitoring
+    allowed on the named port ``metrics``; others denied), protection of data tiers in prod
+    (backends of the namespace allowed on named database ports and a port range, everything else
+    denied), egress guards per environment (DNS to kube-dns allowed, the cloud metadata address
+    denied, the pod network passed, the internet denied), ingress-controller access on named
+    ports, and per-application Pass rules. Priorities are distinct (equal ones are undefined
+    upstream). The baseline, for every namespace but the system ones: ingress from monitoring on
+    ``metrics`` allowed, from other namespaces (but the ingress controller's) denied; egress to
+    DNS and to pods allowed, outside the cluster denied.
+    """
     rng = random.Random(seed)
     names = sorted(cluster.namespaces)
+    ns_labels = {k: dict(v.labels) for k, v in cluster.namespaces.items()}
+    teams = sorted({v["team"] for v in ns_labels.values() if "team" in v})
+    envs = sorted({v["env"] for v in ns_labels.values() if "env" in v})
     apps = sorted({p.labels["app"] for p in cluster.pods if "app" in p.labels})
+    tenants = [x for x in names if x not in _SYSTEM]
     out: list[dict[str, Any]] = []
     for i in range(n):
-        ns = rng.choice(names)
-        subject = ({"namespaces": {"matchLabels": {"kubernetes.io/metadata.name": ns}}}
-                   if rng.random() < 0.5 else
-                   {"pods": {"namespaceSelector": {}, "podSelector": {
-                       "matchLabels": {"app": rng.choice(apps)}}}})
-        action = rng.choice(("Allow", "Deny", "Pass"))
-        peer = rng.choice((
-            {"namespaces": {"matchLabels": {"kubernetes.io/metadata.name": rng.choice(names)}}},
-            {"pods": {"namespaceSelector": {}, "podSelector": {"matchLabels": {
-                "app": rng.choice(apps)}}}},
-        ))
-        rule = {"name": f"r{i}", "action": action, "from": [peer]}
-        if rng.random() < 0.6:
-            rule["ports"] = [{"portNumber": {"protocol": "TCP", "port": rng.choice(
-                (80, 443, 8080, 9090))}}]
-        egress = {"name": f"e{i}", "action": rng.choice(("Allow", "Deny", "Pass")),
-                  "to": [{"networks": [rng.choice(("0.0.0.0/0", "10.0.0.0/8", "203.0.113.0/24"))]}]}
+        kind = i % 5
+        spec: dict[str, Any]
+        if kind == 0:    # tenant isolation
+            team = rng.choice(teams)
+            spec = {"subject": {"namespaces": {"matchLabels": {"team": team}}},
+                    "ingress": [
+                        {"name": "same-tenant", "action": "Pass",
+                         "from": [{"namespaces": {"matchLabels": {"team": team}}}]},
+                        {"name": "monitoring", "action": "Allow",
+                         "from": [{"namespaces": {"matchLabels": {"purpose": "monitoring"}}}],
+                         "ports": [{"namedPort": "metrics"}]},
+                        {"name": "ingress-controller", "action": "Pass",
+                         "from": [{"namespaces": _ns("ingress-nginx")}]},
+                        {"name": "other-tenants", "action": "Deny",
+                         "from": [{"namespaces": {}}]}]}
+        elif kind == 1:  # data tier in one prod namespace
+            ns = rng.choice(tenants)
+            spec = {"subject": {"pods": {"namespaceSelector": _ns(ns),
+                                         "podSelector": {"matchLabels": {"tier": "data"}}}},
+                    "ingress": [
+                        {"name": "backends", "action": "Allow",
+                         "from": [{"pods": {"namespaceSelector": _ns(ns), "podSelector": {
+                             "matchExpressions": [{"key": "tier", "operator": "In",
+                                                   "values": ["backend", "worker"]}]}}}],
+                         "ports": [{"namedPort": "postgres"}, {"namedPort": "mysql"},
+                                   {"namedPort": "redis"},
+                                   {"portRange": {"protocol": "TCP", "start": 5432,
+                                                  "end": 5433}}]},
+                        {"name": "rest", "action": "Deny", "from": [{"namespaces": {}}]}]}
+        elif kind == 2:  # egress guard per environment
+            env = rng.choice(envs)
+            spec = {"subject": {"namespaces": {"matchLabels": {"env": env}}},
+                    "egress": [
+                        {"name": "dns", "action": "Allow", "to": [_DNS], "ports": _DNS_PORTS},
+                        {"name": "metadata", "action": "Deny",
+                         "to": [{"networks": ["169.254.169.254/32"]}]},
+                        {"name": "pod-network", "action": "Pass",
+                         "to": [{"networks": ["10.64.0.0/10"]}]},
+                        {"name": "internal", "action": "Pass",
+                         "to": [{"networks": ["10.0.0.0/8", "172.16.0.0/12"]}]},
+                        {"name": "internet", "action": "Deny",
+                         "to": [{"networks": ["0.0.0.0/0"]}]}]}
+        elif kind == 3:  # ingress controller to one namespace's web pods
+            ns = rng.choice(tenants)
+            spec = {"subject": {"pods": {"namespaceSelector": _ns(ns), "podSelector": {
+                        "matchLabels": {"tier": "frontend"}}}},
+                    "ingress": [
+                        {"name": "from-ingress", "action": "Allow",
+                         "from": [{"pods": {"namespaceSelector": _ns("ingress-nginx"),
+                                            "podSelector": {}}}],
+                         "ports": [{"namedPort": "http"}, {"namedPort": "https"},
+                                   {"portRange": {"protocol": "TCP", "start": 8000,
+                                                  "end": 8100}}]}]}
+        else:            # an application across namespaces: Pass among its pods
+            app = rng.choice(apps)
+            spec = {"subject": {"pods": {"namespaceSelector": {"matchExpressions": [
+                        {"key": "env", "operator": "In", "values": ["prod", "staging"]}]},
+                                         "podSelector": {"matchLabels": {"app": app}}}},
+                    "ingress": [
+                        {"name": "same-app", "action": "Pass",
+                         "from": [{"pods": {"namespaceSelector": {},
+                                            "podSelector": {"matchLabels": {"app": app}}}}],
+                         "ports": [{"namedPort": "grpc"},
+                                   {"portNumber": {"protocol": "TCP", "port": 8080}}]}],
+                    "egress": [
+                        {"name": "same-app", "action": "Allow",
+                         "to": [{"pods": {"namespaceSelector": {},
+                                          "podSelector": {"matchLabels": {"app": app}}}}],
+                         "ports": [{"namedPort": "grpc"}]}]}
+        spec["priority"] = 10 + 19 * i
         out.append({"apiVersion": "policy.networking.k8s.io/v1alpha1",
                     "kind": "AdminNetworkPolicy", "metadata": {"name": f"admin-{i:02d}"},
-                    "spec": {"priority": i * 10, "subject": subject, "ingress": [rule],
-                             "egress": [egress]}})
+                    "spec": spec})
     out.append({"apiVersion": "policy.networking.k8s.io/v1alpha1",
                 "kind": "BaselineAdminNetworkPolicy", "metadata": {"name": "default"},
-                "spec": {"subject": {"namespaces": {}},
-                         "ingress": [{"name": "deny-all", "action": "Deny",
-                                      "from": [{"namespaces": {}}]}]}})
+                "spec": {"subject": {"namespaces": {"matchExpressions": [
+                             {"key": "kubernetes.io/metadata.name", "operator": "NotIn",
+                              "values": _SYSTEM}]}},
+                         "ingress": [
+                             {"name": "monitoring", "action": "Allow",
+                              "from": [{"namespaces": {"matchLabels": {"purpose": "monitoring"}}}],
+                              "ports": [{"namedPort": "metrics"}]},
+                             {"name": "other-namespaces", "action": "Deny",
+                              "from": [{"namespaces": {"matchExpressions": [
+                                  {"key": "kubernetes.io/metadata.name", "operator": "NotIn",
+                                   "values": ["ingress-nginx"]}]}}]}],
+                         "egress": [
+                             {"name": "dns", "action": "Allow", "to": [_DNS],
+                              "ports": _DNS_PORTS},
+                             {"name": "pods", "action": "Allow", "to": [{"namespaces": {}}]},
+                             {"name": "outside", "action": "Deny",
+                              "to": [{"networks": ["0.0.0.0/0", "::/0"]}]}]}})
     return out
 
 
-def tiers(d: Path, repeat: int) -> dict[str, float]:
+def tiers(d: Path, repeat: int) -> dict[str, Any]:
+    """Build time without and with the cluster-wide policies, and the one-port matrix (each
+    timed on a cluster built just before, untimed, so no cached decision helps)."""
     from netpol_dsl.evaluate import Cluster
     from netpol_dsl.model import AdminNetworkPolicy, BaselineAdminNetworkPolicy
 
@@ -227,14 +322,28 @@ def tiers(d: Path, repeat: int) -> dict[str, float]:
              else BaselineAdminNetworkPolicy.model_validate(x)
              for x in admin_policies(base, 50)]
     args = (list(base.namespaces.values()), list(base.pods))
+    mixed_policies = [*base.policies, *extra]
+
+    def matrix(policies: list[Any]) -> float:
+        times = []
+        for _ in range(repeat):
+            c = Cluster(*args, policies)
+            t = time.perf_counter()
+            c.matrix(port=8080)
+            times.append(time.perf_counter() - t)
+        return statistics.median(times)
+
     plain = _median(lambda: Cluster(*args, list(base.policies)), repeat)
-    mixed = _median(lambda: Cluster(*args, [*base.policies, *extra]), repeat)
-    with_tiers = Cluster(*args, [*base.policies, *extra])
-    matrix = _median(lambda: Cluster(*args, [*base.policies, *extra]).matrix(port=8080), repeat)
-    build_again = _median(lambda: Cluster(*args, [*base.policies, *extra]), repeat)
+    mixed = _median(lambda: Cluster(*args, mixed_policies), repeat)
+    with_tiers = Cluster(*args, mixed_policies)
+    m = with_tiers.matrix(port=8080)
     return {"build_without": plain, "build_with": mixed, "build_extra": mixed - plain,
-            "matrix_8080_with_build": matrix, "matrix_8080": matrix - build_again,
-            "admin_rules": sum(1 for r in with_tiers._engine.rules if r.tier != 1)}
+            "matrix_8080_without": matrix(list(base.policies)),
+            "matrix_8080_with": matrix(mixed_policies),
+            "allowed_pairs_8080_with": m.count(),
+            "classes_with": with_tiers._engine.n,
+            "admin_rules": sum(1 for r in with_tiers._engine.rules if r.tier != 1),
+            "load_average": os.getloadavg()}
 
 
 def main() -> None:
@@ -244,8 +353,14 @@ def main() -> None:
     ap.add_argument("--no-cli", action="store_true")
     ap.add_argument("--tiers", action="store_true")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--only-tiers", metavar="DIR", type=Path,
+                    help="only the tiers figures, on the 10k cluster in DIR "
+                         "(namespaces.yaml, pods.yaml, policies.yaml)")
     args = ap.parse_args()
     results: dict[str, Any] = {}
+    if args.only_tiers is not None:
+        print(json.dumps(tiers(args.only_tiers, args.repeat), indent=1))
+        return
     for size in (int(x) for x in args.sizes.split(",")):
         d = cluster_dir(size)
         r: dict[str, Any] = {"fresh": fresh(d, args.repeat)}
