@@ -407,7 +407,17 @@ def _draw(graph: Graph, layout: _Layout) -> str:
     d.parts.append(f'<line x1="{dx:.1f}" y1="{ly:.1f}" x2="{dx + 40:.1f}" y2="{ly:.1f}" '
                    f'stroke="{_RED}" stroke-width="2" stroke-dasharray="6 4" '
                    'marker-end="url(#arrow-no)"/>')
-    d.text(dx + 48, ly + 4, "denied", 12, "#333")
+    last = d.text(dx + 48, ly + 4, "denied", 12, "#333")
+    if graph.show_tiers:
+        from netpol_dsl.graph import TIER_COLOURS, TIER_LEGEND
+
+        x = last.x1 + 30
+        last = d.text(x, ly + 4, "decided by:", 12, "#333")
+        for tier, colour in TIER_COLOURS.items():
+            x = last.x1 + 16
+            d.parts.append(f'<line x1="{x:.1f}" y1="{ly:.1f}" x2="{x + 24:.1f}" y2="{ly:.1f}" '
+                           f'stroke="{colour}" stroke-width="3"/>')
+            last = d.text(x + 30, ly + 4, TIER_LEGEND[tier], 12, colour)
     d.parts.append("</g>")
     legend = d.parts
     width = round(d.right + _MARGIN)
@@ -423,6 +433,7 @@ def _draw(graph: Graph, layout: _Layout) -> str:
         f'<marker id="arrow-no" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" '
         f'markerHeight="8" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" '
         f'fill="{_RED}"/></marker>',
+        *_tier_markers(graph),
         "</defs>",
         f'<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>',
     ]
@@ -435,8 +446,19 @@ def _node_w(n: Node) -> float:
     return max(text_width(name, 13), text_width(n.kind, 10)) + 2 * _NODE_PAD
 
 
+def _tier_markers(graph: Graph) -> list[str]:
+    """An arrowhead in each tier's colour (pictures that show tiers)."""
+    if not any(e.tiers for e in graph.edges):
+        return []
+    from netpol_dsl.graph import TIER_COLOURS
+
+    return [f'<marker id="arrow-{tier}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" '
+            f'markerHeight="8" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" '
+            f'fill="{colour}"/></marker>' for tier, colour in TIER_COLOURS.items()]
+
+
 def _label(e: Edge) -> str:
-    return _clip(e.label, _MAX_LABEL)
+    return _clip(e.text, _MAX_LABEL)
 
 
 def _label_w(e: Edge) -> float:
@@ -485,14 +507,15 @@ def _spot(d: _Drawing, ctrl: Sequence[tuple[float, float]], label: str,
 
 def _draw_edge(d: _Drawing, e: Edge, ctrl: Sequence[tuple[float, float]], spot: Box, *,
                leader: bool, both: bool = False) -> list[str]:
-    colour = _GREEN if e.allowed else _RED
-    marker = "arrow-ok" if e.allowed else "arrow-no"
+    colour = e.colour
+    tier = e.tier
+    marker = "arrow-no" if not e.allowed else (f"arrow-{tier}" if tier else "arrow-ok")
     dash = "" if e.allowed else ' stroke-dasharray="6 4"'
     path = f"M{ctrl[0][0]:.1f},{ctrl[0][1]:.1f} C" + " ".join(
         f"{x:.1f},{y:.1f}" for x, y in ctrl[1:])
     arrow = "\u2194" if both else "\u2192"
     start = f' marker-start="url(#{marker})"' if both else ""
-    parts = [f'<g class="edge {e.style}"><title>{html.escape(f"{e.src} {arrow} {e.dst}: {e.label}")}'
+    parts = [f'<g class="edge {e.style}"><title>{html.escape(f"{e.src} {arrow} {e.dst}: {e.text}")}'
              f'</title><path d="{path}" fill="none" stroke="{colour}" stroke-width="2"{dash}'
              f'{start} marker-end="url(#{marker})"/>']
     if leader:
@@ -528,7 +551,8 @@ def _drawn_edges(graph: Graph, ids: Mapping[str, int]) -> tuple[list[Edge], set[
         if e.src not in ids or e.dst not in ids or e.src == e.dst or (e.src, e.dst) in merged:
             continue
         back = by_pair.get((e.dst, e.src))
-        if back is not None and (back.label, back.allowed) == (e.label, e.allowed):
+        if back is not None and (back.label, back.allowed, back.tiers) == (
+                e.label, e.allowed, e.tiers):
             merged.add((e.dst, e.src))
             both.add(len(out))
         out.append(e)

@@ -697,16 +697,22 @@ def graph(
     port: Annotated[str | None, typer.Option("--port", "-p", metavar="PORT[/PROTO]", help="Only flows on PORT[/PROTO].")]
     = None,
     denied: Annotated[bool, typer.Option(
-        "--denied", help="Also draw denied connections into isolated pods, dashed.")] = False,
+        "--denied", help="Also draw denied connections (into isolated pods, or denied by an "
+        "admin or baseline Deny), dashed.")] = False,
     intent: Annotated[Path | None, typer.Option(
         "--intent", metavar="FILE", help="Draw the probes of an intent file (denied ones dashed).")] = None,
+    tiers: Annotated[bool | None, typer.Option(
+        "--tiers/--no-tiers", help="Show which tier decided each edge (admin, NetworkPolicy, "
+        "baseline, default) by colour and label, with a legend. Default: when the cluster has "
+        "cluster-wide policies.")] = None,
     output: OutputOpt = None,
     allow_empty: AllowEmptyOpt = False,
 ) -> None:
     """Draw who can reach whom: namespaces as boxes, workloads as nodes, allowed flows as edges.
 
     Mermaid and DOT always work; SVG needs Graphviz (`dot`); HTML is one self-contained file
-    (diagram and matrix, no network fetches).
+    (diagram and matrix, no network fetches). With cluster-wide policies, each edge says which
+    tier decided it.
 
     Examples:
 
@@ -725,7 +731,7 @@ def graph(
     probes = load_intents(intent) if intent is not None else ()
     with _progress("drawing"):
         diagram = g.build_graph(cluster, port=number, protocol=protocol, denied=denied,
-                                probes=probes)
+                                probes=probes, tiers=tiers)
         if fmt is GraphFormat.mermaid:
             text = g.to_mermaid(diagram)
         elif fmt is GraphFormat.dot:

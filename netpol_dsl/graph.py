@@ -42,6 +42,8 @@ if TYPE_CHECKING:
     from netpol_dsl.evaluate import Cluster
 
 __all__ = [
+    "TIER_COLOURS",
+    "TIER_LEGEND",
     "Cell",
     "ConnectivityTable",
     "Edge",
@@ -57,6 +59,26 @@ __all__ = [
 ]
 
 EXTERNAL = "(external)"
+
+#: Edge colours by deciding tier, in pictures that show tiers (``mixed``: several tiers decided
+#: the edge's connections). Denied edges stay red and dashed, whatever tier denied them.
+TIER_COLOURS: Mapping[str, str] = {
+    "admin": "#6a1b9a",
+    "networkpolicy": "#2e7d32",
+    "baseline": "#1565c0",
+    "default": "#757575",
+    "mixed": "#ef6c00",
+}
+#: How the legends name each tier.
+TIER_LEGEND: Mapping[str, str] = {
+    "admin": "admin tier (cluster-wide)",
+    "networkpolicy": "NetworkPolicy",
+    "baseline": "baseline tier (cluster-wide)",
+    "default": "default (no rule decided)",
+    "mixed": "several tiers",
+}
+_ALLOWED = "#2e7d32"
+_DENIED = "#c62828"
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +131,46 @@ class Edge:
     label: str
     allowed: bool = True
     probe: bool = False
+    #: the tiers that decided it (``admin``, ``networkpolicy``, ``baseline``, ``default``; for
+    #: a denied edge, those that denied), in precedence order; empty when not computed
+    tiers: tuple[str, ...] = ()
+
+    @property
+    def tier(self) -> str | None:
+        """The one tier that decided it, ``mixed`` when several did, None when not computed.
+
+        Example:
+            >>> Edge("a/x", "a/y", "TCP 80", tiers=("admin",)).tier
+            'admin'
+            >>> Edge("a/x", "a/y", "all ports", tiers=("admin", "networkpolicy")).tier
+            'mixed'
+        """
+        if not self.tiers:
+            return None
+        return self.tiers[0] if len(self.tiers) == 1 else "mixed"
+
+    @property
+    def text(self) -> str:
+        """The label with the deciding tiers, as pictures that show tiers print it.
+
+        Example:
+            >>> Edge("a/x", "a/y", "TCP 80", tiers=("admin", "networkpolicy")).text
+            'TCP 80 [admin+networkpolicy]'
+        """
+        return f"{self.label} [{'+'.join(self.tiers)}]" if self.tiers else self.label
+
+    @property
+    def colour(self) -> str:
+        """Red for a denied edge; for an allowed one, its tier's (`TIER_COLOURS`), or green.
+
+        Example:
+            >>> Edge("a/x", "a/y", "TCP 80", tiers=("baseline",)).colour
+            '#1565c0'
+        """
+        if not self.allowed:
+            return _DENIED
+        tier = self.tier
+        return TIER_COLOURS[tier] if tier is not None else _ALLOWED
 
     @property
     def style(self) -> Literal["allowed", "denied"]:
@@ -133,6 +195,8 @@ class Graph:
     nodes: tuple[Node, ...] = ()
     edges: tuple[Edge, ...] = ()
     title: str = "NetworkPolicy connectivity"
+    #: draw the deciding tier of each edge (colour, label and legend)
+    show_tiers: bool = False
 
     @property
     def namespaces(self) -> tuple[str, ...]:
@@ -169,7 +233,8 @@ class Graph:
             "nodes": [{"id": n.id, "namespace": n.namespace, "name": n.name, "kind": n.kind,
                        "labels": dict(n.labels)} for n in self.nodes],
             "edges": [{"from": e.src, "to": e.dst, "label": e.label, "allowed": e.allowed,
-                       "probe": e.probe} for e in self.edges],
+                       "probe": e.probe, "tiers": list(e.tiers)} for e in self.edges],
+            "show_tiers": self.show_tiers,
         }
 
 
@@ -216,6 +281,7 @@ def build_graph(
     denied: bool = False,
     probes: Iterable[Any] = (),
     title: str | None = None,
+    tiers: bool | None = None,
 ) -> Graph:
     """The picture of a cluster: workloads as nodes, the evaluator's allowed flows as edges.
 
@@ -224,10 +290,15 @@ def build_graph(
         port: draw only flows on this port (and protocol); None draws every allowed flow,
             labelled with its ports.
         protocol: the protocol of ``port``.
-        denied: also draw, dashed, the pairs that are denied because the destination (or source)
-            is isolated.
+        denied: also draw, dashed, the pairs with nothing allowed (on ``port``): denied by
+            NetworkPolicy isolation of the destination (or source), or, with tiers, by an admin
+            or baseline Deny.
         probes: intents (``netpol_dsl.intent.Intent``) to draw as probes; denied ones dashed.
         title: the picture's title.
+        tiers: give each edge the tiers that decided it (``Cluster.deciding_tiers``: ``admin``,
+            ``networkpolicy``, ``baseline`` or ``default``; for a denied edge, those that denied
+            it) and draw them; None (the default) does so when the cluster has cluster-wide
+            policies.
 
     Example:
         >>> from netpol_dsl.evaluate import Cluster
@@ -241,12 +312,22 @@ def build_graph(
     """
     nodes = _nodes(cluster)
     pairs = _workload_pairs(cluster, port, protocol)
-    iso = [cluster.isolated(n.query) for n in nodes]
+    show = tiers if tiers is not None else any(
+        getattr(p, "kind", "NetworkPolicy") != "NetworkPolicy" for p in cluster.policies)
+    ws = cluster.workloads()
+    iso = [cluster.isolated(n.query) for n in nodes] if denied and not show else []
     edges: list[Edge] = []
     for (i, j), (ok, label) in sorted(pairs.items()):
         a, b = nodes[i], nodes[j]
         if ok:
-            edges.append(Edge(a.id, b.id, label))
+            found = cluster.deciding_tiers(ws[i], ws[j], port, protocol).allowed if show else ()
+            edges.append(Edge(a.id, b.id, label, tiers=found))
+        elif denied and show:
+            # with tiers, every pair with nothing allowed: an admin or baseline Deny denies
+            # pods NetworkPolicies do not isolate
+            found = cluster.deciding_tiers(ws[i], ws[j], port, protocol).denied
+            edges.append(Edge(a.id, b.id, "denied" if port is None else label, allowed=False,
+                              tiers=found))
         elif denied and (iso[j][0] or iso[i][1]):
             edges.append(Edge(a.id, b.id, "denied" if port is None else label, allowed=False))
     by_key = {n.id: n for n in nodes}
@@ -261,12 +342,17 @@ def build_graph(
         verdict = cluster.allows(intent.src, intent.dst, intent.port, protocol=intent.protocol)
         ok = verdict.all()
         mark = "" if ok == intent.expect and not verdict.mixed else " (unexpected)"
+        found = ()
+        if show:
+            t = cluster.deciding_tiers(intent.src, intent.dst, intent.port, intent.protocol)
+            found = t.allowed if ok else t.denied
         edges.append(Edge(ends[0].id, ends[1].id,
                           f"{'ALLOW' if ok else 'DENY'} {intent.protocol} {intent.port}{mark}",
-                          allowed=ok, probe=True))
+                          allowed=ok, probe=True, tiers=found))
     return Graph(tuple(nodes) + tuple(extra.values()), tuple(edges),
                  title or ("NetworkPolicy connectivity" if port is None
-                           else f"NetworkPolicy connectivity on {protocol} {port}"))
+                           else f"NetworkPolicy connectivity on {protocol} {port}"),
+                 show_tiers=show)
 
 
 def _node_for(cluster: Cluster, ref: str, by_key: Mapping[str, Node]) -> Node:
@@ -445,9 +531,17 @@ def to_mermaid(graph: Graph) -> str:
     styles = []
     for i, e in enumerate(graph.edges):
         arrow = "-->" if e.allowed else "-.->"
-        lines.append(f'  {ids[e.src]} {arrow}|"{_mermaid_text(e.label)}"| {ids[e.dst]}')
-        if not e.allowed:
-            styles.append(f"  linkStyle {i} stroke:#c62828,color:#c62828")
+        lines.append(f'  {ids[e.src]} {arrow}|"{_mermaid_text(e.text)}"| {ids[e.dst]}')
+        if not e.allowed or e.tiers:
+            styles.append(f"  linkStyle {i} stroke:{e.colour},color:{e.colour}")
+    if graph.show_tiers:
+        # Mermaid has no legend: a box of one coloured node per tier
+        lines.append('  subgraph legend["edge colour: the tier that decided"]')
+        for k, tier in enumerate(TIER_COLOURS):
+            lines.append(f'    tier{k}["{_mermaid_text(TIER_LEGEND[tier])}"]')
+            styles.append(f"  style tier{k} fill:#ffffff,stroke:{TIER_COLOURS[tier]},"
+                          f"color:{TIER_COLOURS[tier]}")
+        lines.append("  end")
     return "\n".join(lines + styles)
 
 
@@ -486,10 +580,22 @@ def to_dot(graph: Graph) -> str:
                          f'{_dot_text(n.kind)}"];')
         lines.append("  }")
     for e in graph.edges:
-        attrs = f'label="{_dot_text(e.label)}"'
-        attrs += ', color="#2e7d32"' if e.allowed else ', color="#c62828", fontcolor="#c62828", ' \
-                                                       'style=dashed'
+        attrs = f'label="{_dot_text(e.text)}"'
+        if not e.allowed:
+            attrs += ', color="#c62828", fontcolor="#c62828", style=dashed'
+        elif e.tiers:
+            attrs += f', color="{e.colour}", fontcolor="{e.colour}"'
+        else:
+            attrs += ', color="#2e7d32"'
         lines.append(f'  "{_dot_text(e.src)}" -> "{_dot_text(e.dst)}" [{attrs}];')
+    if graph.show_tiers:
+        lines.append("  subgraph cluster_legend {")
+        lines.append('    label="edge colour: the tier that decided"; style="rounded"; '
+                     'color="#9e9e9e";')
+        for tier, colour in TIER_COLOURS.items():
+            lines.append(f'    "legend:{tier}" [label="{_dot_text(TIER_LEGEND[tier])}", '
+                         f'shape=plaintext, style="", fontcolor="{colour}"];')
+        lines.append("  }")
     lines.append("}")
     return "\n".join(lines)
 

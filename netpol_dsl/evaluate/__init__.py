@@ -16,6 +16,7 @@ from netpol_dsl.evaluate._expect import expect_reachability
 from netpol_dsl.evaluate._exposure import Exposure, ExternalExposure
 from netpol_dsl.evaluate._inventory import ContainerPort, EndpointSpec, Namespace, Pod
 from netpol_dsl.evaluate._matrix import Matrix
+from netpol_dsl.evaluate._tiers import DecidingTiers
 from netpol_dsl.evaluate.cluster import Cluster
 from netpol_dsl.evaluate.verdict import (
     Decision,
@@ -32,6 +33,7 @@ __all__ = [
     "ConnectionSet",
     "Connectivity",
     "ContainerPort",
+    "DecidingTiers",
     "Decision",
     "DirectionVerdict",
     "Endpoint",

@@ -60,6 +60,7 @@ from netpol_dsl.evaluate._inventory import EndpointSpec, Namespace, Pod
 from netpol_dsl.evaluate._ir import PolicyIR
 from netpol_dsl.evaluate._manifests import inventory_from, load_for_evaluation
 from netpol_dsl.evaluate._matrix import Matrix
+from netpol_dsl.evaluate._tiers import DecidingTiers
 from netpol_dsl.evaluate._trace import TraceEnd, explain_side, fmt_labels
 from netpol_dsl.evaluate.verdict import DirectionVerdict, PairVerdict, Verdict, _verdict
 from netpol_dsl.load import Source, load_policy
@@ -1142,6 +1143,53 @@ class Cluster:
                    "ask about single pods, or use connectivity()")
             raise AmbiguousResultError(msg)
         return next(iter(found)) if found else ConnectionSet.all()
+
+    def deciding_tiers(self, src: object, dst: object, port: int | str | None = None,
+                       protocol: str | None = None) -> DecidingTiers:
+        """Which tiers decided what ``src`` may open to ``dst``: on every port (``port`` None) or
+        on one, over every pod pair the ends stand for.
+
+        ``allowed`` lists the tiers (``admin``, ``networkpolicy``, ``baseline``, ``default``)
+        whose rules decided the allowed connections, ``denied`` those that denied the others;
+        see ``netpol_dsl.evaluate._tiers`` for how both sides of a connection count.
+
+        Args:
+            src: as for `allows`.
+            dst: as for `allows`.
+            port: a number, a name (resolved on each destination pod; one that does not declare
+                it is left out) or a spec such as ``"53/UDP"``; None for every port.
+            protocol: the protocol of ``port`` (default TCP, or the spec's own).
+
+        Example:
+            >>> from netpol_dsl import load_policy
+            >>> deny = load_policy({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            ...     "metadata": {"name": "deny", "namespace": "a"}, "spec": {"podSelector": {}}})
+            >>> c = Cluster(pods=[Pod("a", "x"), Pod("b", "y")], policies=[deny])
+            >>> c.deciding_tiers("b/y", "a/x", 80)  # a/x is isolated for ingress
+            DecidingTiers(allowed=(), denied=('networkpolicy',))
+            >>> c.deciding_tiers("a/x", "b/y").allowed  # nothing restricts either side
+            ('default',)
+        """
+        from netpol_dsl.evaluate._tiers import deciding_tiers
+
+        atoms = self._engine.atoms
+        spec = None if port is None else parse_port_spec(port, protocol, where="deciding_tiers()")
+        d_ends = self._ends(dst)[1]
+        interest: list[int | None] = []
+        for d in d_ends:
+            if spec is None:
+                interest.append(atoms.full)
+            elif spec.name is not None and (d.pod is None or not any(
+                    cp.name == spec.name and cp.protocol == spec.protocol for cp in d.pod.ports)):
+                interest.append(None)  # no such port on this destination: no connection
+            elif spec.name is not None:
+                number = self._port_number(spec, d, "deciding_tiers()")[0]
+                interest.append(1 << atoms.index(spec.protocol, number))
+            else:  # a number or a range: the atoms it spans
+                assert spec.first is not None and spec.last is not None
+                lo, hi = atoms.index(spec.protocol, spec.first), atoms.index(spec.protocol, spec.last)
+                interest.append(((1 << (hi + 1)) - 1) ^ ((1 << lo) - 1))
+        return deciding_tiers(self._engine, self._ends(src)[1], d_ends, interest)
 
     def connectivity(self) -> Connectivity:
         """Every ordered pod pair's allowed connections, computed at once (compact: per class pair).

@@ -264,8 +264,10 @@ def test_graph_denied_edges(run):
 
 def test_graph_json(run):
     data = json.loads(run("graph", *ALL, "-f", "json").stdout)
+    # NetworkPolicies only: tiers are not computed unless asked for (--tiers)
     assert {"from": "payments/frontend", "to": "payments/api-server", "label": "TCP 8080",
-            "allowed": True, "probe": False} in data["edges"]
+            "allowed": True, "probe": False, "tiers": []} in data["edges"]
+    assert data["show_tiers"] is False
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
@@ -344,3 +346,23 @@ def test_export_missing_intent(run):
     r = run("export", "netassert", *ALL, "--intent", "nope.yaml")
     assert r.exit_code == 2
     assert r.stderr == "error: nope.yaml: got a path that does not exist; expected an intent file\n"
+
+
+def test_graph_tiers_flags(run):
+    tiers = "tests/fixtures/graph/tiers.yaml"
+    auto = json.loads(run("graph", "-m", tiers, "-f", "json").stdout)
+    assert auto["show_tiers"] is True
+    assert {"from": "shop/db", "to": "shop/api", "label": "TCP 9090", "allowed": True,
+            "probe": False, "tiers": ["admin"]} in auto["edges"]
+    off = json.loads(run("graph", "-m", tiers, "-f", "json", "--no-tiers").stdout)
+    assert off["show_tiers"] is False and all(e["tiers"] == [] for e in off["edges"])
+    # NetworkPolicies only, asked for: frontend -> api-server TCP 8080 is allowed by
+    # allow-frontend-egress-to-api (egress) and allow-frontend-to-api (ingress), both
+    # NetworkPolicies (default-deny-all isolates both pods)
+    lesson = json.loads(run("graph", *ALL, "-f", "json", "--tiers").stdout)
+    (e,) = [e for e in lesson["edges"]
+            if (e["from"], e["to"]) == ("payments/frontend", "payments/api-server")]
+    assert e["tiers"] == ["networkpolicy"]
+    r = run("graph", "-m", tiers, "--denied")
+    assert r.exit_code == 0
+    assert '-.->|"denied [admin+networkpolicy]"|' in r.stdout
