@@ -292,13 +292,13 @@ def reachability(cluster: Cluster, *, port: int | str | None = None, protocol: s
         conn = cluster.connectivity()
         index = {k: i for i, k in enumerate(conn.pods)}
         rows, cols = conn.row_index, conn.column_index
-        table: npt.NDArray[Any] = conn.table
+        red = conn.reduced
         sets = list(conn.sets)
     else:
         m = cluster.matrix(port=port, protocol=protocol)
         index = {k: i for i, k in enumerate(m.pods)}
         rows, cols = m.row_index, m.column_index
-        table = m.table.astype(np.int64)
+        red = m.reduced.mapped(lambda cells: cells.astype(np.int64), np.int64)
         sets = [ConnectionSet.none(), ConnectionSet.all()]
     # Rows of one class (columns of one column class) read one table entry; groups whose pods
     # differ are combined pair by pair (a pair is what some of its pod pairs may do).
@@ -307,7 +307,7 @@ def reachability(cluster: Cluster, *, port: int | str | None = None, protocol: s
     ccls = [np.unique(cols[m]) for m in members]
     rrep = np.asarray([int(r[0]) for r in rcls], dtype=np.int64)
     crep = np.asarray([int(c[0]) for c in ccls], dtype=np.int64)
-    cells = (table[rrep[:, None], crep[None, :]].astype(np.int64) if n
+    cells = (red.cells(rrep[:, None], crep[None, :]).astype(np.int64) if n
              else np.zeros((0, 0), dtype=np.int64))
     by_set = {c: i for i, c in enumerate(sets)}
 
@@ -325,7 +325,7 @@ def reachability(cluster: Cluster, *, port: int | str | None = None, protocol: s
             for a, b in ((i, j), (j, i)):
                 if a == b:
                     continue
-                ids = set(table[np.ix_(rcls[a], ccls[b])].ravel().tolist())
+                ids = set(red.cells(rcls[a][:, None], ccls[b][None, :]).ravel().tolist())
                 cells[a, b] = combine(ids)
                 if len({sets[k] for k in ids}) > 1:
                     mixed.add((a, b))
@@ -334,8 +334,9 @@ def reachability(cluster: Cluster, *, port: int | str | None = None, protocol: s
         if len(pods) < 2:
             cells[i, i] = -1
             continue
-        ids = {int(table[rows[x], cols[y]]) for x in pods for y in pods if x != y} \
-            if len(pods) <= 64 else set(table[np.ix_(rcls[i], ccls[i])].ravel().tolist())
+        ids = {int(red.cells(rows[x], cols[y])) for x in pods for y in pods if x != y} \
+            if len(pods) <= 64 else set(red.cells(rcls[i][:, None],
+                                                   ccls[i][None, :]).ravel().tolist())
         cells[i, i] = combine(ids)
         if len({sets[k] for k in ids}) > 1:
             mixed.add((i, i))

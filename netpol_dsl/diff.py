@@ -323,8 +323,8 @@ def _pod_changes(before: Cluster, after: Cluster) -> list[FlowChange]:
     block = max(1, 2_000_000 // max(len(joint), 1))
     for x0 in range(0, len(joint), block):
         xs = slice(x0, min(len(joint), x0 + block))
-        old = canon_b[cb.table[rb[xs][:, None], kb_[None, :]]]
-        new = canon_a[ca.table[ra[xs][:, None], ka_[None, :]]]
+        old = canon_b[cb.reduced.cells(rb[xs][:, None], kb_[None, :])]
+        new = canon_a[ca.reduced.cells(ra[xs][:, None], ka_[None, :])]
         for x, y in zip(*np.nonzero(old != new), strict=True):
             x_, y_ = int(x) + x0, int(y)
             if x_ == y_ and count[x_] < 2:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import difflib
-import gc
 import importlib
 import os
 import re
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from netpol_dsl import _rules, _yaml
+from netpol_dsl._gc import gc_paused
 from netpol_dsl.errors import InvalidPolicyError, Issue, LoadError
 from netpol_dsl.model import NetworkPolicy, NetworkPolicyPeer
 from netpol_dsl.model._base import Context
@@ -968,15 +968,10 @@ def load_manifests(
         >>> [p.key for p in m.policies]
         ['a/deny']
     """
-    gc_was = gc.isenabled()
-    gc.disable()  # millions of new containers on big inputs: the cyclic collector only slows it
-    try:
-        return _load_manifests(source, namespace, lenient_cidr, lenient_names, collect_errors)
-    finally:
-        if gc_was:
-            gc.enable()
+    return _load_manifests(source, namespace, lenient_cidr, lenient_names, collect_errors)
 
 
+@gc_paused
 def _load_manifests(source: Source | Iterable[Source], namespace: str | None, lenient_cidr: bool,
                     lenient_names: bool, collect_errors: bool) -> Manifests:
     found: list[Manifest] = []

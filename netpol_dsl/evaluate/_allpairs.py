@@ -17,8 +17,7 @@ The answer for classes ``s -> d`` is ``egress[group(s)][d] & ingress[group(d)][s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -34,13 +33,101 @@ __all__ = ["Reduced", "all_pairs"]
 IntArray = npt.NDArray[np.int64]
 
 
-@dataclass
 class Reduced:
-    """``table[row_of[s], col_of[d]]`` is the value for classes ``s -> d``."""
+    """``value(s, d)`` for classes ``s -> d`` is ``table[row_of[s], col_of[d]]``.
 
-    table: npt.NDArray[Any]
-    row_of: IntArray
-    col_of: IntArray
+    Kept factored: the table's cell ``(r, c)`` is ``combine(e_side[e_rows[r], c],
+    i_side[i_cols[c], r])`` (the source's egress decision against the destination's column,
+    the destination's ingress decision against the source's row). ``table`` materialises it
+    (block by block, once); ``cells``, ``row`` and ``column`` read it without doing so, which
+    is what keeps a 100k-pod cluster's one-port matrix small.
+    """
+
+    def __init__(self, row_of: IntArray, col_of: IntArray, e_side: npt.NDArray[Any],
+                 e_rows: IntArray, i_side: npt.NDArray[Any], i_cols: IntArray,
+                 combine: Callable[[npt.NDArray[Any], npt.NDArray[Any]], npt.NDArray[Any]],
+                 dtype: Any, block_cells: int = 8_000_000) -> None:
+        self.row_of = row_of
+        self.col_of = col_of
+        #: ``[egress group, column]`` and ``[ingress group, row]`` decisions; ``e_rows`` (``i_cols``)
+        #: is each row's (column's) group
+        self.e_side, self._e_rows = e_side, e_rows
+        self.i_side, self._i_cols = i_side, i_cols
+        self._combine = combine
+        self._dtype = dtype
+        self._block_cells = block_cells
+        self._table: npt.NDArray[Any] | None = None
+        self.shape = (int(e_rows.size), int(i_cols.size))
+
+    @classmethod
+    def dense(cls, table: npt.NDArray[Any], row_of: IntArray, col_of: IntArray) -> Reduced:
+        """A table already made."""
+        empty = np.zeros(0, dtype=np.int64)
+        out = cls(row_of, col_of, table[:0], empty, table[:0], empty, np.logical_and, table.dtype)
+        out._table = table
+        out.shape = (int(table.shape[0]), int(table.shape[1]))
+        return out
+
+    def with_sides(self, e_side: npt.NDArray[Any], i_side: npt.NDArray[Any],
+                   combine: Callable[[npt.NDArray[Any], npt.NDArray[Any]], npt.NDArray[Any]],
+                   dtype: Any) -> Reduced:
+        """The same rows and columns with other side values and ``combine``."""
+        return Reduced(self.row_of, self.col_of, e_side, self._e_rows, i_side, self._i_cols,
+                       combine, dtype, self._block_cells)
+
+    def mapped(self, fn: Callable[[npt.NDArray[Any]], npt.NDArray[Any]], dtype: Any) -> Reduced:
+        """``fn`` applied to every cell (kept factored)."""
+        if self._table is not None:
+            return Reduced.dense(fn(self._table), self.row_of, self.col_of)
+        combine = self._combine
+
+        def both(e: npt.NDArray[Any], i: npt.NDArray[Any]) -> npt.NDArray[Any]:
+            out: npt.NDArray[Any] = fn(combine(e, i))
+            return out
+
+        return self.with_sides(self.e_side, self.i_side, both, dtype)
+
+    def cells(self, rows: IntArray, cols: IntArray) -> npt.NDArray[Any]:
+        """The cells ``(rows[k], cols[k])`` (arrays of one shape, broadcast)."""
+        if self._table is not None:
+            out: npt.NDArray[Any] = self._table[rows, cols]
+            return out
+        return self._combine(self.e_side[self._e_rows[rows], cols],
+                             self.i_side[self._i_cols[cols], rows])
+
+    def row(self, r: int) -> npt.NDArray[Any]:
+        """Row ``r`` over every column."""
+        if self._table is not None:
+            out: npt.NDArray[Any] = self._table[r]
+            return out
+        return self._combine(self.e_side[self._e_rows[r]], self.i_side[self._i_cols, r])
+
+    def column(self, c: int) -> npt.NDArray[Any]:
+        """Column ``c`` over every row."""
+        if self._table is not None:
+            return self._table[:, c]
+        return self._combine(self.e_side[self._e_rows, c], self.i_side[self._i_cols[c]])
+
+    def blocks(self) -> Iterator[tuple[slice, npt.NDArray[Any]]]:
+        """The table a block of rows at a time (``(rows, block)``), without keeping it."""
+        n_rows, n_cols = self.shape
+        if self._table is not None:
+            yield slice(0, n_rows), self._table
+            return
+        step = max(1, self._block_cells // max(n_cols, 1))
+        for r0 in range(0, n_rows, step):
+            r = slice(r0, min(n_rows, r0 + step))
+            yield r, self._combine(self.e_side[self._e_rows[r]], self.i_side[:, r][self._i_cols].T)
+
+    @property
+    def table(self) -> npt.NDArray[Any]:
+        """The whole table (made on first use)."""
+        if self._table is None:
+            table = np.empty(self.shape, dtype=self._dtype)
+            for r, block in self.blocks():
+                table[r] = block
+            self._table = table
+        return self._table
 
 
 class _Group:
@@ -97,44 +184,43 @@ def _groups(engine: Engine, direction: Direction, relevant: Callable[[Rule], boo
     return group_of, groups
 
 
-def _admitted(engine: Engine, rule_ids: Sequence[int], classes: IntArray | None
-              ) -> dict[int, IntArray]:
-    """For each rule, the positions (in ``classes``, or all classes) its peers admit."""
-    out = {}
-    for r in rule_ids:
-        vec = engine.rules[r].vec
-        out[r] = np.flatnonzero(vec if classes is None else vec[classes])
-    return out
+def _renumber(key: IntArray) -> IntArray:
+    """Number the distinct values of ``key`` 0, 1, ... (in sorted order)."""
+    _, inverse = np.unique(key, return_inverse=True)
+    return inverse.reshape(-1).astype(np.int64)
 
 
-def _number(columns: Sequence[npt.NDArray[Any]], n: int) -> tuple[IntArray, IntArray]:
-    """Number the distinct rows of the byte columns ``columns`` (each ``[n, k]``); return each
-    item's number and the first item of each number."""
+def _refine(label: IntArray, columns: Sequence[IntArray], n: int) -> IntArray:
+    """Split the numbering ``label`` (over ``n`` items) by membership in each of ``columns``
+    (index arrays): items keep one number iff they had one and are in the same columns.
+    Exact: a few dozen columns at a time are packed as bits beside the current number."""
     if n == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    parts = [np.ascontiguousarray(c).view(np.uint8).reshape(n, -1) for c in columns]
-    sig = np.ascontiguousarray(np.concatenate(parts, axis=1))
-    if sig.shape[1] == 0:
-        return np.zeros(n, dtype=np.int64), np.zeros(1, dtype=np.int64)
-    keys = sig.view(np.dtype((np.void, sig.shape[1]))).reshape(-1)
-    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-    return inverse.reshape(-1).astype(np.int64), first.astype(np.int64)
+        return label
+    width = 62 - n.bit_length()  # numbers stay below n: number << width fits in 62 bits
+    for c0 in range(0, len(columns), width):
+        bits = np.zeros(n, dtype=np.int64)
+        for j, idx in enumerate(columns[c0:c0 + width]):
+            bits[idx] |= np.int64(1) << j
+        label = _renumber((label << width) | bits)
+    return label
+
+
+def _first(label: IntArray) -> IntArray:
+    """The first item of each number (numbers 0..k-1 all present)."""
+    _, first = np.unique(label, return_index=True)
+    return first.astype(np.int64)
 
 
 def _partition(engine: Engine, own: IntArray, other_rules: Sequence[int], named: bool
                ) -> tuple[IntArray, IntArray]:
     """Rows (or columns): classes numbered by (own group, host-network flag, [named-port
-    profile], which of the other direction's rules admit them)."""
-    n = engine.n
-    cols: list[npt.NDArray[Any]] = [own.astype(np.int64)[:, None],
-                                    engine.class_hn.astype(np.uint8)[:, None]]
+    profile], which of the other direction's rules admit them); each class's number and the
+    first class of each number."""
+    key = own.astype(np.int64) * 2 + engine.class_hn.astype(np.int64)
     if named:
-        cols.append(engine.class_prof.astype(np.int64)[:, None])
-    # the admitting rules of each class, hashed exactly: bits packed in chunks of rules
-    for r0 in range(0, len(other_rules), 2048):
-        block = np.stack([engine.rules[r].vec for r in other_rules[r0:r0 + 2048]])
-        cols.append(np.packbits(block, axis=0).T)
-    return _number(cols, n)
+        key = key * (len(engine.profiles) + 1) + engine.class_prof.astype(np.int64)
+    label = _refine(_renumber(key), [engine.rules[r].admitted() for r in other_rules], engine.n)
+    return label, _first(label)
 
 
 def _side(engine: Engine, direction: Direction, groups: list[_Group], reps: IntArray,
@@ -148,9 +234,13 @@ def _side(engine: Engine, direction: Direction, groups: list[_Group], reps: IntA
     prof_list = prof.tolist()
     hn_list = hn.tolist()
     rep_list = reps.tolist()
-    admitted = _admitted(engine, sorted({r for g in groups for r in g.rules}), reps)
+    # each relevant rule's admitted representatives, as positions in ``reps``
+    position = np.full(engine.n, -1, dtype=np.int64)
+    position[reps] = np.arange(reps.size)
+    admitted: dict[int, IntArray] = {}
     out = np.empty((len(groups), reps.size), dtype=dtype)
     hn_i = hn.astype(np.int64)
+    seen = np.zeros(reps.size, dtype=bool)
     for gi, g in enumerate(groups):
         lst, sprof = g.lst, g.prof
         # representatives no rule of the group admits: one decision per host-network flag
@@ -159,17 +249,28 @@ def _side(engine: Engine, direction: Direction, groups: list[_Group], reps: IntA
         out[gi] = defaults[hn_i]
         if not g.rules:
             continue
-        idx = [admitted[r] for r in g.rules]
-        touched = np.unique(np.concatenate(idx)) if idx else np.zeros(0, dtype=np.int64)
+        idx = []
+        for r in g.rules:
+            got = admitted.get(r)
+            if got is None:
+                pos = position[engine.rules[r].admitted()]
+                got = admitted[r] = pos[pos >= 0]
+            idx.append(got)
+        for i in idx:
+            seen[i] = True
+        touched = np.flatnonzero(seen)
+        seen[touched] = False
         if touched.size == 0:
             continue
-        cols: list[npt.NDArray[Any]] = [np.packbits(
-            np.stack([engine.rules[r].vec[reps[touched]] for r in g.rules]), axis=0).T]
+        key = np.zeros(touched.size, dtype=np.int64)
         if direction == "egress" and any(engine.rules[r].named for r in g.rules):
-            cols.append(prof[touched].astype(np.int64)[:, None])
+            key = prof[touched].astype(np.int64)
         if lst.isolated:
-            cols.append(hn[touched].astype(np.uint8)[:, None])
-        number, first = _number(cols, touched.size)
+            key = key * 2 + hn[touched]
+        local = np.full(reps.size, -1, dtype=np.int64)
+        local[touched] = np.arange(touched.size)
+        number = _refine(_renumber(key), [local[i] for i in idx], touched.size)
+        first = _first(number)
         vals = np.empty(first.size, dtype=np.int64)
         for u, i in enumerate(first.tolist()):
             j = int(touched[i])
@@ -180,12 +281,72 @@ def _side(engine: Engine, direction: Direction, groups: list[_Group], reps: IntA
     return out
 
 
+def _side_atom(engine: Engine, direction: Direction, groups: list[_Group], reps: IntArray,
+               atom: int) -> npt.NDArray[np.bool_]:
+    """``_side`` for one atom: each group's rules folded over all representatives at once
+    (``Engine.fold`` on vectors), so no representative is visited in Python."""
+    hn = engine.class_hn[reps]
+    prof = engine.class_prof[reps]
+    ones = np.ones(reps.size, dtype=bool)
+    np_applies = ~hn
+    vecs: dict[int, npt.NDArray[np.bool_]] = {}
+    covers: dict[int, npt.NDArray[np.bool_]] = {}
+    out = np.empty((len(groups), reps.size), dtype=bool)
+
+    def vec(r: int) -> npt.NDArray[np.bool_]:
+        got = vecs.get(r)
+        if got is None:
+            got = vecs[r] = engine.rules[r].vec[reps]
+        return got
+
+    def cover(rule: Rule) -> npt.NDArray[np.bool_]:
+        """Per representative (as destination): whether the rule's ports take in ``atom``."""
+        got = covers.get(rule.id)
+        if got is None:
+            table = np.asarray([(engine.port_mask(rule, p) >> atom) & 1
+                                for p in range(len(engine.profiles))], dtype=bool)
+            got = covers[rule.id] = table[prof]
+        return got
+
+    for gi, g in enumerate(groups):
+        lst, sprof = g.lst, g.prof
+        if not lst.isolated and not lst.admin and not lst.baseline:
+            out[gi] = True  # nothing can deny: NetworkPolicy rules only add to "allowed"
+            continue
+        if not lst.admin and not lst.baseline:
+            # NetworkPolicy only: allowed where not governed (host-network other end) or a
+            # rule admits it on the atom (the fold below, unrolled)
+            acc = hn.copy()
+            for r in g.rules:
+                rule = engine.rules[r]
+                if direction == "egress" and rule.named:
+                    acc |= vec(r) & cover(rule)
+                elif (engine.port_mask(rule, sprof) >> atom) & 1:
+                    acc |= vec(r)
+            out[gi] = acc
+            continue
+
+        def hit(rule: Rule, sprof: int = sprof, kept: tuple[int, ...] = g.rules
+                ) -> npt.NDArray[np.bool_] | None:
+            if rule.id not in kept:
+                return None  # its ports cannot match the atom
+            if direction == "egress" and rule.named:
+                return vec(rule.id) & cover(rule)
+            if (engine.port_mask(rule, sprof) >> atom) & 1:
+                return vec(rule.id)
+            return None
+
+        out[gi] = engine.fold(lst, hit, ones, np_applies).allowed
+    return out
+
+
 def all_pairs(engine: Engine, value: Callable[[int], int],
               combine: Callable[[npt.NDArray[Any], npt.NDArray[Any]], npt.NDArray[Any]],
               dtype: Any, atom: int | None = None, side_dtype: Any = np.int32,
               block_cells: int = 8_000_000) -> Reduced:
     """Every (row, column) of distinct source and destination behaviours, combined; with
-    ``atom``, for that atom only (only the rules whose ports can match it count)."""
+    ``atom``, for that atom only (only the rules whose ports can match it count, and the
+    sides are boolean)."""
     relevant = _relevant(engine, atom)
     e_group, e_groups = _groups(engine, "egress", relevant)
     i_group, i_groups = _groups(engine, "ingress", relevant)
@@ -194,13 +355,11 @@ def all_pairs(engine: Engine, value: Callable[[int], int],
     named = any(engine.rules[r].named for r in e_rules)
     row_of, rows = _partition(engine, e_group, i_rules, False)
     col_of, cols = _partition(engine, i_group, e_rules, named)
-    e_side = _side(engine, "egress", e_groups, cols, value, side_dtype)   # [group, column]
-    i_side = _side(engine, "ingress", i_groups, rows, value, side_dtype)  # [group, row]
-    e_rows = e_group[rows]
-    i_cols = i_group[cols]
-    table = np.empty((rows.size, cols.size), dtype=dtype)
-    block = max(1, block_cells // max(cols.size, 1))
-    for r0 in range(0, rows.size, block):
-        r = slice(r0, min(rows.size, r0 + block))
-        table[r] = combine(e_side[e_rows[r]], i_side[:, r][i_cols].T)
-    return Reduced(table, row_of, col_of)
+    if atom is None:
+        e_side = _side(engine, "egress", e_groups, cols, value, side_dtype)   # [group, column]
+        i_side = _side(engine, "ingress", i_groups, rows, value, side_dtype)  # [group, row]
+    else:
+        e_side = _side_atom(engine, "egress", e_groups, cols, atom)
+        i_side = _side_atom(engine, "ingress", i_groups, rows, atom)
+    return Reduced(row_of, col_of, e_side, e_group[rows], i_side, i_group[cols], combine, dtype,
+                   block_cells)

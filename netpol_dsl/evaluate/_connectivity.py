@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from netpol_dsl.evaluate._allpairs import Reduced
 from netpol_dsl.evaluate._connections import PROTOCOLS, ConnectionSet
 from netpol_dsl.evaluate._endpoints import Workload
 from netpol_dsl.evaluate._inventory import Pod
@@ -105,17 +106,39 @@ class Connectivity:
     """
 
     def __init__(self, pods: Sequence[Pod], rows: IntArray, columns: IntArray,
-                 table: npt.NDArray[np.integer], sets: Sequence[ConnectionSet],
+                 table: npt.NDArray[np.integer] | Reduced, sets: Sequence[ConnectionSet],
                  workloads: Sequence[Workload]) -> None:
         """Made by ``Cluster.connectivity()``."""
         self.pods = tuple(p.key for p in pods)
         self._rows = rows
         self._cols = columns
-        self.table = table
+        self._red = table if isinstance(table, Reduced) else Reduced.dense(
+            table, np.arange(table.shape[0]), np.arange(table.shape[1]))
         #: the distinct connection sets; ``table`` holds indices into this
         self.sets = tuple(sets)
         self._index = {k: i for i, k in enumerate(self.pods)}
         self.workloads = tuple(workloads)
+
+    @property
+    def table(self) -> npt.NDArray[np.integer]:
+        """The compact table: ``table[row_index[src], column_index[dst]]`` indexes ``sets``.
+
+        Kept factored (each side's decisions, combined on read) and made on first use: at
+        100k pods it can take gigabytes; ``between``, ``pairs``, ``workload_pairs``, ``count``
+        and the exporters read the factored form instead.
+
+        Example:
+            >>> from netpol_dsl.evaluate import Cluster, Pod
+            >>> Cluster(pods=[Pod("a", "x"), Pod("a", "y")]).connectivity().table.shape
+            (1, 1)
+        """
+        out: npt.NDArray[np.integer] = self._red.table
+        return out
+
+    @property
+    def reduced(self) -> Reduced:
+        """The factored table (see ``table``)."""
+        return self._red
 
     @property
     def row_index(self) -> IntArray:
@@ -160,7 +183,7 @@ class Connectivity:
         i, j = self._i(src), self._i(dst)
         if i == j:
             return ConnectionSet.all()
-        return self.sets[int(self.table[self._rows[i], self._cols[j]])]
+        return self.sets[int(self._red.cells(self._rows[i], self._cols[j]))]
 
     def pairs(self, *, empty: bool = False) -> Iterator[PairConnections]:
         """Every ordered pair of different pods with its connections (``empty``: also pairs
@@ -174,9 +197,9 @@ class Connectivity:
         """
         rows = self._rows.tolist()
         sets = self.sets
-        table = self.table
+        red = self._red
         for i, src in enumerate(self.pods):
-            ids = table[rows[i]][self._cols].tolist()
+            ids = red.row(rows[i])[self._cols].tolist()
             for j, dst in enumerate(self.pods):
                 if i == j:
                     continue
@@ -206,7 +229,7 @@ class Connectivity:
         sets = self.sets
         cache: dict[tuple[int, ...], tuple[ConnectionSet, ConnectionSet]] = {}
         for a, wa in enumerate(ws):
-            ids = self.table[rrep[a], crep]                    # per destination workload
+            ids = self._red.cells(rrep[a], crep)               # per destination workload
             # candidates: pairs with something allowed, and any pair with a varied end
             wanted = np.ones(len(ws), dtype=bool) if empty or not single[a] else (
                 nonempty[ids] | ~single)
@@ -218,8 +241,9 @@ class Connectivity:
                     if empty or not conns.is_empty:
                         yield PairConnections(wa.id, ws[b].id, conns)
                     continue
-                key = tuple(sorted({int(self.table[self._rows[x], self._cols[y]])
-                                    for x in members[a] for y in members[b]}))
+                key = tuple(sorted(set(self._red.cells(
+                    self._rows[members[a]][:, None], self._cols[members[b]][None, :]
+                ).reshape(-1).tolist())))
                 found = cache.get(key)
                 if found is None:
                     items = [sets[i] for i in key]
@@ -239,12 +263,14 @@ class Connectivity:
             2
         """
         some = np.asarray([not s.is_empty for s in self.sets], dtype=bool)
-        r_sizes = np.bincount(self._rows, minlength=self.table.shape[0]).astype(np.int64)
-        c_sizes = np.bincount(self._cols, minlength=self.table.shape[1]).astype(np.int64)
-        allowed = some[self.table].astype(np.int64)
-        total = int(r_sizes @ allowed @ c_sizes)
+        n_rows, n_cols = self._red.shape
+        r_sizes = np.bincount(self._rows, minlength=n_rows).astype(np.int64)
+        c_sizes = np.bincount(self._cols, minlength=n_cols).astype(np.int64)
+        total = 0
+        for r, block in self._red.blocks():
+            total += int(r_sizes[r] @ (some[block].astype(np.int64) @ c_sizes))
         # minus each pod's pair with itself where its row and column allow something
-        self_pairs = int(allowed[self._rows, self._cols].sum())
+        self_pairs = int(some[self._red.cells(self._rows, self._cols)].sum())
         return total - self_pairs
 
     def connlist(self, level: str = "workload") -> str:
@@ -293,5 +319,6 @@ class Connectivity:
                            for p in pairs], indent=1)
 
     def __repr__(self) -> str:
-        return (f"<Connectivity {len(self.pods)} pods, {self.table.shape[0]} x "
-                f"{self.table.shape[1]} behaviours, {len(self.sets)} distinct connection sets>")
+        n_rows, n_cols = self._red.shape
+        return (f"<Connectivity {len(self.pods)} pods, {n_rows} x {n_cols} behaviours, "
+                f"{len(self.sets)} connection sets>")

@@ -28,7 +28,7 @@ import socket
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -51,6 +51,9 @@ from netpol_dsl.evaluate._ir import (
     RuleIR,
 )
 from netpol_dsl.model import LabelSelector
+
+if TYPE_CHECKING:
+    from netpol_dsl.evaluate._allpairs import Reduced
 
 __all__ = ["ALLOW", "DEFAULT", "DENY", "ISOLATED", "PASS", "Engine", "RuleList"]
 
@@ -221,6 +224,7 @@ class Rule:
     direction: Direction
     ir: RuleIR
     vec: BoolArray
+    #: ``vec`` as bytes, for single-cell reads (made on first use: empty until then)
     vb: bytes
     any_peer: bool
     blocks: tuple[Block, ...]
@@ -232,6 +236,14 @@ class Rule:
     named: tuple[tuple[str, str | None], ...]
     #: the namespace the rule was specialised for (obsolete sameLabels peers), or None
     subject_ns: int | None = None
+    #: the classes ``vec`` admits, as indices (made on first use by the all-pairs code)
+    idx: IntArray | None = None
+
+    def admitted(self) -> IntArray:
+        """The classes the rule's peers admit (``flatnonzero(vec)``, kept)."""
+        if self.idx is None:
+            self.idx = np.flatnonzero(self.vec)
+        return self.idx
 
 
 class Other:
@@ -852,7 +864,7 @@ class Engine:
             named = tuple(dict.fromkeys((p.name, p.protocol) for p in rule.ports
                                         if isinstance(p, NamedPortIR)))
         r = Rule(len(self.rules), pi, _TIER[pol.tier], _ACTION[rule.action], direction, rule,
-                 vec, np.ascontiguousarray(vec).tobytes(), any_peer, blocks, node_sels, domains,
+                 vec, b"", any_peer, blocks, node_sels, domains,
                  all_ports, numeric, named, subject_ns)
         self.rules.append(r)
         self._rule_cache[key] = r
@@ -984,7 +996,13 @@ class Engine:
         rules = self.rules
         if other.peer is None:
             c = other.cls
-            bits = tuple(rules[r].vb[c] for r in lst.all)
+            try:
+                bits = tuple(rules[r].vb[c] for r in lst.all)
+            except IndexError:  # a rule's byte view not made yet (made on first use)
+                for r in lst.all:
+                    if not rules[r].vb:
+                        rules[r].vb = np.ascontiguousarray(rules[r].vec).tobytes()
+                bits = tuple(rules[r].vb[c] for r in lst.all)
         else:
             test = other.peer
             bits = tuple(any(test(p, rules[r].subject_ns) for p in rules[r].ir.peers)
@@ -1151,17 +1169,19 @@ class Engine:
 
     # ------------------------------------------------------------------ one port, all pairs
 
-    def atom_matrix(self, atom: int) -> tuple[BoolArray, IntArray, IntArray]:
-        """``(A, row_of, col_of)``: class ``s`` may reach class ``d`` on ``atom`` iff
-        ``A[row_of[s], col_of[d]]``."""
+    def atom_matrix(self, atom: int) -> Reduced:
+        """Class ``s`` may reach class ``d`` on ``atom`` iff ``cells(row_of[s], col_of[d])``
+        (factored: nothing of size rows x columns is made)."""
         from netpol_dsl.evaluate._allpairs import all_pairs
 
         def bit(mask: int) -> int:
             return (mask >> atom) & 1
 
-        red = all_pairs(self, bit, lambda e, i: (e & i).astype(bool), bool, atom=atom,
-                        side_dtype=np.uint8)
-        return red.table, red.row_of, red.col_of
+        def both(e: BoolArray, i: BoolArray) -> BoolArray:
+            out: BoolArray = e & i
+            return out
+
+        return all_pairs(self, bit, both, bool, atom=atom, side_dtype=bool)
 
 
 def _NO_PEER(peer: PeerIR, subject_ns: int | None) -> bool:

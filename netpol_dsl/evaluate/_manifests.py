@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeGuard
 
 from netpol_dsl import _rules
+from netpol_dsl._gc import gc_paused
 from netpol_dsl.errors import DslUsageError, Issue
 from netpol_dsl.evaluate._inventory import (
     ContainerPort,
@@ -293,15 +293,10 @@ def inventory_from(manifests: Manifests) -> Inventory:
         >>> pod.key, pod.ips, pod.node_name, pod.host_ips
         ('a/web', ('10.0.0.5',), 'node-1', ('192.168.0.7',))
     """
-    gc_was = gc.isenabled()
-    gc.disable()  # one new object per field of 100k pods: the cyclic collector only slows it
-    try:
-        return _inventory_from(manifests)
-    finally:
-        if gc_was:
-            gc.enable()
+    return _inventory_from(manifests)
 
 
+@gc_paused
 def _inventory_from(manifests: Manifests) -> Inventory:
     out = Inventory()
     workloads: dict[tuple[str, str, str], tuple[Manifest, tuple[str, str] | None]] = {}

@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from netpol_dsl.errors import UnknownEndpointError
+from netpol_dsl.evaluate._allpairs import Reduced
 
 __all__ = ["Matrix"]
 
@@ -37,31 +38,41 @@ class Matrix:
         pods: tuple[str, ...],
         src_index: npt.NDArray[np.int64],
         dst_index: npt.NDArray[np.int64],
-        table: npt.NDArray[np.bool_],
+        table: npt.NDArray[np.bool_] | Reduced,
         *,
         port: int | str | None,
         protocol: str,
     ) -> None:
-        """Made by ``Cluster.matrix``: pod ``i`` is row ``src_index[i]`` / column ``dst_index[i]``."""
+        """Made by ``Cluster.matrix``: pod ``i`` is row ``src_index[i]`` / column ``dst_index[i]``
+        (``table`` may be kept factored: see ``table``)."""
         self.pods = pods
         self.port = port
         self.protocol = protocol
         self._src = src_index
         self._dst = dst_index
-        self._table = table
+        self._red = table if isinstance(table, Reduced) else Reduced.dense(
+            table, np.arange(table.shape[0]), np.arange(table.shape[1]))
         self._index: Mapping[str, int] = {p: i for i, p in enumerate(pods)}
 
     @property
     def table(self) -> npt.NDArray[np.bool_]:
         """The compact table: pod ``i`` may reach pod ``j`` (``i != j``) iff
-        ``table[row_index[i], column_index[j]]``.
+        ``table[row_index[i], column_index[j]]``. For a large cluster the matrix is kept
+        factored (the two sides' decisions) and this table is made on first use; ``allowed``,
+        ``row``, ``count`` and the exporters read the factored form.
 
         Example:
             >>> from netpol_dsl.evaluate import Cluster, Pod
             >>> Cluster(pods=[Pod("a", "x"), Pod("a", "y")]).matrix(port=80).table.shape
             (1, 1)
         """
-        return self._table
+        out: npt.NDArray[np.bool_] = self._red.table
+        return out
+
+    @property
+    def reduced(self) -> Reduced:
+        """The factored table (see ``table``)."""
+        return self._red
 
     @property
     def row_index(self) -> npt.NDArray[np.int64]:
@@ -102,7 +113,7 @@ class Matrix:
             True
         """
         i, j = self._i(src), self._i(dst)
-        return i == j or bool(self._table[self._src[i], self._dst[j]])
+        return i == j or bool(self._red.cells(self._src[i], self._dst[j]))
 
     def row(self, src: object) -> tuple[bool, ...]:
         """One source's row, in ``pods`` order.
@@ -113,7 +124,7 @@ class Matrix:
             (True, True)
         """
         i = self._i(src)
-        row = self._table[self._src[i]][self._dst].copy()
+        row = self._red.row(int(self._src[i]))[self._dst]
         row[i] = True
         return tuple(bool(x) for x in row)
 
@@ -149,11 +160,14 @@ class Matrix:
             >>> Cluster(pods=[Pod("a", "x"), Pod("a", "y")]).matrix(port=80).count()
             4
         """
-        rows = np.bincount(self._src, minlength=self._table.shape[0])
-        cols = np.bincount(self._dst, minlength=self._table.shape[1])
-        total = int(rows.astype(np.int64) @ self._table.astype(np.int64) @ cols.astype(np.int64))
-        diag = self._table[self._src, self._dst]
-        return total + int((~diag).sum())
+        n_rows, n_cols = self._red.shape
+        rows = np.bincount(self._src, minlength=n_rows).astype(np.int64)
+        cols = np.bincount(self._dst, minlength=n_cols).astype(np.int64)
+        total = 0
+        for r, block in self._red.blocks():
+            total += int(rows[r] @ (block.astype(np.int64) @ cols))
+        diag = self._red.cells(self._src, self._dst)
+        return total + int((~diag.astype(bool)).sum())
 
     def to_dict(self) -> dict[str, object]:
         """``{"port", "protocol", "pods", "allowed": [[bool, ...], ...]}`` (rows are sources).

@@ -42,6 +42,7 @@ import numpy as np
 import numpy.typing as npt
 
 from netpol_dsl import _rules
+from netpol_dsl._gc import gc_paused
 from netpol_dsl._portspec import PortSpec, parse_port_spec
 from netpol_dsl.errors import (
     AmbiguousResultError,
@@ -171,6 +172,7 @@ class Cluster:
         (False, True)
     """
 
+    @gc_paused
     def __init__(
         self,
         namespaces: Iterable[Namespace | str] | Mapping[str, Namespace] = (),
@@ -1215,49 +1217,52 @@ class Cluster:
 
             sets: list[ConnectionSet] = []
             set_id: dict[int, int] = {}
-            lut_cache: dict[int, npt.NDArray[np.int32]] = {}
 
-            def lut() -> npt.NDArray[np.int32]:
-                """Every (egress mask, ingress mask) combination, intersected once."""
-                n = len(masks)
-                found = lut_cache.get(n)
-                if found is None:
-                    found = np.empty(n * n, dtype=np.int32)
-                    for e in range(n):
-                        for i in range(n):
-                            mask = masks[e] & masks[i]
-                            sid = set_id.get(mask)
-                            if sid is None:
-                                sid = set_id[mask] = len(sets)
-                                sets.append(eng.atoms.to_connections(mask))
-                            found[e * n + i] = sid
-                    lut_cache.clear()
-                    lut_cache[n] = found
-                return found
-
-            def set_of(key: int) -> int:
-                mask = masks[key // len(masks)] & masks[key % len(masks)]
+            def set_of(mask: int) -> int:
                 sid = set_id.get(mask)
                 if sid is None:
                     sid = set_id[mask] = len(sets)
                     sets.append(eng.atoms.to_connections(mask))
                 return sid
 
-            def combine(e: npt.NDArray[Any], i: npt.NDArray[Any]) -> npt.NDArray[Any]:
-                pair = e * len(masks) + i
-                if len(masks) ** 2 <= 1 << 22:
-                    out: npt.NDArray[Any] = lut()[pair]
-                    return out
-                # many distinct masks: only the combinations that occur
-                uniq, inverse = np.unique(pair, return_inverse=True)
-                ids = np.asarray([set_of(k) for k in uniq.tolist()], dtype=np.int32)
-                found: npt.NDArray[Any] = ids[inverse.reshape(pair.shape)]
-                return found
+            def unused(e: npt.NDArray[Any], i: npt.NDArray[Any]) -> npt.NDArray[Any]:
+                raise AssertionError  # pragma: no cover - replaced below before any read
 
-            red = all_pairs(eng, ident, combine, np.int32, side_dtype=np.int32)
-            table = red.table.astype(np.int16) if len(sets) < 32000 else red.table
+            red = all_pairs(eng, ident, unused, np.int32, side_dtype=np.int32)
+            # A cell is (source's egress mask) & (destination's ingress mask): number each side's
+            # distinct masks apart and intersect every combination once, into a lookup table.
+            e_vals, e_loc = np.unique(red.e_side, return_inverse=True)
+            i_vals, i_loc = np.unique(red.i_side, return_inverse=True)
+            width = max(1, i_vals.size)
+            if e_vals.size * width <= 1 << 24:
+                i_masks = [masks[v] for v in i_vals.tolist()]
+                lut = np.asarray([set_of(masks[ev] & im) for ev in e_vals.tolist()
+                                  for im in i_masks], dtype=np.int32)
+                if len(sets) < 1 << 15:
+                    lut = lut.astype(np.int16)
+                lut.setflags(write=False)
+
+                def combine(e: npt.NDArray[Any], i: npt.NDArray[Any]) -> npt.NDArray[Any]:
+                    out: npt.NDArray[Any] = lut[e * width + i]
+                    return out
+
+                red = red.with_sides(e_loc.reshape(red.e_side.shape).astype(np.int32),
+                                     i_loc.reshape(red.i_side.shape).astype(np.int32),
+                                     combine, lut.dtype)
+            else:  # pragma: no cover - beyond 16M mask combinations: only those that occur
+
+                def combine(e: npt.NDArray[Any], i: npt.NDArray[Any]) -> npt.NDArray[Any]:
+                    pair = e.astype(np.int64) * len(masks) + i
+                    uniq, inverse = np.unique(pair, return_inverse=True)
+                    ids = np.asarray([set_of(masks[k // len(masks)] & masks[k % len(masks)])
+                                      for k in uniq.tolist()], dtype=np.int32)
+                    found: npt.NDArray[Any] = ids[inverse.reshape(pair.shape)]
+                    return found
+
+                red = red.with_sides(red.e_side, red.i_side, combine, np.int32)
+                red.table  # noqa: B018 - made now, so that ``sets`` is complete
             self._connectivity = Connectivity(self.pods, red.row_of[eng.pod_class],
-                                              red.col_of[eng.pod_class], table, sets,
+                                              red.col_of[eng.pod_class], red, sets,
                                               self.workloads())
         return self._connectivity
 
@@ -1287,17 +1292,16 @@ class Cluster:
             parse_port_spec(1, protocol, where="matrix()")
             conn = self.connectivity()
             some = np.asarray([not s.is_empty for s in conn.sets], dtype=bool)
-            table = some[conn.table]
-            return Matrix(keys, conn.row_index, conn.column_index, table, port=None,
-                          protocol=protocol)
+            return Matrix(keys, conn.row_index, conn.column_index, conn.reduced.mapped(
+                some.__getitem__, bool), port=None, protocol=protocol)
         spec = parse_port_spec(port, protocol, where="matrix()")
         if spec.is_range:
             msg = f"matrix(): got port={port!r}; expected one port (a number or a name)"
             raise EvaluationError(msg)
         if spec.name is None:
             assert spec.first is not None
-            table, row_pos, col_pos = eng.atom_matrix(eng.atoms.index(spec.protocol, spec.first))
-            return Matrix(keys, row_pos[eng.pod_class], col_pos[eng.pod_class], table,
+            red = eng.atom_matrix(eng.atoms.index(spec.protocol, spec.first))
+            return Matrix(keys, red.row_of[eng.pod_class], red.col_of[eng.pod_class], red,
                           port=spec.first, protocol=spec.protocol)
         # A named port: each destination pod resolves it on its own container ports.
         columns: dict[tuple[int, int], int] = {}
@@ -1318,8 +1322,8 @@ class Cluster:
         table = np.zeros((eng.n, len(columns)), dtype=bool)
         for (cls, n), j in columns.items():
             if n:
-                t, r, c = by_number[n]
-                table[:, j] = t[r, c[cls]]
+                red = by_number[n]
+                table[:, j] = red.column(int(red.col_of[cls]))[red.row_of]
         return Matrix(keys, eng.pod_class, dst_index, table, port=spec.name,
                       protocol=spec.protocol)
 
