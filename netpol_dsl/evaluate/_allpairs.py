@@ -238,15 +238,19 @@ def _side(engine: Engine, direction: Direction, groups: list[_Group], reps: IntA
     position = np.full(engine.n, -1, dtype=np.int64)
     position[reps] = np.arange(reps.size)
     admitted: dict[int, IntArray] = {}
+    # representatives no rule of a group admits: one decision per host-network flag
+    defaults = np.asarray([[value(engine.decisions(g.lst, Other(-1, bool(f), 0, _NO_PEER),
+                                                   g.prof).allowed) for f in (0, 1)]
+                           for g in groups], dtype=np.int64).reshape(len(groups), 2)
     out = np.empty((len(groups), reps.size), dtype=dtype)
-    hn_i = hn.astype(np.int64)
+    out[:] = defaults[:, :1]
+    hn_pos = np.flatnonzero(hn)
+    if hn_pos.size:
+        out[:, hn_pos] = defaults[:, 1:]
     seen = np.zeros(reps.size, dtype=bool)
+    local = np.full(reps.size, -1, dtype=np.int64)
     for gi, g in enumerate(groups):
         lst, sprof = g.lst, g.prof
-        # representatives no rule of the group admits: one decision per host-network flag
-        defaults = np.asarray([value(engine.decisions(lst, Other(-1, bool(f), 0, _NO_PEER),
-                                                      sprof).allowed) for f in (0, 1)])
-        out[gi] = defaults[hn_i]
         if not g.rules:
             continue
         idx = []
@@ -267,10 +271,12 @@ def _side(engine: Engine, direction: Direction, groups: list[_Group], reps: IntA
             key = prof[touched].astype(np.int64)
         if lst.isolated:
             key = key * 2 + hn[touched]
-        local = np.full(reps.size, -1, dtype=np.int64)
-        local[touched] = np.arange(touched.size)
-        number = _refine(_renumber(key), [local[i] for i in idx], touched.size)
-        first = _first(number)
+        number = _renumber(key) if key.any() else key
+        if len(idx) > 1:  # one rule admits every touched representative: nothing to split
+            local[touched] = np.arange(touched.size)
+            number = _refine(number, [local[i] for i in idx], touched.size)
+            local[touched] = -1
+        first = _first(number) if number.any() else np.zeros(1, dtype=np.int64)
         vals = np.empty(first.size, dtype=np.int64)
         for u, i in enumerate(first.tolist()):
             j = int(touched[i])
@@ -343,7 +349,8 @@ def _side_atom(engine: Engine, direction: Direction, groups: list[_Group], reps:
 def all_pairs(engine: Engine, value: Callable[[int], int],
               combine: Callable[[npt.NDArray[Any], npt.NDArray[Any]], npt.NDArray[Any]],
               dtype: Any, atom: int | None = None, side_dtype: Any = np.int32,
-              block_cells: int = 8_000_000) -> Reduced:
+              block_cells: int = 8_000_000,
+              value_ingress: Callable[[int], int] | None = None) -> Reduced:
     """Every (row, column) of distinct source and destination behaviours, combined; with
     ``atom``, for that atom only (only the rules whose ports can match it count, and the
     sides are boolean)."""
@@ -357,7 +364,8 @@ def all_pairs(engine: Engine, value: Callable[[int], int],
     col_of, cols = _partition(engine, i_group, e_rules, named)
     if atom is None:
         e_side = _side(engine, "egress", e_groups, cols, value, side_dtype)   # [group, column]
-        i_side = _side(engine, "ingress", i_groups, rows, value, side_dtype)  # [group, row]
+        i_side = _side(engine, "ingress", i_groups, rows, value_ingress or value,
+                       side_dtype)  # [group, row]
     else:
         e_side = _side_atom(engine, "egress", e_groups, cols, atom)
         i_side = _side_atom(engine, "ingress", i_groups, rows, atom)

@@ -34,7 +34,7 @@ import copy
 import difflib
 import importlib
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
@@ -1205,15 +1205,21 @@ class Cluster:
             from netpol_dsl.evaluate._allpairs import all_pairs
 
             eng = self._engine
-            masks: list[int] = []
-            mask_id: dict[int, int] = {}
+            # each side's distinct allowed-atom masks, numbered apart
+            e_masks: list[int] = []
+            i_masks: list[int] = []
 
-            def ident(mask: int) -> int:
-                found = mask_id.get(mask)
-                if found is None:
-                    found = mask_id[mask] = len(masks)
-                    masks.append(mask)
-                return found
+            def numbering(masks: list[int]) -> Callable[[int], int]:
+                ids: dict[int, int] = {}
+
+                def ident(mask: int) -> int:
+                    found = ids.get(mask)
+                    if found is None:
+                        found = ids[mask] = len(masks)
+                        masks.append(mask)
+                    return found
+
+                return ident
 
             sets: list[ConnectionSet] = []
             set_id: dict[int, int] = {}
@@ -1228,16 +1234,14 @@ class Cluster:
             def unused(e: npt.NDArray[Any], i: npt.NDArray[Any]) -> npt.NDArray[Any]:
                 raise AssertionError  # pragma: no cover - replaced below before any read
 
-            red = all_pairs(eng, ident, unused, np.int32, side_dtype=np.int32)
-            # A cell is (source's egress mask) & (destination's ingress mask): number each side's
-            # distinct masks apart and intersect every combination once, into a lookup table.
-            e_vals, e_loc = np.unique(red.e_side, return_inverse=True)
-            i_vals, i_loc = np.unique(red.i_side, return_inverse=True)
-            width = max(1, i_vals.size)
-            if e_vals.size * width <= 1 << 24:
-                i_masks = [masks[v] for v in i_vals.tolist()]
-                lut = np.asarray([set_of(masks[ev] & im) for ev in e_vals.tolist()
-                                  for im in i_masks], dtype=np.int32)
+            red = all_pairs(eng, numbering(e_masks), unused, np.int32, side_dtype=np.int32,
+                            value_ingress=numbering(i_masks))
+            # A cell is (source's egress mask) & (destination's ingress mask): every combination
+            # of the two sides' masks intersected once, into a lookup table.
+            width = max(1, len(i_masks))
+            if len(e_masks) * width <= 1 << 24:
+                lut = np.asarray([set_of(em & im) for em in e_masks for im in i_masks],
+                                 dtype=np.int32)
                 if len(sets) < 1 << 15:
                     lut = lut.astype(np.int16)
                 lut.setflags(write=False)
@@ -1246,15 +1250,12 @@ class Cluster:
                     out: npt.NDArray[Any] = lut[e * width + i]
                     return out
 
-                red = red.with_sides(e_loc.reshape(red.e_side.shape).astype(np.int32),
-                                     i_loc.reshape(red.i_side.shape).astype(np.int32),
-                                     combine, lut.dtype)
+                red = red.with_sides(red.e_side, red.i_side, combine, lut.dtype)
             else:  # pragma: no cover - beyond 16M mask combinations: only those that occur
-
                 def combine(e: npt.NDArray[Any], i: npt.NDArray[Any]) -> npt.NDArray[Any]:
-                    pair = e.astype(np.int64) * len(masks) + i
+                    pair = e.astype(np.int64) * width + i
                     uniq, inverse = np.unique(pair, return_inverse=True)
-                    ids = np.asarray([set_of(masks[k // len(masks)] & masks[k % len(masks)])
+                    ids = np.asarray([set_of(e_masks[k // width] & i_masks[k % width])
                                       for k in uniq.tolist()], dtype=np.int32)
                     found: npt.NDArray[Any] = ids[inverse.reshape(pair.shape)]
                     return found
@@ -1472,3 +1473,4 @@ def _compile_other(obj: Any) -> PolicyIR | None:
     except TypeError:  # not one of its kinds
         return None
     return compiled
+
