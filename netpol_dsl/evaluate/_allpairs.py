@@ -165,11 +165,14 @@ def _groups(engine: Engine, direction: Direction, relevant: Callable[[Rule], boo
     keys: dict[tuple[Any, ...], int] = {}
     group_of = np.empty(engine.n, dtype=np.int64)
     groups: list[_Group] = []
+    is_relevant: list[bool] = []
     for c in range(engine.n):
         lst = lists[c]
         kept = by_list.get(lst.id)
         if kept is None:
-            kept = by_list[lst.id] = tuple(r for r in lst.all if relevant(rules[r]))
+            if len(is_relevant) < len(rules):  # each rule tested once
+                is_relevant.extend(relevant(r) for r in rules[len(is_relevant):])
+            kept = by_list[lst.id] = tuple(r for r in lst.all if is_relevant[r])
         named = any(rules[r].named for r in kept)
         prof = prof_list[c] if direction == "ingress" and named else 0
         # lists that differ only in rules that cannot match decide alike (rule ids fix their

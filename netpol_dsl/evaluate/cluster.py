@@ -287,6 +287,7 @@ class Cluster:
     # ------------------------------------------------------------------ construction
 
     @classmethod
+    @gc_paused
     def from_manifests(
         cls,
         source: Source | Iterable[Source],

@@ -113,6 +113,9 @@ class K8sModel(BaseModel, metaclass=_Meta):
 
     model_config = ConfigDict(
         frozen=True,
+        # validators are built on first use: importing the library stays fast, and the
+        # cluster-wide kinds cost nothing to a user who never loads one
+        defer_build=True,
         extra="forbid",
         alias_generator=to_camel,
         validate_by_name=True,
