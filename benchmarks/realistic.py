@@ -313,7 +313,8 @@ def admin_policies(cluster: Any, n: int, seed: int = 7) -> list[dict[str, Any]]:
 
 def tiers(d: Path, repeat: int) -> dict[str, Any]:
     """Build time without and with the cluster-wide policies, and the one-port matrix (each
-    timed on a cluster built just before, untimed, so no cached decision helps)."""
+    timed on a cluster built just before, untimed, so no cached decision helps); medians of
+    wall clock and of the process's CPU time."""
     from netpol_dsl.evaluate import Cluster
     from netpol_dsl.model import AdminNetworkPolicy, BaselineAdminNetworkPolicy
 
@@ -324,22 +325,35 @@ def tiers(d: Path, repeat: int) -> dict[str, Any]:
     args = (list(base.namespaces.values()), list(base.pods))
     mixed_policies = [*base.policies, *extra]
 
-    def matrix(policies: list[Any]) -> float:
-        times = []
+    def matrix(policies: list[Any]) -> tuple[float, float]:
+        """Median wall clock and CPU time of ``matrix(port=8080)`` on a fresh build."""
+        times, cpu = [], []
         for _ in range(repeat):
             c = Cluster(*args, policies)
-            t = time.perf_counter()
+            t, c0 = time.perf_counter(), time.process_time()
             c.matrix(port=8080)
             times.append(time.perf_counter() - t)
-        return statistics.median(times)
+            cpu.append(time.process_time() - c0)
+        return statistics.median(times), statistics.median(cpu)
 
-    plain = _median(lambda: Cluster(*args, list(base.policies)), repeat)
-    mixed = _median(lambda: Cluster(*args, mixed_policies), repeat)
+    def build(policies: list[Any]) -> tuple[float, float]:
+        times, cpu = [], []
+        for _ in range(repeat):
+            t, c0 = time.perf_counter(), time.process_time()
+            Cluster(*args, policies)
+            times.append(time.perf_counter() - t)
+            cpu.append(time.process_time() - c0)
+        return statistics.median(times), statistics.median(cpu)
+
+    (plain, plain_cpu), (mixed, mixed_cpu) = build(list(base.policies)), build(mixed_policies)
     with_tiers = Cluster(*args, mixed_policies)
     m = with_tiers.matrix(port=8080)
+    (m_plain, m_plain_cpu), (m_mixed, m_mixed_cpu) = (matrix(list(base.policies)),
+                                                      matrix(mixed_policies))
     return {"build_without": plain, "build_with": mixed, "build_extra": mixed - plain,
-            "matrix_8080_without": matrix(list(base.policies)),
-            "matrix_8080_with": matrix(mixed_policies),
+            "build_extra_cpu": mixed_cpu - plain_cpu,
+            "matrix_8080_without": m_plain, "matrix_8080_without_cpu": m_plain_cpu,
+            "matrix_8080_with": m_mixed, "matrix_8080_with_cpu": m_mixed_cpu,
             "allowed_pairs_8080_with": m.count(),
             "classes_with": with_tiers._engine.n,
             "admin_rules": sum(1 for r in with_tiers._engine.rules if r.tier != 1),

@@ -235,6 +235,13 @@ def test_tiers_agree_with_reference(data) -> None:
                     assert bool(v) == expect, (
                         f"allows({s!r}, {d!r}, {port}, {protocol}): fast {bool(v)}, reference "
                         f"{expect}\n" + v.explain())
+    # the one-port matrix (all pairs for one atom, named-port profiles reduced to that atom)
+    for protocol, port in (("TCP", 80), ("UDP", 53)):
+        matrix = fast.matrix(port=port, protocol=protocol)
+        for src in pods:
+            for dst in pods:
+                assert bool(matrix.allowed(src.key, dst.key)) == ref.allowed(
+                    slow, src, dst, protocol, port), (src.key, dst.key, protocol, port)
 
 
 @pytest.mark.parametrize("action, allowed", [("Deny", False), ("Allow", True), ("Pass", False)])
