@@ -77,14 +77,18 @@ def assert_same_reading(text: str) -> None:
             assert lines_by_path(data, tables) == lines_by_path(e.data, e.lines), text
 
 
+# The texts come from a seeded random.Random (use_true_random=True): drawing each of the thousands
+# of choices a text makes through hypothesis cost ~80 ms per example (45 s for these two tests),
+# a seeded Random ~4 ms. The texts are as varied; a failure shows the seed (``Random(...)``) and
+# the text itself, though hypothesis can no longer shrink it. 300 examples each in CI.
 @settings(max_examples=budget(300))
-@given(st.randoms(use_true_random=False), st.sampled_from([0.0, 0.05, 0.3]))
+@given(st.randoms(use_true_random=True), st.sampled_from([0.0, 0.05, 0.3]))
 def test_fast_reading_equals_exact_reading(rnd, risk):
     assert_same_reading(stream(rnd, risk=risk))
 
 
 @settings(max_examples=budget(300))
-@given(st.randoms(use_true_random=False))
+@given(st.randoms(use_true_random=True))
 def test_fast_reading_equals_exact_reading_on_damaged_text(rnd):
     assert_same_reading(stream(rnd, damaged=True))
 
