@@ -10,7 +10,10 @@ Hypothesis profiles (``HYPOTHESIS_PROFILE=<name>`` or ``pytest --hypothesis-prof
   Use it to look for new bugs: ``HYPOTHESIS_PROFILE=long python -m pytest tests -n 2``.
 
 The suite runs on two xdist workers (``-n 2`` in pyproject.toml); pass ``-n 0`` to run in one
-process, which ``--pdb`` and seeing output with ``-s`` need.
+process, which ``--pdb`` and seeing output with ``-s`` need. Tests marked
+``@pytest.mark.heavy(seconds)`` (the few that take seconds each) are started first on every
+worker, spread so that the workers' shares of them are about equal (``pytest_collection_modifyitems``
+below); the others follow in collection order and work stealing evens out the end.
 
 Nothing a test run caches lands in the checkout: hypothesis' storage (database, constants
 cache), mypy's and ruff's caches go to ``$NETPOL_TEST_CACHE`` (default: a per-checkout folder in
@@ -115,3 +118,46 @@ def mypy() -> Callable[..., subprocess.CompletedProcess[str]]:
                                   env=environ, capture_output=True, text=True, check=False)
 
     return run
+
+
+def _heavy_seconds(item: pytest.Item) -> float:
+    mark = item.get_closest_marker("heavy")
+    return float(mark.args[0]) if mark is not None and mark.args else 0.0
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under xdist, put the ``heavy`` tests at the head of every worker's initial share.
+
+    ``--dist worksteal`` hands worker *i* the *i*-th contiguous slice of the collection, and an
+    idle worker steals from the end of another's queue; a long test left near the end of a
+    queue would then run alone while the other worker waits. So the heavy tests are dealt out
+    first (longest first, each to the worker with the least so far) and placed at the front of
+    their worker's slice; the remaining tests keep their order. Every worker computes the same
+    order (xdist requires it), and outside xdist nothing changes. (The other ``--dist`` modes
+    schedule by file or scope whatever the order, or send every test everywhere.)
+    """
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0"))  # set in xdist workers only
+    if workers < 2:
+        return
+    heavy = sorted((it for it in items if _heavy_seconds(it) > 0),
+                   key=_heavy_seconds, reverse=True)
+    if not heavy:
+        return
+    bins: list[list[pytest.Item]] = [[] for _ in range(workers)]
+    load = [0.0] * workers
+    for item in heavy:
+        i = load.index(min(load))
+        bins[i].append(item)
+        load[i] += _heavy_seconds(item)
+    chosen = {id(it) for it in heavy}
+    light = [it for it in items if id(it) not in chosen]
+    ordered: list[pytest.Item] = []
+    remaining = len(items)
+    for i, share in enumerate(bins):
+        size = remaining // (workers - i)  # the slice xdist's worksteal sends worker i
+        take = max(0, size - len(share))
+        ordered += share + light[:take]
+        del light[:take]
+        remaining -= size
+    ordered += light
+    items[:] = ordered

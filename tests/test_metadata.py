@@ -149,6 +149,7 @@ _FIELDS = ["name", "generateName", "namespace", "uid", "resourceVersion", "gener
            "annotations", "ownerReferences", "finalizers", "managedFields", "selfLink"]
 
 
+@pytest.mark.heavy(4)
 @settings(max_examples=budget(400))
 @given(st.dictionaries(st.sampled_from(_FIELDS), _json, max_size=4),
        st.dictionaries(_text, _text, max_size=2),

@@ -255,6 +255,7 @@ def compare(namespaces, pods, pols, ip_match: bool) -> None:
             assert canon_fast(conn.between(src.key, dst.key)) == ref.connections(slow, src, dst)
 
 
+@pytest.mark.heavy(11)
 @pytest.mark.parametrize("ip_match", [True, False], ids=["ipblocks-match-pod-ips", "no-pod-ip-match"])
 # CI checks the same 150 examples every run; HYPOTHESIS_PROFILE=long explores 3000.
 @settings(max_examples=budget(300, ci=150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -275,6 +276,7 @@ def policy_changes(draw):
     return namespaces, pods, pols, kept + added
 
 
+@pytest.mark.heavy(6)
 @settings(max_examples=budget(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=policy_changes())
 def test_with_policies_agrees_with_a_fresh_build(data) -> None:

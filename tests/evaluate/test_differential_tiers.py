@@ -209,6 +209,7 @@ NODE_OBJECTS = [Node(name, labels, tuple(NodeAddress("InternalIP", a) for a in a
                 for name, (labels, addrs) in NODES.items()]
 
 
+@pytest.mark.heavy(22)
 @settings(max_examples=budget(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=tiered_clusters())
 def test_tiers_agree_with_reference(data) -> None:

@@ -53,6 +53,12 @@ PEER_DIFFERS: dict[str, str] = {}
 #: port range re-derived per query); it was run by hand while writing this file (217 s) and
 #: agreed with the peer.
 REFERENCE_TOO_SLOW = {"ipblockstest_4"}
+#: Cases whose library check takes seconds (scheduling only: started first, tests/conftest.py).
+HEAVY = {"ipblockstest_4": 7}
+
+
+def _heavy(name: str) -> list[pytest.MarkDecorator]:
+    return [pytest.mark.heavy(HEAVY[name])] if name in HEAVY else []
 
 
 def test_corpus_is_complete() -> None:
@@ -114,6 +120,7 @@ def _params():
         marks = []
         if case.name in PEER_DIFFERS:
             marks.append(pytest.mark.xfail(strict=True, reason=PEER_DIFFERS[case.name]))
+        marks += _heavy(case.name)
         yield pytest.param(case, id=case.name, marks=marks)
 
 
@@ -177,7 +184,8 @@ def test_reference_matches_peer(case: ng.Case) -> None:
 
 
 @pytest.mark.parametrize(
-    "case", [pytest.param(c, id=c.name) for c in CASES if "N8" in REPAIRS.get(c.name, ())]
+    "case", [pytest.param(c, id=c.name, marks=_heavy(c.name))
+             for c in CASES if "N8" in REPAIRS.get(c.name, ())]
 )
 def test_library_host_network_is_the_only_difference(case: ng.Case) -> None:
     """Without N8, every difference from the peer has a hostNetwork workload at one end."""

@@ -11,6 +11,7 @@ from tests.evaluate.test_differential import PROTOCOLS, SAMPLE_PORTS, clusters
 from tests.strategies import budget
 
 
+@pytest.mark.heavy(4)
 @settings(max_examples=budget(150), deadline=None)
 @given(data=clusters())
 def test_allows_pairs_agrees_with_allows(data):

@@ -133,6 +133,7 @@ def _check_exact(cluster, recs, result, *, granularity):
                     f"({k} not in {sorted(seen)})\n{after.allows(s, d, port, proto).explain()}")
 
 
+@pytest.mark.heavy(4)
 @settings(max_examples=budget(120), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenario=scenarios())
 def test_workload_suggestion_allows_exactly_the_recorded_workload_pairs_and_ports(scenario):
