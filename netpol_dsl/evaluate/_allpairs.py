@@ -159,31 +159,33 @@ def _groups(engine: Engine, direction: Direction, relevant: Callable[[Rule], boo
     """Each class's side group: its rule list reduced to the relevant rules (and the subject's
     named-port profile for ingress)."""
     lists = engine.in_list if direction == "ingress" else engine.eg_list
-    prof_list = engine.class_prof_list
     rules = engine.rules
-    by_list: dict[int, tuple[int, ...]] = {}
-    keys: dict[tuple[Any, ...], int] = {}
-    group_of = np.empty(engine.n, dtype=np.int64)
-    groups: list[_Group] = []
-    is_relevant: list[bool] = []
-    for c in range(engine.n):
-        lst = lists[c]
-        kept = by_list.get(lst.id)
-        if kept is None:
-            if len(is_relevant) < len(rules):  # each rule tested once
-                is_relevant.extend(relevant(r) for r in rules[len(is_relevant):])
-            kept = by_list[lst.id] = tuple(r for r in lst.all if is_relevant[r])
-        named = any(rules[r].named for r in kept)
-        prof = prof_list[c] if direction == "ingress" and named else 0
+    list_of = np.fromiter((lst.id for lst in lists), dtype=np.int64, count=engine.n)
+    present, inverse = np.unique(list_of, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    is_relevant = [relevant(r) for r in rules]
+    base_of: dict[tuple[Any, ...], int] = {}
+    bases: list[tuple[RuleList, tuple[int, ...]]] = []
+    base = np.empty(present.size, dtype=np.int64)
+    by_prof = np.zeros(present.size, dtype=bool)  # ingress lists with named ports: per profile
+    for u, lid in enumerate(present.tolist()):
+        lst = engine.rule_lists[lid]
+        kept = tuple(r for r in lst.all if is_relevant[r])
         # lists that differ only in rules that cannot match decide alike (rule ids fix their
         # tiers and actions; isolation still counts)
-        key: tuple[Any, ...] = ((lst.id, prof) if len(kept) == len(lst.all)
-                                else (kept, lst.isolated, prof))
-        g = keys.get(key)
-        if g is None:
-            g = keys[key] = len(groups)
-            groups.append(_Group(lst, prof, kept))
-        group_of[c] = g
+        key: tuple[Any, ...] = (lst.id,) if len(kept) == len(lst.all) else (kept, lst.isolated)
+        found = base_of.get(key)
+        if found is None:
+            found = base_of[key] = len(bases)
+            bases.append((lst, kept))
+        base[u] = found
+        by_prof[u] = direction == "ingress" and any(rules[r].named for r in kept)
+    prof = np.where(by_prof[inverse], engine.class_prof, 0)
+    group_of = _renumber(base[inverse] * (len(engine.profiles) + 1) + prof)
+    groups: list[_Group] = []
+    for c in _first(group_of).tolist():
+        lst, kept = bases[int(base[inverse[c]])]
+        groups.append(_Group(lst, int(prof[c]), kept))
     return group_of, groups
 
 

@@ -52,7 +52,7 @@ class Matrix:
         self._dst = dst_index
         self._red = table if isinstance(table, Reduced) else Reduced.dense(
             table, np.arange(table.shape[0]), np.arange(table.shape[1]))
-        self._index: Mapping[str, int] = {p: i for i, p in enumerate(pods)}
+        self._index_map: Mapping[str, int] | None = None
 
     @property
     def table(self) -> npt.NDArray[np.bool_]:
@@ -98,8 +98,10 @@ class Matrix:
 
     def _i(self, pod: object) -> int:
         key = getattr(pod, "key", pod)
+        if self._index_map is None:
+            self._index_map = {p: i for i, p in enumerate(self.pods)}
         try:
-            return self._index[key]  # type: ignore[index]
+            return self._index_map[key]  # type: ignore[index]
         except KeyError:
             msg = f"matrix: got pod {key!r}; expected one of the cluster's pods ('namespace/name')"
             raise UnknownEndpointError(msg) from None

@@ -1194,6 +1194,7 @@ class Cluster:
                 interest.append(((1 << (hi + 1)) - 1) ^ ((1 << lo) - 1))
         return deciding_tiers(self._engine, self._ends(src)[1], d_ends, interest)
 
+    @gc_paused
     def connectivity(self) -> Connectivity:
         """Every ordered pod pair's allowed connections, computed at once (compact: per class pair).
 
@@ -1268,6 +1269,7 @@ class Cluster:
                                               self.workloads())
         return self._connectivity
 
+    @gc_paused
     def matrix(self, port: int | str | None = None, protocol: str = "TCP") -> Matrix:
         """Every ordered pair of pods: may the first reach the second?
 
