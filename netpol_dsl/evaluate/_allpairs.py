@@ -198,16 +198,50 @@ def _renumber(key: IntArray) -> IntArray:
 def _refine(label: IntArray, columns: Sequence[IntArray], n: int) -> IntArray:
     """Split the numbering ``label`` (over ``n`` items) by membership in each of ``columns``
     (index arrays): items keep one number iff they had one and are in the same columns.
-    Exact: a few dozen columns at a time are packed as bits beside the current number."""
+
+    Exact. Many columns: each item's columns are summed as random 64-bit weights (one pass),
+    and the partition that gives is checked against every column (each column must hold all
+    of a part or none of it); only if a sum collided, the columns are packed as bits beside
+    the number a few dozen at a time (one sort per few dozen columns).
+    """
     if n == 0:
         return label
     width = 62 - n.bit_length()  # numbers stay below n: number << width fits in 62 bits
+    if len(columns) > width:
+        found = _refine_hashed(label, columns, n)
+        if found is not None:
+            return found
     for c0 in range(0, len(columns), width):
         bits = np.zeros(n, dtype=np.int64)
         for j, idx in enumerate(columns[c0:c0 + width]):
             bits[idx] |= np.int64(1) << j
         label = _renumber((label << width) | bits)
     return label
+
+
+def _refine_hashed(label: IntArray, columns: Sequence[IntArray], n: int) -> IntArray | None:
+    """``_refine`` by summed random weights, verified; None if the sums merged two parts."""
+    weights = np.random.default_rng(0x6E70).integers(1, 1 << 62, size=len(columns),
+                                                       dtype=np.int64).astype(np.uint64)
+    total = np.zeros(n, dtype=np.uint64)
+    for w, idx in zip(weights.tolist(), columns, strict=True):
+        total[idx] += np.uint64(w)  # wraps modulo 2**64
+    number = _renumber(label * np.int64(n) + _renumber(total.view(np.int64)))
+    sizes = np.bincount(number)
+    parts = sizes.size
+    for idx in columns:
+        if idx.size == 0:
+            continue
+        hit = number[idx]
+        if idx.size * 8 > parts:
+            counts = np.bincount(hit, minlength=parts)
+            ok = bool(np.all((counts == 0) | (counts == sizes)))
+        else:
+            got, counts = np.unique(hit, return_counts=True)
+            ok = bool(np.all(counts == sizes[got]))
+        if not ok:  # pragma: no cover - a 64-bit collision
+            return None
+    return number
 
 
 def _first(label: IntArray) -> IntArray:
@@ -319,22 +353,34 @@ def _side_atom(engine: Engine, direction: Direction, groups: list[_Group], reps:
             got = covers[rule.id] = table[prof]
         return got
 
+    # NetworkPolicy-only groups: allowed where not governed (a host-network other end), where
+    # the list does not isolate, or where a rule admits the other end on the atom (the fold
+    # below, unrolled): written only at the positions each rule admits.
+    position = np.full(engine.n, -1, dtype=np.int64)
+    position[reps] = np.arange(reps.size)
+    admitted: dict[int, IntArray] = {}
+
+    def where(r: int) -> IntArray:
+        got = admitted.get(r)
+        if got is None:
+            pos = position[engine.rules[r].admitted()]
+            got = admitted[r] = pos[pos >= 0]
+        return got
+
+    out[:] = hn
     for gi, g in enumerate(groups):
         lst, sprof = g.lst, g.prof
         if not lst.isolated and not lst.admin and not lst.baseline:
             out[gi] = True  # nothing can deny: NetworkPolicy rules only add to "allowed"
             continue
         if not lst.admin and not lst.baseline:
-            # NetworkPolicy only: allowed where not governed (host-network other end) or a
-            # rule admits it on the atom (the fold below, unrolled)
-            acc = hn.copy()
             for r in g.rules:
                 rule = engine.rules[r]
                 if direction == "egress" and rule.named:
-                    acc |= vec(r) & cover(rule)
+                    at = where(r)
+                    out[gi, at[cover(rule)[at]]] = True
                 elif (engine.port_mask(rule, sprof) >> atom) & 1:
-                    acc |= vec(r)
-            out[gi] = acc
+                    out[gi, where(r)] = True
             continue
 
         def hit(rule: Rule, sprof: int = sprof, kept: tuple[int, ...] = g.rules

@@ -7,15 +7,20 @@ word of rule bits; these cases have more rules than fit beside a class number in
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from netpol_dsl import load_policy
 from netpol_dsl.evaluate import Cluster, ContainerPort, Namespace, Pod
+from netpol_dsl.evaluate import _allpairs
 from netpol_dsl.evaluate._allpairs import _refine, _renumber
 
 N_NS = 40
 
 
-def test_refine_matches_a_naive_partition_over_many_columns():
+@pytest.mark.parametrize("hashed", [True, False], ids=["summed-weights", "packed-bits"])
+def test_refine_matches_a_naive_partition_over_many_columns(hashed, monkeypatch):
+    if not hashed:  # the exact fallback taken when two weight sums collide
+        monkeypatch.setattr(_allpairs, "_refine_hashed", lambda *a: None)
     rng = np.random.default_rng(7)
     n = 400
     label = _renumber(rng.integers(0, 9, n))
