@@ -143,7 +143,8 @@ def everywhere():
     return itertools.product(LABEL_SETS, LABEL_SETS)
 
 
-@settings(max_examples=budget(300), deadline=None)
+# CI: 150 expressions (was 300); HYPOTHESIS_PROFILE=long: 3000.
+@settings(max_examples=budget(300, ci=150), deadline=None)
 @given(tree)
 def test_algebra_agrees_with_python_boolean_logic(t):
     try:
@@ -162,7 +163,8 @@ def test_algebra_agrees_with_python_boolean_logic(t):
         assert peers_match(peers, pod_labels, ns_labels) == expected, (sel, pod_labels, ns_labels)
 
 
-@settings(max_examples=budget(150), deadline=None)
+# CI: 75 pairs (was 150); HYPOTHESIS_PROFILE=long: 1500.
+@settings(max_examples=budget(150, ci=75), deadline=None)
 @given(tree, tree)
 def test_de_morgan(t1, t2):
     try:

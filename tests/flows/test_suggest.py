@@ -133,8 +133,9 @@ def _check_exact(cluster, recs, result, *, granularity):
                     f"({k} not in {sorted(seen)})\n{after.allows(s, d, port, proto).explain()}")
 
 
-@pytest.mark.heavy(4)
-@settings(max_examples=budget(120), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@pytest.mark.heavy(2.5)
+# CI: 60 scenarios (was 120); HYPOTHESIS_PROFILE=long: 1200.
+@settings(max_examples=budget(120, ci=60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenario=scenarios())
 def test_workload_suggestion_allows_exactly_the_recorded_workload_pairs_and_ports(scenario):
     cluster, recs = scenario
@@ -143,7 +144,8 @@ def test_workload_suggestion_allows_exactly_the_recorded_workload_pairs_and_port
     _check_code(result)
 
 
-@settings(max_examples=budget(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# CI: 30 scenarios (was 60); HYPOTHESIS_PROFILE=long: 600.
+@settings(max_examples=budget(60, ci=30), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenario=scenarios())
 def test_namespace_suggestion_allows_exactly_the_recorded_namespace_pairs_and_ports(scenario):
     cluster, recs = scenario
