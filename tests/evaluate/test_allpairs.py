@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 
 from netpol_dsl import load_policy
-from netpol_dsl.evaluate import Cluster, ContainerPort, Namespace, Pod
-from netpol_dsl.evaluate import _allpairs
+from netpol_dsl.evaluate import Cluster, ContainerPort, Namespace, Pod, _allpairs
 from netpol_dsl.evaluate._allpairs import _refine, _renumber
 
 N_NS = 40
