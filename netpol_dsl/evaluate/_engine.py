@@ -917,7 +917,7 @@ class Engine:
         (the implicit deny of NetworkPolicy isolation) or ``DEFAULT`` (nothing decided:
         allowed).
         """
-        some: Callable[[Any], bool] = bool if isinstance(full, int) else np.any
+        some: Callable[[Any], bool] = bool if isinstance(full, int) else _any_cell
         rules = self.rules
         parts: list[tuple[int, Any]] = []
         undecided = full
@@ -1209,6 +1209,12 @@ class Engine:
             return out
 
         return all_pairs(self.for_atom(atom), bit, both, bool, atom=atom, side_dtype=bool)
+
+
+def _any_cell(cells: BoolArray) -> bool:
+    """Whether a vector of cells has one set (``ndarray.any``: ``np.any``'s wrapper costs as
+    much again as the test, and folds over class vectors make thousands of them)."""
+    return bool(cells.any())
 
 
 def _NO_PEER(peer: PeerIR, subject_ns: int | None) -> bool:
