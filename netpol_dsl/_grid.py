@@ -320,14 +320,33 @@ def reachability(cluster: Cluster, *, port: int | str | None = None, protocol: s
         return k
 
     multi = [i for i in range(n) if len(rcls[i]) > 1 or len(ccls[i]) > 1]
-    for i in multi:
-        for j in range(n):
-            for a, b in ((i, j), (j, i)):
-                if a == b:
-                    continue
-                ids = set(red.cells(rcls[a][:, None], ccls[b][None, :]).ravel().tolist())
-                cells[a, b] = combine(ids)
-                if len({sets[k] for k in ids}) > 1:
+    if multi:
+        # For a group whose pods fall in several rows (columns), read its rows against every
+        # group's columns at once: a pair whose cells all hold one set takes it; only pairs
+        # with cells that differ are combined (and marked mixed).
+        flat_r = np.concatenate(rcls)
+        flat_c = np.concatenate(ccls)
+        off_r = np.cumsum([0] + [len(r) for r in rcls])[:-1]
+        off_c = np.cumsum([0] + [len(c) for c in ccls])[:-1]
+        for i in multi:
+            for a_side in (True, False):
+                block = (red.cells(rcls[i][:, None], flat_c[None, :]) if a_side
+                         else red.cells(flat_r[:, None], ccls[i][None, :]).T)
+                lo = np.minimum.reduceat(block.min(axis=0), off_c if a_side else off_r)
+                hi = np.maximum.reduceat(block.max(axis=0), off_c if a_side else off_r)
+                uniform = lo == hi
+                if a_side:
+                    cells[i, uniform] = lo[uniform]
+                else:
+                    cells[uniform, i] = lo[uniform]
+                for j in np.flatnonzero(~uniform).tolist():
+                    a, b = (i, j) if a_side else (j, i)
+                    if a == b:
+                        continue  # the group with itself: below
+                    span = (slice(off_c[j], off_c[j] + len(ccls[j])) if a_side
+                            else slice(off_r[j], off_r[j] + len(rcls[j])))
+                    ids = set(block[:, span].ravel().tolist())
+                    cells[a, b] = combine(ids)
                     mixed.add((a, b))
     for i in range(n):
         pods = members[i]
