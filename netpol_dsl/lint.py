@@ -564,10 +564,18 @@ class _Inventory:
     #: the evaluator over this inventory and the valid policies: rules that ask which pods a
     #: policy, a peer or an ipBlock stands for ask it
     cluster: Cluster | None = None
+    _by_ns: dict[str, list[int]] | None = field(default=None, repr=False)
+    _by_ns_count: int = field(default=-1, repr=False)
 
     def pods_in(self, namespaces: Iterable[str]) -> list[_Pod]:
-        wanted = set(namespaces)
-        return [p for p in self.pods if p.namespace in wanted]
+        """The pods of ``namespaces``, in inventory order (indexed by namespace once)."""
+        if self._by_ns is None or self._by_ns_count != len(self.pods):
+            self._by_ns = {}
+            for i, p in enumerate(self.pods):
+                self._by_ns.setdefault(p.namespace, []).append(i)
+            self._by_ns_count = len(self.pods)
+        at = sorted(i for n in set(namespaces) for i in self._by_ns.get(n, ()))
+        return [self.pods[i] for i in at]
 
     def namespaces_matching(self, sel: LabelSelector) -> list[str]:
         return sorted(n for n, labels in self.namespaces.items() if sel.matches(labels))

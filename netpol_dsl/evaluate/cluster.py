@@ -239,6 +239,8 @@ class Cluster:
                         for w in self._engine.warnings)
         self.warnings: tuple[Issue, ...] = tuple(warnings)
         self._refs: dict[str, _End] = {}
+        #: id() of each policy -> its index (the policies are kept, so ids stay theirs)
+        self._by_identity: dict[int, int] | None = None
         # bound once for allows()'s hot path
         self._pod_index = self._engine.pod_index
         self._pod_class = self._engine.pod_class_list
@@ -372,6 +374,7 @@ class Cluster:
             out._engine = engine
             out._allowed = engine.allowed
             out._refs = {}
+            out._by_identity = None
             out._connectivity = None
             out._class_pods = self._class_pods
             by_ir = {ir: o for o, ir in zip(originals, irs, strict=True)}
@@ -678,8 +681,13 @@ class Cluster:
             found.items(), key=lambda kv: rank[kv[0]]))
 
     def _policy_index(self, policy: Any) -> int:
+        if self._by_identity is None:
+            self._by_identity = {id(p): i for i, p in enumerate(self.policies)}
+        found = self._by_identity.get(id(policy))
+        if found is not None:
+            return found
         for i, p in enumerate(self.policies):
-            if p is policy or p == policy:
+            if p == policy:
                 return i
         msg = f"got policy {getattr(policy, 'key', policy)!r}; expected one of the cluster's policies"
         raise UnknownEndpointError(msg)
