@@ -36,6 +36,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
+
 from netpol_dsl.errors import RenderError
 
 if TYPE_CHECKING:
@@ -246,30 +248,41 @@ def _nodes(cluster: Cluster) -> list[Node]:
     return [Node(w.namespace, w.name, w.kind, dict(w.labels), w.pod) for w in cluster.workloads()]
 
 
-def _workload_pairs(cluster: Cluster, port: int | str | None, protocol: str
+def _workload_pairs(cluster: Cluster, port: int | str | None, protocol: str, empty: bool
                     ) -> dict[tuple[int, int], tuple[bool, str]]:
     """``(i, j) -> (allowed, label)`` for ordered pairs of different workloads (by index in
-    ``cluster.workloads()``): every connection (port None) or one port, read off the evaluator."""
+    ``cluster.workloads()``): every connection (port None) or one port, read off the evaluator;
+    pairs with nothing allowed only when ``empty``."""
     ws = cluster.workloads()
     index = {w.id: i for i, w in enumerate(ws)}
     out: dict[tuple[int, int], tuple[bool, str]] = {}
     if port is None:
-        for p in cluster.connectivity().workload_pairs(empty=True):
+        texts: dict[tuple[int, bool], str] = {}  # one label per distinct set
+        for p in cluster.connectivity().workload_pairs(empty=empty):
             conns = p.connections
-            text = "all ports" if conns.is_all else str(conns)
-            if not p.uniform:
-                text += " (some pods)"
+            key = (id(conns), p.uniform)
+            text = texts.get(key)
+            if text is None:
+                text = "all ports" if conns.is_all else str(conns)
+                if not p.uniform:
+                    text += " (some pods)"
+                texts[key] = text
             out[(index[p.src], index[p.dst])] = (not conns.is_empty, text)
         return out
-    m = cluster.matrix(port=port, protocol=protocol)
+    from netpol_dsl._grid import reachability
+
+    grid = reachability(cluster, port=port, protocol=protocol, level="workload")
     label = f"{protocol} {port}"
-    for i, a in enumerate(ws):
-        for j, b in enumerate(ws):
-            if i == j:
-                continue
-            cells = [m.allowed(x, y) for x in a.pods for y in b.pods if x != y]
-            some, every = any(cells), all(cells)
-            out[(i, j)] = (some, label if every or not some else f"{label} (some pods)")
+    some = f"{label} (some pods)"
+    at = np.asarray([index[w] for w in grid.ids], dtype=np.int64)
+    allowed = np.asarray([not s.is_empty for s in grid.sets], dtype=bool)
+    for gi, gj in zip(*np.nonzero(grid.cells >= 0), strict=True):
+        i, j = int(gi), int(gj)
+        if i == j:
+            continue
+        ok = bool(allowed[grid.cells[i, j]])
+        if ok or empty:
+            out[(int(at[i]), int(at[j]))] = (ok, some if (i, j) in grid.mixed else label)
     return out
 
 
@@ -311,7 +324,7 @@ def build_graph(
         [('x/a', 'x/b', 'all ports'), ('x/b', 'x/a', 'all ports')]
     """
     nodes = _nodes(cluster)
-    pairs = _workload_pairs(cluster, port, protocol)
+    pairs = _workload_pairs(cluster, port, protocol, empty=denied)
     show = tiers if tiers is not None else any(
         getattr(p, "kind", "NetworkPolicy") != "NetworkPolicy" for p in cluster.policies)
     ws = cluster.workloads()
@@ -477,7 +490,7 @@ def connectivity_table(cluster: Cluster, *, port: int | str | None = None,
         x/b        allowed  -
     """
     nodes = _nodes(cluster)
-    pairs = _workload_pairs(cluster, port, protocol)
+    pairs = _workload_pairs(cluster, port, protocol, empty=True)
     rows = []
     for i in range(len(nodes)):
         row = []

@@ -228,7 +228,8 @@ class Connectivity:
         nonempty = np.asarray([not x.is_empty for x in self.sets], dtype=bool)
         sets = self.sets
         cache: dict[tuple[int, ...], tuple[ConnectionSet, ConnectionSet]] = {}
-        for a, wa in enumerate(ws):
+        wid = [w.id for w in ws]
+        for a in range(len(ws)):
             ids = self._red.cells(rrep[a], crep)               # per destination workload
             # candidates: pairs with something allowed, and any pair with a varied end
             wanted = np.ones(len(ws), dtype=bool) if empty or not single[a] else (
@@ -239,7 +240,7 @@ class Connectivity:
                 if single[a] and single[b]:
                     conns = sets[int(ids[b])]
                     if empty or not conns.is_empty:
-                        yield PairConnections(wa.id, ws[b].id, conns)
+                        yield PairConnections(wid[a], wid[b], conns)
                     continue
                 key = tuple(sorted(set(self._red.cells(
                     self._rows[members[a]][:, None], self._cols[members[b]][None, :]
@@ -251,7 +252,7 @@ class Connectivity:
                                           ConnectionSet.all().intersection(*items))
                 union, common = found
                 if empty or not union.is_empty:
-                    yield PairConnections(wa.id, ws[b].id, union,
+                    yield PairConnections(wid[a], wid[b], union,
                                           None if common == union else common)
 
     def count(self) -> int:
