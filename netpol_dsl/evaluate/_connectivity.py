@@ -221,39 +221,37 @@ class Connectivity:
         members = [[self._index[k] for k in w.pods] for w in ws]
         rows = [np.unique(self._rows[m]) for m in members]
         cols = [np.unique(self._cols[m]) for m in members]
-        single = np.asarray([len(r) == 1 and len(c) == 1 for r, c in zip(rows, cols, strict=True)],
-                            dtype=bool)
-        rrep = np.asarray([int(r[0]) for r in rows], dtype=np.int64)
-        crep = np.asarray([int(c[0]) for c in cols], dtype=np.int64)
         nonempty = np.asarray([not x.is_empty for x in self.sets], dtype=bool)
         sets = self.sets
         cache: dict[tuple[int, ...], tuple[ConnectionSet, ConnectionSet]] = {}
         wid = [w.id for w in ws]
+        if not ws:
+            return
+        # Each source workload's rows against every workload's columns at once: a pair whose
+        # cells all hold one set is uniform; only the others are combined.
+        flat_c = np.concatenate(cols)
+        off_c = np.cumsum([0] + [len(c) for c in cols])[:-1]
         for a in range(len(ws)):
-            ids = self._red.cells(rrep[a], crep)               # per destination workload
-            # candidates: pairs with something allowed, and any pair with a varied end
-            wanted = np.ones(len(ws), dtype=bool) if empty or not single[a] else (
-                nonempty[ids] | ~single)
-            for b in np.flatnonzero(wanted).tolist():
+            block = self._red.cells(rows[a][:, None], flat_c[None, :])
+            lo = np.minimum.reduceat(block.min(axis=0), off_c)
+            hi = np.maximum.reduceat(block.max(axis=0), off_c)
+            some = np.maximum.reduceat(nonempty[block].max(axis=0), off_c)
+            for b in np.flatnonzero(np.ones(len(ws), dtype=bool) if empty else some).tolist():
                 if b == a:
                     continue
-                if single[a] and single[b]:
-                    conns = sets[int(ids[b])]
-                    if empty or not conns.is_empty:
-                        yield PairConnections(wid[a], wid[b], conns)
+                if lo[b] == hi[b]:
+                    yield PairConnections(wid[a], wid[b], sets[int(lo[b])])
                     continue
-                key = tuple(sorted(set(self._red.cells(
-                    self._rows[members[a]][:, None], self._cols[members[b]][None, :]
-                ).reshape(-1).tolist())))
+                key = tuple(sorted(set(block[:, off_c[b]:off_c[b] + len(cols[b])]
+                                       .reshape(-1).tolist())))
                 found = cache.get(key)
                 if found is None:
                     items = [sets[i] for i in key]
                     found = cache[key] = (ConnectionSet.none().union(*items),
                                           ConnectionSet.all().intersection(*items))
                 union, common = found
-                if empty or not union.is_empty:
-                    yield PairConnections(wid[a], wid[b], union,
-                                          None if common == union else common)
+                yield PairConnections(wid[a], wid[b], union,
+                                      None if common == union else common)
 
     def count(self) -> int:
         """How many ordered pairs of different pods have some allowed connection.

@@ -67,3 +67,27 @@ def test_workload_cells_are_the_union_of_their_pod_pairs(case, port):
             assert (got.is_empty, got.is_all) == (want.is_empty, want.is_all) if port else \
                 got == want, (a, b, got, want)
             assert ((i, j) in grid.mixed) == (len(set(seen)) > 1), (a, b, seen)
+
+
+@settings(max_examples=budget(150, ci=60), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(grouped())
+@example(_SPLIT)
+def test_connectivity_workload_pairs_are_union_and_common_of_their_pod_pairs(case):
+    namespaces, pods, pols = case
+    cluster = Cluster(namespaces=namespaces, pods=pods, policies=pols)
+    by_id = {w.id: w for w in cluster.workloads()}
+    got = {(p.src, p.dst): p for p in cluster.connectivity().workload_pairs(empty=True)}
+    nonempty = {(p.src, p.dst) for p in cluster.connectivity().workload_pairs()}
+    for a, wa in by_id.items():
+        for b, wb in by_id.items():
+            if a == b:
+                assert (a, b) not in got
+                continue
+            seen = [cluster.connections(x, y) for x in wa.pods for y in wb.pods]
+            union = ConnectionSet.none().union(*seen)
+            common = ConnectionSet.all().intersection(*seen)
+            pair = got[(a, b)]
+            assert pair.connections == union, (a, b)
+            assert pair.common == (None if len(set(seen)) == 1 else common), (a, b)
+            assert ((a, b) in nonempty) == (not union.is_empty), (a, b)
