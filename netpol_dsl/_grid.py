@@ -156,10 +156,13 @@ class Grid:
               a/x -> b/y: TCP 80
         """
         groups: dict[tuple[str, str], list[str]] = {}
+        texts: dict[int, str] = {}  # one text per distinct set
         for i, j in self._pairs():
-            c = self.conns(i, j)
-            assert c is not None
-            what = f"{self.protocol} {self.port}" if self.port is not None else str(c)
+            k = int(self.cells[i, j])
+            what = texts.get(k)
+            if what is None:
+                what = texts[k] = (f"{self.protocol} {self.port}" if self.port is not None
+                                   else str(self.sets[k]))
             if (i, j) in self.mixed:
                 what += " (some pod pairs only)"
             text = (f"{self.names[i]} (between its own pods): {what}" if i == j else
