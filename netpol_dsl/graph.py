@@ -28,6 +28,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import itertools
 import json
 import re
 import shutil
@@ -330,19 +331,25 @@ def build_graph(
     ws = cluster.workloads()
     iso = [cluster.isolated(n.query) for n in nodes] if denied and not show else []
     edges: list[Edge] = []
-    for (i, j), (ok, label) in sorted(pairs.items()):
-        a, b = nodes[i], nodes[j]
+    keys = list(pairs)
+    if any(x > y for x, y in itertools.pairwise(keys)):  # row-major already, or sorted here
+        keys.sort()
+    node_ids = [n.id for n in nodes]
+    for i, j in keys:
+        ok, label = pairs[(i, j)]
         if ok:
             found = cluster.deciding_tiers(ws[i], ws[j], port, protocol).allowed if show else ()
-            edges.append(Edge(a.id, b.id, label, tiers=found))
-        elif denied and show:
+            edges.append(Edge(node_ids[i], node_ids[j], label, tiers=found))
+            continue
+        a, b = node_ids[i], node_ids[j]
+        if denied and show:
             # with tiers, every pair with nothing allowed: an admin or baseline Deny denies
             # pods NetworkPolicies do not isolate
             found = cluster.deciding_tiers(ws[i], ws[j], port, protocol).denied
-            edges.append(Edge(a.id, b.id, "denied" if port is None else label, allowed=False,
+            edges.append(Edge(a, b, "denied" if port is None else label, allowed=False,
                               tiers=found))
         elif denied and (iso[j][0] or iso[i][1]):
-            edges.append(Edge(a.id, b.id, "denied" if port is None else label, allowed=False))
+            edges.append(Edge(a, b, "denied" if port is None else label, allowed=False))
     by_key = {n.id: n for n in nodes}
     extra: dict[str, Node] = {}
     for intent in probes:
@@ -542,9 +549,13 @@ def to_mermaid(graph: Graph) -> str:
                          f'{_mermaid_text(n.kind)}</small>"]')
         lines.append("  end")
     styles = []
+    texts: dict[str, str] = {}
     for i, e in enumerate(graph.edges):
         arrow = "-->" if e.allowed else "-.->"
-        lines.append(f'  {ids[e.src]} {arrow}|"{_mermaid_text(e.text)}"| {ids[e.dst]}')
+        text = texts.get(e.text)
+        if text is None:
+            text = texts[e.text] = _mermaid_text(e.text)
+        lines.append(f'  {ids[e.src]} {arrow}|"{text}"| {ids[e.dst]}')
         if not e.allowed or e.tiers:
             styles.append(f"  linkStyle {i} stroke:{e.colour},color:{e.colour}")
     if graph.show_tiers:
