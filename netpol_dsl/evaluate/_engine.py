@@ -250,7 +250,7 @@ class Other:
     """The other end of a connection as a rule list sees it: a class, or an ad hoc end (a pod
     that is not in the inventory, an external address) with its own peer test."""
 
-    __slots__ = ("cls", "hn", "peer", "profile")
+    __slots__ = ("bits", "cls", "hn", "peer", "profile")
 
     def __init__(self, cls: int, hn: bool, profile: int,
                  peer: Callable[[PeerIR, int | None], bool] | None = None) -> None:
@@ -259,6 +259,8 @@ class Other:
         self.profile = profile
         #: for ends that are not a class of the engine: is this end the peer?
         self.peer = peer
+        #: for such ends: which rules of a rule list (by id) admit it, once worked out
+        self.bits: dict[int, tuple[bool, ...]] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -564,6 +566,8 @@ class Engine:
         self._dec_cache: dict[Any, Folded] = {}
         #: allowed atoms per (rule list, other class, destination profile), for single queries
         self._pair_cache: dict[tuple[int, int, int], int] = {}
+        #: external addresses as other ends (see ``external``)
+        self._externals: dict[tuple[tuple[int, int], bool], Other] = {}
 
         self._free = Folded(((DEFAULT, self.atoms.full),), self.atoms.full)
 
@@ -681,6 +685,7 @@ class Engine:
             return None
         removed = [pi for pi in self.live if pi not in taken]
         new = copy.copy(self)
+        new._externals = {}
         if any(missing.values()):
             new._refine_atoms(missing)
         new.policies = self.policies + tuple(added)
@@ -1004,9 +1009,13 @@ class Engine:
                         rules[r].vb = np.ascontiguousarray(rules[r].vec).tobytes()
                 bits = tuple(rules[r].vb[c] for r in lst.all)
         else:
-            test = other.peer
-            bits = tuple(any(test(p, rules[r].subject_ns) for p in rules[r].ir.peers)
-                         for r in lst.all)
+            found_bits = other.bits.get(lst.id)
+            if found_bits is None:
+                test = other.peer
+                found_bits = other.bits[lst.id] = tuple(
+                    any(test(p, rules[r].subject_ns) for p in rules[r].ir.peers)
+                    for r in lst.all)
+            bits = found_bits
         prof = dst_profile if lst.has_named else 0
         key = (lst.id, bits, prof, other.hn and lst.isolated)
         found = self._dec_cache.get(key)
@@ -1069,6 +1078,12 @@ class Engine:
         """An external address as the other end: it matches IP peers that contain it, node
         peers when it is the address of a matching node, and ``domains_match`` says how to read
         domain-name peers (they cannot be decided offline)."""
+        key = (ip, domains_match)
+        found = self._externals.get(key)
+        if found is not None:
+            return found
+        if len(self._externals) >= 4096:  # kept for repeated questions about a few addresses
+            self._externals.clear()
         version, value = ip
         node_labels = [self.nodes[n] for n, addrs in self.node_addresses.items()
                        if (version, value) in addrs and n in self.nodes]
@@ -1084,7 +1099,8 @@ class Engine:
                 return domains_match
             return False
 
-        return Other(-1, False, 0, peer)
+        found = self._externals[key] = Other(-1, False, 0, peer)
+        return found
 
     def peer_admits(self, peer: PeerIR, subject_ns: int | None, other: Other) -> bool:
         """Whether one peer of a rule admits ``other``."""
@@ -1192,6 +1208,7 @@ class Engine:
         if len(first) == len(self.profiles):
             return self
         view = copy.copy(self)
+        view._externals = {}
         view.class_prof = rep[self.class_prof]
         view.class_prof_list = view.class_prof.tolist()
         return view

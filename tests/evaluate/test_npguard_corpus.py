@@ -54,7 +54,7 @@ PEER_DIFFERS: dict[str, str] = {}
 #: agreed with the peer.
 REFERENCE_TOO_SLOW = {"ipblockstest_4"}
 #: Cases whose library check takes seconds (scheduling only: started first, tests/conftest.py).
-HEAVY = {"ipblockstest_4": 7}
+HEAVY = {"ipblockstest_4": 3}
 
 
 def _heavy(name: str) -> list[pytest.MarkDecorator]:
