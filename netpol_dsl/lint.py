@@ -1083,11 +1083,14 @@ def _np011_redundant(ctx: _Ctx) -> None:
                         else:
                             seen[key] = k
     # Whole policies: same subject and every rule already allowed by an earlier/wider policy.
+    # only policies of one namespace with the same subject can be compared: grouped once
+    by_subject: dict[tuple[Any, ...], list[int]] = {}
     for i, policy in enumerate(ctx.policies):
-        for j, other in enumerate(ctx.policies):
-            if i == j or other.namespace != policy.namespace:
-                continue
-            if _canon(other.spec.pod_selector) != _canon(policy.spec.pod_selector):
+        by_subject.setdefault((policy.namespace, _canon(policy.spec.pod_selector)), []).append(i)
+    for i, policy in enumerate(ctx.policies):
+        for j in by_subject[(policy.namespace, _canon(policy.spec.pod_selector))]:
+            other = ctx.policies[j]
+            if i == j:
                 continue
             if not set(policy.spec.effective_policy_types) <= set(
                     other.spec.effective_policy_types):
