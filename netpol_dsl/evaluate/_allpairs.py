@@ -88,7 +88,14 @@ class Reduced:
         return self.with_sides(self.e_side, self.i_side, both, dtype)
 
     def cells(self, rows: IntArray, cols: IntArray) -> npt.NDArray[Any]:
-        """The cells ``(rows[k], cols[k])`` (arrays of one shape, broadcast)."""
+        """The cells ``(rows[k], cols[k])`` (arrays of one shape, broadcast).
+
+        Example:
+            >>> from netpol_dsl.evaluate import Cluster, Pod
+            >>> red = Cluster(pods=[Pod("a", "x"), Pod("b", "y")]).matrix(port=80).reduced
+            >>> red.cells(np.zeros(2, dtype=np.int64), np.zeros(2, dtype=np.int64)).tolist()
+            [True, True]
+        """
         if self._table is not None:
             out: npt.NDArray[Any] = self._table[rows, cols]
             return out
@@ -96,20 +103,41 @@ class Reduced:
                              self.i_side[self._i_cols[cols], rows])
 
     def row(self, r: int) -> npt.NDArray[Any]:
-        """Row ``r`` over every column."""
+        """Row ``r`` over every column.
+
+        Example:
+            >>> from netpol_dsl.evaluate import Cluster, Pod
+            >>> red = Cluster(pods=[Pod("a", "x"), Pod("b", "y")]).matrix(port=80).reduced
+            >>> red.row(0).tolist()
+            [True]
+        """
         if self._table is not None:
             out: npt.NDArray[Any] = self._table[r]
             return out
         return self._combine(self.e_side[self._e_rows[r]], self.i_side[self._i_cols, r])
 
     def column(self, c: int) -> npt.NDArray[Any]:
-        """Column ``c`` over every row."""
+        """Column ``c`` over every row.
+
+        Example:
+            >>> from netpol_dsl.evaluate import Cluster, Pod
+            >>> red = Cluster(pods=[Pod("a", "x"), Pod("b", "y")]).matrix(port=80).reduced
+            >>> red.column(0).tolist()
+            [True]
+        """
         if self._table is not None:
             return self._table[:, c]
         return self._combine(self.e_side[self._e_rows, c], self.i_side[self._i_cols[c]])
 
     def blocks(self) -> Iterator[tuple[slice, npt.NDArray[Any]]]:
-        """The table a block of rows at a time (``(rows, block)``), without keeping it."""
+        """The table a block of rows at a time (``(rows, block)``), without keeping it.
+
+        Example:
+            >>> from netpol_dsl.evaluate import Cluster, Pod
+            >>> red = Cluster(pods=[Pod("a", "x"), Pod("b", "y")]).matrix(port=80).reduced
+            >>> [(r, b.tolist()) for r, b in red.blocks()]
+            [(slice(0, 1, None), [[True]])]
+        """
         n_rows, n_cols = self.shape
         if self._table is not None:
             yield slice(0, n_rows), self._table
@@ -121,7 +149,14 @@ class Reduced:
 
     @property
     def table(self) -> npt.NDArray[Any]:
-        """The whole table (made on first use)."""
+        """The whole table (made on first use).
+
+        Example:
+            >>> from netpol_dsl.evaluate import Cluster, Pod
+            >>> red = Cluster(pods=[Pod("a", "x"), Pod("b", "y")]).matrix(port=80).reduced
+            >>> red.table.shape, red.shape
+            ((1, 1), (1, 1))
+        """
         if self._table is None:
             table = np.empty(self.shape, dtype=self._dtype)
             for r, block in self.blocks():

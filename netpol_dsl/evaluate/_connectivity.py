@@ -137,7 +137,15 @@ class Connectivity:
 
     @property
     def reduced(self) -> Reduced:
-        """The factored table (see ``table``)."""
+        """The factored table (see ``table``): ``cells``, ``row``, ``column`` and ``blocks``
+        read it without making the whole table.
+
+        Example:
+            >>> from netpol_dsl.evaluate import Cluster, Pod
+            >>> conn = Cluster(pods=[Pod("a", "x"), Pod("a", "y")]).connectivity()
+            >>> str(conn.sets[int(conn.reduced.cells(conn.row_index[0], conn.column_index[1]))])
+            'all'
+        """
         return self._red
 
     @property

@@ -71,7 +71,15 @@ class Matrix:
 
     @property
     def reduced(self) -> Reduced:
-        """The factored table (see ``table``)."""
+        """The factored table (see ``table``): ``cells``, ``row``, ``column`` and ``blocks``
+        read it without making the whole table.
+
+        Example:
+            >>> from netpol_dsl.evaluate import Cluster, Pod
+            >>> m = Cluster(pods=[Pod("a", "x"), Pod("a", "y")]).matrix(port=80)
+            >>> bool(m.reduced.cells(m.row_index[0], m.column_index[1]))
+            True
+        """
         return self._red
 
     @property
