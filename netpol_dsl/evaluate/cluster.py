@@ -241,6 +241,7 @@ class Cluster:
         self._refs: dict[str, _End] = {}
         #: id() of each policy -> its index (the policies are kept, so ids stay theirs)
         self._by_identity: dict[int, int] | None = None
+        self._keys: tuple[str, ...] | None = None
         # bound once for allows()'s hot path
         self._pod_index = self._engine.pod_index
         self._pod_class = self._engine.pod_class_list
@@ -1277,6 +1278,12 @@ class Cluster:
                                               self.workloads())
         return self._connectivity
 
+    def _pod_keys(self) -> tuple[str, ...]:
+        """Every pod's key, in inventory order (made once)."""
+        if self._keys is None:
+            self._keys = tuple(p.key for p in self.pods)
+        return self._keys
+
     @gc_paused
     def matrix(self, port: int | str | None = None, protocol: str = "TCP") -> Matrix:
         """Every ordered pair of pods: may the first reach the second?
@@ -1299,7 +1306,7 @@ class Cluster:
             | b/y | ✗ | ✓ |
         """
         eng = self._engine
-        keys = tuple(p.key for p in self.pods)
+        keys = self._pod_keys()
         if port is None:
             parse_port_spec(1, protocol, where="matrix()")
             conn = self.connectivity()
