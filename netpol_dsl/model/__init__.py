@@ -9,9 +9,8 @@ camelCase names on the wire (``from``, ``except``, ``endPort``, ``matchLabels``,
 validated as kube-apiserver validates it on create.
 """
 
-from netpol_dsl.model.anp import AdminNetworkPolicy, BaselineAdminNetworkPolicy
-from netpol_dsl.model.clusterwide import ClusterWidePolicy, load_cluster_policy
-from netpol_dsl.model.cnp import ClusterNetworkPolicy
+from typing import TYPE_CHECKING, Any
+
 from netpol_dsl.model.peer import IPBlock, NetworkPolicyPeer
 from netpol_dsl.model.policy import (
     NetworkPolicy,
@@ -23,6 +22,34 @@ from netpol_dsl.model.policy import (
 )
 from netpol_dsl.model.port import NetworkPolicyPort, Protocol
 from netpol_dsl.model.selector import LabelSelector, LabelSelectorRequirement
+
+if TYPE_CHECKING:
+    from netpol_dsl.model.anp import AdminNetworkPolicy, BaselineAdminNetworkPolicy
+    from netpol_dsl.model.clusterwide import ClusterWidePolicy, load_cluster_policy
+    from netpol_dsl.model.cnp import ClusterNetworkPolicy
+
+#: the cluster-wide kinds, imported on first use (PEP 562): evaluating NetworkPolicies alone
+#: does not pay for building their models
+_LAZY = {
+    "AdminNetworkPolicy": "netpol_dsl.model.anp",
+    "BaselineAdminNetworkPolicy": "netpol_dsl.model.anp",
+    "ClusterNetworkPolicy": "netpol_dsl.model.cnp",
+    "ClusterWidePolicy": "netpol_dsl.model.clusterwide",
+    "load_cluster_policy": "netpol_dsl.model.clusterwide",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        msg = f"module 'netpol_dsl.model' has no attribute {name!r}"
+        raise AttributeError(msg)
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "AdminNetworkPolicy",
