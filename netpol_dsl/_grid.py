@@ -155,23 +155,34 @@ class Grid:
             a -> b
               a/x -> b/y: TCP 80
         """
-        groups: dict[tuple[str, str], list[str]] = {}
-        texts: dict[int, str] = {}  # one text per distinct set
-        for i, j in self._pairs():
-            k = int(self.cells[i, j])
-            what = texts.get(k)
-            if what is None:
-                what = texts[k] = (f"{self.protocol} {self.port}" if self.port is not None
-                                   else str(self.sets[k]))
-            if (i, j) in self.mixed:
-                what += " (some pod pairs only)"
-            text = (f"{self.names[i]} (between its own pods): {what}" if i == j else
-                    f"{self.names[i]} -> {self.names[j]}: {what}")
-            groups.setdefault((self.namespaces[i], self.namespaces[j]), []).append(text)
+        rows, cols = np.nonzero(self._allowed())
+        if rows.size == 0:
+            return "no pair is allowed"
+        # grouped by (source namespace, destination namespace), sorted; row-major inside
+        spaces = sorted(set(self.namespaces))
+        space_id = {n: k for k, n in enumerate(spaces)}
+        ns_of = np.asarray([space_id[n] for n in self.namespaces], dtype=np.int64)
+        order = np.lexsort((cols, rows, ns_of[cols], ns_of[rows]))
+        rows, cols = rows[order], cols[order]
+        ids = self.cells[rows, cols]
+        texts = {int(k): (f"{self.protocol} {self.port}" if self.port is not None
+                          else str(self.sets[int(k)])) for k in np.unique(ids).tolist()}
+        mixed = self.mixed
+        names = self.names
+        items = [f"  {names[i]} (between its own pods): {texts[k]}" if i == j else
+                 f"  {names[i]} -> {names[j]}: {texts[k]}"
+                 for i, j, k in zip(rows.tolist(), cols.tolist(), ids.tolist(), strict=True)]
+        if mixed:
+            for n, (i, j) in enumerate(zip(rows.tolist(), cols.tolist(), strict=True)):
+                if (i, j) in mixed:
+                    items[n] += " (some pod pairs only)"
+        # a header line before each namespace pair
+        pair_key = ns_of[rows] * len(spaces) + ns_of[cols]
+        starts = np.flatnonzero(np.diff(pair_key, prepend=-1)).tolist()
         lines: list[str] = []
-        for (a, b), items in sorted(groups.items()):
-            lines.append(f"{a} -> {b}")
-            lines.extend(f"  {t}" for t in items)
+        for a, b in zip(starts, [*starts[1:], len(items)], strict=True):
+            lines.append(f"{self.namespaces[int(rows[a])]} -> {self.namespaces[int(cols[a])]}")
+            lines.extend(items[a:b])
         return "\n".join(lines) if lines else "no pair is allowed"
 
     def to_connlist(self) -> str:
