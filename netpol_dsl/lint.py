@@ -805,12 +805,21 @@ def _np002_dns(ctx: _Ctx) -> None:
     cluster = Cluster([Namespace("kube-system", ns_labels)],
                       [dns, *(p for _, p in subjects)], ctx.policies)
     reported: set[int] = set()
+    # what a pod may reach outside the cluster depends only on the policies that select it for
+    # egress (external addresses have no labels, namespaces or named ports): asked once per set
+    external: dict[tuple[tuple[int, ...], str], bool] = {}
     for i, pod in subjects:
         if i in reported:
             continue
-        missing = [proto for proto in ("UDP", "TCP")
-                   if not cluster.allows(pod, dns.key, 53, proto).all()
-                   and not _external_dns(cluster, pod, proto)]
+        egress = tuple(id(p) for p, dirs in cluster.selecting(pod.key) if "egress" in dirs)
+        missing = []
+        for proto in ("UDP", "TCP"):
+            if cluster.allows(pod, dns.key, 53, proto).all():
+                continue
+            if (egress, proto) not in external:
+                external[(egress, proto)] = _external_dns(cluster, pod, proto)
+            if not external[(egress, proto)]:
+                missing.append(proto)
         if not missing:
             continue
         reported.add(i)
