@@ -821,6 +821,14 @@ def cluster_default_deny(
               - ::/0
     """
     labels = dict(dns_labels) if dns_labels is not None else {"k8s-app": "kube-dns"}
+    # the labels become a pod selector's matchLabels in every target: apimachinery's
+    # ValidateLabels rules (key a qualified name, value 63 characters of [A-Za-z0-9_.-])
+    from netpol_dsl.model.selector import check_labels
+
+    problems = check_labels(labels, "dns_labels")
+    if problems:
+        msg = f"cluster_default_deny(): {problems[0]}"
+        raise DslUsageError(msg)
     return ClusterDefaultDeny(
         name=name, system_namespaces=tuple(dict.fromkeys(system_namespaces)), dns=dns,
         dns_namespace=dns_namespace, dns_labels=tuple(sorted(labels.items())),

@@ -9,7 +9,11 @@ enables default deny in a direction drops what no policy allows there):
 * ``endpointSelector``: ``io.kubernetes.pod.namespace NotIn [system namespaces]`` **and** the key
   ``Exists``, because a ``NotIn`` alone also matches endpoints without the label (the host,
   remote nodes);
-* one egress rule allowing UDP and TCP 53 to ``k8s-app=kube-dns`` in the DNS namespace.
+* one egress rule allowing UDP and TCP 53 to ``k8s-app=kube-dns`` in the DNS namespace (without
+  DNS, an empty egress rule: the CRD requires some rule section, and an empty rule allows nothing).
+
+The output is validated against Cilium's published CRD schema (1.18.2, vendored as JSON Schema in
+``schemas/cilium/``) by the tests.
 
 Cilium's policies are allow lists combined by union (plus deny rules that always win), so
 NetworkPolicies open what they allow on top of this, as over an upstream baseline. Cilium
@@ -68,5 +72,11 @@ def to_cilium(baseline: ClusterDefaultDeny | object) -> dict[str, Any]:
             "toPorts": [{"ports": [{"port": "53", "protocol": "UDP"},
                                    {"port": "53", "protocol": "TCP"}]}],
         }]
+    else:
+        # The CRD requires a rule section (spec anyOf ingress, ingressDeny, egress, egressDeny:
+        # cilium 1.18 ciliumclusterwidenetworkpolicies.yaml); an empty rule allows nothing
+        # (docs "Ingress/Egress Default Deny": ``egress: [{}]``), so it only puts the selected
+        # endpoints into default deny, as enableDefaultDeny already does.
+        spec["egress"] = [{}]
     return {"apiVersion": "cilium.io/v2", "kind": "CiliumClusterwideNetworkPolicy",
             "metadata": {"name": b.name}, "spec": spec}

@@ -2,14 +2,17 @@
 
 Calico's output is validated against Calico's published CRD schema, vendored in
 ``netpol_dsl/vendor/schemas/calico/`` (projectcalico/calico ``api/config/crd/
-projectcalico.org_globalnetworkpolicies.yaml``), as kube-apiserver's structural validation with
-strict field validation would: types, enums, limits, required fields and no unknown fields (its
-CEL rules are not evaluated here). Both outputs are compared with the documented examples.
+projectcalico.org_globalnetworkpolicies.yaml``), and Cilium's against Cilium's (1.18.2, as JSON
+Schema, in ``netpol_dsl/vendor/schemas/cilium/``), as kube-apiserver's structural validation with
+strict field validation would: types, enums, limits, required fields, ``oneOf``/``anyOf`` and no
+unknown fields (CEL rules are not evaluated here). Both outputs are compared with the documented
+examples.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +59,7 @@ def calico_errors(obj):
     cluster_default_deny(),
     cluster_default_deny(system_namespaces=("kube-system", "calico-system", "calico-apiserver")),
     cluster_default_deny(system_namespaces=(), dns=False),
-    cluster_default_deny(dns_labels={"k8s-app": "kube-dns", "app": 'we"ird'}),
+    cluster_default_deny(dns_labels={"k8s-app": "kube-dns", "app": "a.b-c_D9"}),
 ])
 def test_calico_is_valid_against_the_crd(baseline):
     assert calico_errors(to_calico(baseline)) == []
@@ -102,9 +105,23 @@ spec:
     assert to_calico(cluster_default_deny()) == expected
 
 
-def test_calico_quotes_selector_values():
-    gnp = to_calico(cluster_default_deny(dns_labels={"app": 'a"b'}))
-    assert gnp["spec"]["egress"][0]["destination"]["selector"] == 'app == "a\\"b"'
+def test_calico_selector_values_are_quoted():
+    gnp = to_calico(cluster_default_deny(dns_labels={"app": "a.b-c"}))
+    assert gnp["spec"]["egress"][0]["destination"]["selector"] == 'app == "a.b-c"'
+
+
+@pytest.mark.parametrize(("labels", "ok"), [
+    ({"app": "a" * 63}, True), ({"app": "a" * 64}, False),
+    ({"app": "a.b-c_d"}, True), ({"app": 'a"b'}, False), ({"app": "-a"}, False),
+    ({"example.com/app": ""}, True), ({"bad key!": "x"}, False),
+])
+def test_dns_labels_are_kubernetes_labels(labels, ok):
+    # they become matchLabels in the ANP/CNP, Calico and Cilium renderings alike
+    if ok:
+        assert cilium_errors(to_cilium(cluster_default_deny(dns_labels=labels))) == []
+    else:
+        with pytest.raises(DslUsageError, match="dns_labels"):
+            cluster_default_deny(dns_labels=labels)
 
 
 def test_cilium_matches_the_documented_policy():
@@ -131,9 +148,45 @@ spec:
 
 def test_cilium_without_dns_or_system_namespaces():
     spec = to_cilium(cluster_default_deny(system_namespaces=(), dns=False))["spec"]
+    # the CRD wants some rule section; an empty egress rule allows nothing
     assert spec == {"endpointSelector": {"matchExpressions": [
         {"key": "io.kubernetes.pod.namespace", "operator": "Exists"}]},
-        "enableDefaultDeny": {"ingress": True, "egress": True}}
+        "enableDefaultDeny": {"ingress": True, "egress": True}, "egress": [{}]}
+
+
+CILIUM = jsonschema.Draft7Validator(json.loads(
+    (SCHEMAS / "cilium" / "ciliumclusterwidenetworkpolicy_v2.json").read_text()))
+
+
+def cilium_errors(obj):
+    return [f"{'.'.join(map(str, e.path))}: {e.message}" for e in CILIUM.iter_errors(obj)]
+
+
+@pytest.mark.parametrize("baseline", [
+    cluster_default_deny(),
+    cluster_default_deny(system_namespaces=("kube-system", "cilium")),
+    cluster_default_deny(system_namespaces=(), dns=False),
+    cluster_default_deny(dns=False),
+    cluster_default_deny(dns_labels={"k8s-app": "kube-dns", "app": "a.b-c_D9"}),
+])
+def test_cilium_is_valid_against_the_crd(baseline):
+    assert cilium_errors(to_cilium(baseline)) == []
+
+
+def test_the_cilium_schema_check_can_fail():
+    ccnp = to_cilium(cluster_default_deny())
+    bad = copy.deepcopy(ccnp)
+    del bad["spec"]["egress"]  # no rule section at all: the CRD's anyOf refuses it
+    assert cilium_errors(bad)
+    bad = copy.deepcopy(ccnp)
+    bad["spec"]["endpointSelector"]["matchExpressions"][0]["operator"] = "In-ish"
+    assert any("is not one of" in e for e in cilium_errors(bad))
+    bad = copy.deepcopy(ccnp)
+    bad["spec"]["egress"][0]["toPorts"][0]["ports"][0]["proto"] = "UDP"
+    assert any("Additional properties" in e for e in cilium_errors(bad))
+    bad = copy.deepcopy(ccnp)
+    bad["spec"]["nodeSelector"] = {}  # endpointSelector and nodeSelector: exactly one
+    assert cilium_errors(bad)
 
 
 @pytest.mark.parametrize(("render", "match"), [
