@@ -42,8 +42,7 @@ import numpy as np
 
 from netpol_dsl.errors import LoadError
 from netpol_dsl.evaluate._connections import ConnectionSet
-from netpol_dsl.model import NetworkPolicy
-from netpol_dsl.sources import count_policies, git_revision_files, is_git_revision, load_policies
+from netpol_dsl.sources import count_policies, git_revision_files, is_git_revision, load_objects
 
 if TYPE_CHECKING:
     from netpol_dsl.evaluate import Cluster
@@ -450,12 +449,13 @@ def diff_policies(
     )
 
 
-def _resolve(spec: str, other: str) -> list[NetworkPolicy]:
-    """Load a spec; a bare git revision means ``other``'s path at that revision."""
+def _resolve(spec: str, other: str) -> list[Any]:
+    """Load a spec's policies, NetworkPolicies and cluster-wide ones; a bare git revision means
+    ``other``'s path at that revision."""
     if is_git_revision(spec) and not is_git_revision(other):
         with git_revision_files(spec, other) as local:
-            return load_policies(str(local))
-    return load_policies(spec)
+            return list(load_objects(str(local)))
+    return list(load_objects(spec))
 
 
 def diff_sources(old: str, new: str, cluster: Cluster, *,

@@ -497,7 +497,7 @@ def _dsl_manifest(policy: NetworkPolicy, src: str) -> Manifest:
 
 
 def _read(paths: Iterable[str | Path], out: _Read) -> None:
-    from netpol_dsl.sources import is_revision_path, load_policies, looks_like_python
+    from netpol_dsl.sources import is_revision_path, load_objects, looks_like_python
 
     for src in paths:
         path = Path(src)
@@ -505,7 +505,10 @@ def _read(paths: Iterable[str | Path], out: _Read) -> None:
             # A policy definition or REV:path: lint what it holds; a policy the DSL built in
             # this file points at the lines of its statements.
             out.files.append(str(src))
-            out.manifests.extend(_dsl_manifest(p, str(src)) for p in load_policies(str(src)))
+            # cluster-wide policies too (no statement lines: they point at the file)
+            out.manifests.extend(_dsl_manifest(p, str(src)) if isinstance(p, NetworkPolicy)
+                                 else Manifest(p.to_dict(), str(src), None)
+                                 for p in load_objects(str(src)))
             continue
         if path.is_dir():
             files = [f for f in sorted(path.rglob("*"))

@@ -370,8 +370,9 @@ def inventory_sources(specs: Iterable[str | Path]) -> list[Any]:
     """Turn ``--manifests`` specs into what ``Cluster.from_manifests`` reads.
 
     YAML/JSON files and directories pass through; a Python definition (``FILE.py`` or
-    ``py:module:attr``) is **run** and replaced by the NetworkPolicy objects it defines, so an
-    inventory can be checked against policies written with the DSL without rendering them first.
+    ``py:module:attr``) is **run** and replaced by the policies it defines (NetworkPolicies and
+    cluster-wide ones, as `load_objects` collects them), so an inventory can be checked against
+    policies written with the DSL without rendering them first.
 
     Example:
         >>> isinstance(inventory_sources(["examples/payments.py", "cluster/"])[-1], Path)
@@ -383,7 +384,9 @@ def inventory_sources(specs: Iterable[str | Path]) -> list[Any]:
     for spec in specs:
         text = str(spec)
         if looks_like_python(text):
-            out.extend(load_policies(text))
+            # cluster-wide policies go in API shape (the loader reads them as from YAML)
+            out.extend(p if isinstance(p, NetworkPolicy) else p.to_dict()
+                       for p in load_objects(text))
         else:
             out.append(Path(text))  # a path, never YAML text (even "/srv:x:" or "a: b")
     return out

@@ -56,6 +56,26 @@ def test_check_against_a_python_definition(run):
     assert denied.exit_code == 1, denied.output
 
 
+def test_check_against_cluster_wide_policies_defined_in_python(run, tmp_path):
+    # a FILE.py given to --manifests contributes its cluster-wide policies too, not only its
+    # NetworkPolicies: the lesson's inventory alone lets payments reach the internet on 443;
+    # with the cluster-wide default deny (and nothing else) it may not, and DNS still works
+    (tmp_path / "baseline.py").write_text(
+        "from netpol_dsl.admin import cluster_default_deny\n"
+        "baseline = cluster_default_deny()\n", encoding="utf-8")
+    inv = ["-m", f"{LESSON}/namespaces.yaml", "-m", f"{LESSON}/workloads.yaml"]
+    before = run("check", *inv, "--allow-empty", "--from", "payments/frontend",
+                 "--to", "8.8.8.8", "-p", "443")
+    assert before.exit_code == 0, before.output
+    after = run("check", *inv, "-m", str(tmp_path / "baseline.py"), "--from",
+                "payments/frontend", "--to", "8.8.8.8", "-p", "443")
+    assert after.exit_code == 1, after.output
+    assert "ClusterNetworkPolicy" in after.stdout
+    dns = run("check", *inv, "-m", str(tmp_path / "baseline.py"), "--from",
+              "payments/frontend", "--to", "kube-system/coredns", "-p", "53/UDP")
+    assert dns.exit_code == 0, dns.output
+
+
 def test_check_external_destination(run):
     r = run("check", *ALL, "--from", "payments/frontend", "--to", "8.8.8.8", "-p", "443")
     assert r.exit_code == 1 and "DENIED" in r.stdout
@@ -177,6 +197,29 @@ def test_diff_reports_gained_and_lost(run, golden, changed):
     golden("diff.txt", r.stdout.replace(changed, "NEW"))
     assert "+ payments/frontend -> payments/api-server: TCP 8443" in r.stdout
     assert "- payments/frontend -> payments/api-server: TCP 8080" in r.stdout
+
+
+def test_diff_counts_cluster_wide_policies(run, tmp_path):
+    # a side's cluster-wide policies take part (YAML and Python alike): the baseline added on
+    # the NEW side cuts what the lesson's policies left open, here egress to the internet
+    (tmp_path / "baseline.py").write_text(
+        "from netpol_dsl.admin import cluster_default_deny\n"
+        "baseline = cluster_default_deny()\n", encoding="utf-8")
+    new = tmp_path / "with-baseline"
+    shutil.copytree(f"{LESSON}/policies", new)
+    rendered = run("render", str(tmp_path / "baseline.py"))
+    assert rendered.exit_code == 0, rendered.output
+    (new / "baseline.yaml").write_text(rendered.stdout, encoding="utf-8")
+    for side in (str(new), str(tmp_path / "baseline.py")):
+        r = run("diff", f"{LESSON}/policies", side, *INV, "--format", "json")
+        assert r.exit_code == 1, r.output
+        data = json.loads(r.stdout)
+        assert "ClusterNetworkPolicy/default-deny" in data["policies"]["added"], data["policies"]
+        # the baseline's egress deny cuts the internet for pods the lesson's policies left open
+        assert any(e["workload"] == "monitoring/prometheus" and e["lost"] == "all"
+                   for e in data["external"]), data["external"]
+    r = run("diff", f"{LESSON}/policies", str(new), *INV, "--format", "json")
+    assert json.loads(r.stdout)["policies"]["removed"] == []
 
 
 def test_diff_markdown(run, golden, changed):

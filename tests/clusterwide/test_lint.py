@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import yaml
 
@@ -165,3 +167,24 @@ def test_np010_counts_pods_a_cluster_wide_policy_governs(tmp_path):
     prod_only = cnp("prod", {"subject": {"namespaces": {"matchLabels": {"env": "prod"}}}})
     report = lint_text(yaml.safe_dump(prod_only), manifests=[inv])
     assert [f.object for f in report.findings if f.rule.id == "NP010"] == ["b/p"]
+
+
+def test_cluster_wide_policies_written_in_python_are_linted(tmp_path):
+    # `netpol lint FILE.py` reads the DSL's cluster-wide policies as it reads YAML ones
+    from typer.testing import CliRunner
+
+    from netpol_dsl.cli import app
+
+    src = tmp_path / "guardrails.py"
+    src.write_text(
+        "from netpol_dsl.admin import admin\n"
+        "from netpol_dsl import ip_block\n"
+        "a = admin('a', priority=5).deny_to(ip_block('169.254.169.254/32'))\n"
+        "b = admin('b', priority=5).deny_to(ip_block('10.0.0.0/8'))\n", encoding="utf-8")
+    r = CliRunner().invoke(app, ["lint", str(src), "--format", "json"])
+    found = {(f["rule"], f["object"]) for f in json.loads(r.stdout)["findings"]}
+    assert {("NP013", "a"), ("NP013", "b")} <= found, r.output
+    src.write_text(src.read_text().replace("priority=5).deny_to(ip_block('10", "priority=6)"
+                                           ".deny_to(ip_block('10"), encoding="utf-8")
+    r = CliRunner().invoke(app, ["lint", str(src), "--format", "json"])
+    assert not any(f["rule"] == "NP013" for f in json.loads(r.stdout)["findings"])
