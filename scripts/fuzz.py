@@ -39,6 +39,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+import tests._caches  # noqa: E402,F401 - hypothesis' storage outside the checkout, as in the suite
 
 KINDS = ("doc", "doctext", "text", "cli")
 

@@ -23,7 +23,6 @@ typing and docs tests start use it too.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
 import sys
@@ -57,18 +56,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 
-def _cache_dir() -> Path:
-    if explicit := os.environ.get("NETPOL_TEST_CACHE"):
-        return Path(explicit)
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "netpol-dsl-tests" / hashlib.sha256(str(ROOT).encode()).hexdigest()[:12]
-
-
-CACHE = _cache_dir()
-# setdefault: a developer's own choice wins. Each tool reads its variable when it first writes.
-os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(CACHE / "hypothesis"))
-os.environ.setdefault("MYPY_CACHE_DIR", str(CACHE / "mypy"))
-os.environ.setdefault("RUFF_CACHE_DIR", str(CACHE / "ruff"))
+from tests._caches import CACHE  # noqa: E402 - sets the tools' cache variables first
 
 settings.register_profile(
     "ci",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -69,3 +70,18 @@ def test_nothing_the_tools_cache_lands_in_the_checkout():
     }
     inside = {k: p for k, p in where.items() if p.resolve().is_relative_to(ROOT)}
     assert not inside, f"caches inside the checkout: {inside}"
+
+
+def test_the_fuzz_script_keeps_hypothesis_state_out_of_its_working_directory(tmp_path):
+    # scripts/fuzz.py draws policies with the suite's strategies outside pytest: its hypothesis
+    # storage goes where the suite's does, not into a .hypothesis/ where it runs (the checkout)
+    script = ROOT / "scripts" / "fuzz.py"
+    code = (f"import runpy; m = runpy.run_path({str(script)!r}, run_name='fuzz'); "
+            "assert len(m['_policies'](2, 1)) == 2")
+    env = {**os.environ, "NETPOL_TEST_CACHE": str(tmp_path / "cache")}
+    env.pop("HYPOTHESIS_STORAGE_DIRECTORY", None)  # as when run by hand
+    work = tmp_path / "work"
+    work.mkdir()
+    subprocess.run([sys.executable, "-c", code], cwd=work, env=env, check=True)
+    assert not (work / ".hypothesis").exists()
+    assert (tmp_path / "cache" / "hypothesis").exists()
