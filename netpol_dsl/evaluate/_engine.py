@@ -269,15 +269,19 @@ class _Features:
 
     global_keys: frozenset[str]
     local_keys: Mapping[str, frozenset[str]]
-    pod_blocks: frozenset[tuple[str, tuple[str, ...]]]
+    #: the ipBlocks that match pod IPs, ``(cidr, excepts)``, in the order the rules name them
+    pod_blocks: tuple[tuple[str, tuple[str, ...]], ...]
     named: frozenset[str]
-    node_selectors: frozenset[LabelSelector]
+    #: the node selectors of ``nodes`` peers, in the order the rules name them
+    node_selectors: tuple[LabelSelector, ...]
 
     def __le__(self, other: object) -> bool:
         if not isinstance(other, _Features):
             return NotImplemented
-        if not (self.global_keys <= other.global_keys and self.pod_blocks <= other.pod_blocks
-                and self.named <= other.named and self.node_selectors <= other.node_selectors):
+        if not (self.global_keys <= other.global_keys
+                and set(self.pod_blocks) <= set(other.pod_blocks)
+                and self.named <= other.named
+                and set(self.node_selectors) <= set(other.node_selectors)):
             return False
         return all(keys <= other.local_keys.get(ns, frozenset()) | other.global_keys
                    for ns, keys in self.local_keys.items())
@@ -289,9 +293,9 @@ def _features(policies: Sequence[PolicyIR], ipblock_pods: bool,
     space)."""
     global_keys: set[str] = set()
     local_keys: dict[str, set[str]] = {}
-    blocks: set[tuple[str, tuple[str, ...]]] = set()
+    blocks: dict[tuple[str, tuple[str, ...]], None] = {}  # ordered sets
     named: set[str] = set()
-    nodes: set[LabelSelector] = set()
+    nodes: dict[LabelSelector, None] = {}
 
     def scope(nm: NamespaceMatch, sel: LabelSelector | None) -> None:
         if sel is None:
@@ -309,9 +313,9 @@ def _features(policies: Sequence[PolicyIR], ipblock_pods: bool,
                     scope(peer.namespaces, peer.pods)
                 elif isinstance(peer, IPPeer):
                     if peer.pod_ips or (peer.pod_ips is None and ipblock_pods):
-                        blocks.add((peer.cidr, peer.excepts))
+                        blocks[(peer.cidr, peer.excepts)] = None
                 elif isinstance(peer, NodesPeer):
-                    nodes.add(peer.selector)
+                    nodes[peer.selector] = None
             for port in rule.ports or ():
                 if isinstance(port, PortRangeIR):
                     if cuts is not None:
@@ -319,7 +323,7 @@ def _features(policies: Sequence[PolicyIR], ipblock_pods: bool,
                 else:
                     named.add(port.name)
     return _Features(frozenset(global_keys), {ns: frozenset(k) for ns, k in local_keys.items()},
-                     frozenset(blocks), frozenset(named), frozenset(nodes))
+                     tuple(blocks), frozenset(named), tuple(nodes))
 
 
 class Folded:
@@ -363,51 +367,15 @@ class Engine:
         self.ns_labels = [namespaces[n].labels for n in self.ns_names]
         self._ns_index = LabelIndex(self.ns_labels)
         # ---------------------------------------------------------------- what rules look at
-        global_keys: set[str] = set()
-        local_keys: dict[str, set[str]] = {}
-        named: set[tuple[str, str | None]] = set()
         cuts: dict[str, set[int]] = {}
-        blocks: dict[tuple[str, tuple[str, ...]], Block] = {}
-        pod_blocks: dict[tuple[str, tuple[str, ...]], Block] = {}
-        node_sels: dict[LabelSelector, int] = {}
-
-        def ns_scope(nm: NamespaceMatch, sel: LabelSelector | None) -> None:
-            if sel is None:
-                return
-            if nm.name is not None:
-                local_keys.setdefault(nm.name, set()).update(sel.keys())
-            else:
-                global_keys.update(sel.keys())
-
-        for pol in self.policies:
-            ns_scope(pol.subject.namespaces, pol.subject.pods)
-            for rule in pol.ingress + pol.egress:
-                for peer in rule.peers:
-                    if isinstance(peer, PodsPeer):
-                        ns_scope(peer.namespaces, peer.pods)
-                    elif isinstance(peer, IPPeer):
-                        key = (peer.cidr, peer.excepts)
-                        b = blocks.get(key) or Block.of(peer.cidr, peer.excepts)
-                        blocks[key] = b
-                        if peer.pod_ips or (peer.pod_ips is None and ipblock_pods):
-                            pod_blocks[key] = b
-                    elif isinstance(peer, NodesPeer):
-                        node_sels.setdefault(peer.selector, len(node_sels))
-                for port in rule.ports or ():
-                    if isinstance(port, PortRangeIR):
-                        cuts.setdefault(port.protocol, set()).update((port.first, port.last + 1))
-                    else:
-                        named.add((port.name, port.protocol))
-        self._blocks = blocks
-        self.node_selectors = tuple(node_sels)
-        named_names = {n for n, _ in named}
         #: what the rules look at; a policy set that looks at no more can reuse these classes
-        self.features = _Features(frozenset(global_keys),
-                                  {ns: frozenset(k) for ns, k in local_keys.items()},
-                                  frozenset(pod_blocks), frozenset(named_names),
-                                  frozenset(node_sels))
+        self.features = feats = _features(self.policies, ipblock_pods, cuts)
+        global_keys, local_keys, named_names = feats.global_keys, feats.local_keys, feats.named
+        self._blocks: dict[tuple[str, tuple[str, ...]], Block] = {}
+        self.node_selectors = feats.node_selectors
+        node_sels = {sel: j for j, sel in enumerate(feats.node_selectors)}
         # ---------------------------------------------------------------- pod IPs -> IP peer sets
-        block_list = list(pod_blocks.values())
+        block_list = [self._block(key) for key in feats.pod_blocks]
         bounds: dict[int, set[int]] = {4: set(), 6: set()}
         for b in block_list:
             bounds[b.version].update((b.lo, b.hi + 1))
@@ -455,8 +423,8 @@ class Engine:
         self.profiles: list[dict[str, tuple[tuple[str, int], ...]]] = [{}]
         nodesig_of: dict[tuple[int, ...], int] = {(): 0}
         self.nodesigs: list[tuple[int, ...]] = [()]
-        keys_of = {ns: frozenset(k | global_keys) for ns, k in local_keys.items()}
-        no_local = frozenset(global_keys)
+        keys_of = {ns: k | global_keys for ns, k in local_keys.items()}
+        no_local = global_keys
         use_ips = bool(block_list)
         port_cache: dict[int, int] = {}
         ip_cache: dict[tuple[str, ...], int] = {}
@@ -877,10 +845,12 @@ class Engine:
 
     def block(self, peer: IPPeer) -> Block:
         """The integer ranges of an IP peer (parsed once)."""
-        key = (peer.cidr, peer.excepts)
+        return self._block((peer.cidr, peer.excepts))
+
+    def _block(self, key: tuple[str, tuple[str, ...]]) -> Block:
         found = self._blocks.get(key)
         if found is None:
-            found = self._blocks[key] = Block.of(peer.cidr, peer.excepts)
+            found = self._blocks[key] = Block.of(*key)
         return found
 
     def port_mask(self, rule: Rule, profile: int) -> int:
