@@ -28,7 +28,7 @@ from netpol_dsl.evaluate._ir import Direction
 if TYPE_CHECKING:
     from netpol_dsl.evaluate._engine import Engine, Rule, RuleList
 
-__all__ = ["Reduced", "all_pairs"]
+__all__ = ["PodTable", "Reduced", "all_pairs"]
 
 IntArray = npt.NDArray[np.int64]
 
@@ -163,6 +163,77 @@ class Reduced:
                 table[r] = block
             self._table = table
         return self._table
+
+
+class PodTable:
+    """Every ordered pod pair, looked up through a (factored) table: pod ``i`` is row
+    ``row_index[i]`` and column ``column_index[i]``. The common part of ``Matrix`` and
+    ``Connectivity``."""
+
+    #: what the error for an unknown pod names (``matrix``, ``connectivity``)
+    _what = "table"
+
+    def __init__(self, pods: Sequence[str], rows: IntArray, columns: IntArray,
+                 table: npt.NDArray[Any] | Reduced) -> None:
+        self.pods = tuple(pods)
+        self._rows = rows
+        self._cols = columns
+        self._red = table if isinstance(table, Reduced) else Reduced.dense(
+            table, np.arange(table.shape[0]), np.arange(table.shape[1]))
+        self._index_map: dict[str, int] | None = None
+
+    @property
+    def _index(self) -> dict[str, int]:
+        """Each pod key's position in ``pods`` (made on first use)."""
+        if self._index_map is None:
+            self._index_map = {p: i for i, p in enumerate(self.pods)}
+        return self._index_map
+
+    @property
+    def reduced(self) -> Reduced:
+        """The factored table (see ``table``): ``cells``, ``row``, ``column`` and ``blocks``
+        read it without making the whole table.
+
+        Example:
+            >>> from netpol_dsl.evaluate import Cluster, Pod
+            >>> m = Cluster(pods=[Pod("a", "x"), Pod("a", "y")]).matrix(port=80)
+            >>> bool(m.reduced.cells(m.row_index[0], m.column_index[1]))
+            True
+        """
+        return self._red
+
+    @property
+    def row_index(self) -> IntArray:
+        """Each pod's row in ``table`` (in ``pods`` order).
+
+        Example:
+            >>> from netpol_dsl.evaluate import Cluster, Pod
+            >>> Cluster(pods=[Pod("a", "x"), Pod("a", "y")]).connectivity().row_index.tolist()
+            [0, 0]
+        """
+        return self._rows
+
+    @property
+    def column_index(self) -> IntArray:
+        """Each pod's column in ``table`` (in ``pods`` order).
+
+        Example:
+            >>> from netpol_dsl.evaluate import Cluster, Pod
+            >>> Cluster(pods=[Pod("a", "x")]).matrix(port=80).column_index.tolist()
+            [0]
+        """
+        return self._cols
+
+    def _i(self, pod: object) -> int:
+        key = getattr(pod, "key", pod)
+        try:
+            return self._index[key]  # type: ignore[index]
+        except KeyError:
+            from netpol_dsl.errors import UnknownEndpointError
+
+            msg = (f"{self._what}: got pod {key!r}; expected one of the cluster's pods "
+                   "('namespace/name')")
+            raise UnknownEndpointError(msg) from None
 
 
 class _Group:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from netpol_dsl.evaluate._allpairs import Reduced
+from netpol_dsl.evaluate._allpairs import PodTable, Reduced
 from netpol_dsl.evaluate._connections import PROTOCOLS, ConnectionSet
 from netpol_dsl.evaluate._endpoints import Workload
 from netpol_dsl.evaluate._inventory import Pod
@@ -81,7 +81,7 @@ def connlist_text(pairs: Sequence[PairConnections]) -> str:
     return "\n".join(lines)
 
 
-class Connectivity:
+class Connectivity(PodTable):
     """All ordered pod pairs of a cluster and the connections each may open.
 
     Compact: ``table[row_index[src], column_index[dst]]`` is an index into ``sets``, where rows
@@ -105,18 +105,15 @@ class Connectivity:
         a/web[Pod] => a/db[Pod] : TCP 5432
     """
 
+    _what = "connectivity"
+
     def __init__(self, pods: Sequence[Pod], rows: IntArray, columns: IntArray,
                  table: npt.NDArray[np.integer] | Reduced, sets: Sequence[ConnectionSet],
                  workloads: Sequence[Workload]) -> None:
         """Made by ``Cluster.connectivity()``."""
-        self.pods = tuple(p.key for p in pods)
-        self._rows = rows
-        self._cols = columns
-        self._red = table if isinstance(table, Reduced) else Reduced.dense(
-            table, np.arange(table.shape[0]), np.arange(table.shape[1]))
+        super().__init__([p.key for p in pods], rows, columns, table)
         #: the distinct connection sets; ``table`` holds indices into this
         self.sets = tuple(sets)
-        self._index = {k: i for i, k in enumerate(self.pods)}
         self.workloads = tuple(workloads)
 
     @property
@@ -134,51 +131,6 @@ class Connectivity:
         """
         out: npt.NDArray[np.integer] = self._red.table
         return out
-
-    @property
-    def reduced(self) -> Reduced:
-        """The factored table (see ``table``): ``cells``, ``row``, ``column`` and ``blocks``
-        read it without making the whole table.
-
-        Example:
-            >>> from netpol_dsl.evaluate import Cluster, Pod
-            >>> conn = Cluster(pods=[Pod("a", "x"), Pod("a", "y")]).connectivity()
-            >>> str(conn.sets[int(conn.reduced.cells(conn.row_index[0], conn.column_index[1]))])
-            'all'
-        """
-        return self._red
-
-    @property
-    def row_index(self) -> IntArray:
-        """Each pod's row in ``table`` (in ``pods`` order).
-
-        Example:
-            >>> from netpol_dsl.evaluate import Cluster, Pod
-            >>> Cluster(pods=[Pod("a", "x"), Pod("a", "y")]).connectivity().row_index.tolist()
-            [0, 0]
-        """
-        return self._rows
-
-    @property
-    def column_index(self) -> IntArray:
-        """Each pod's column in ``table`` (in ``pods`` order).
-
-        Example:
-            >>> from netpol_dsl.evaluate import Cluster, Pod
-            >>> Cluster(pods=[Pod("a", "x"), Pod("a", "y")]).connectivity().column_index.tolist()
-            [0, 0]
-        """
-        return self._cols
-
-    def _i(self, pod: object) -> int:
-        key = getattr(pod, "key", pod)
-        try:
-            return self._index[key]  # type: ignore[index]
-        except KeyError:
-            from netpol_dsl.errors import UnknownEndpointError
-
-            msg = f"connectivity: got pod {key!r}; expected one of the cluster's pods ('namespace/name')"
-            raise UnknownEndpointError(msg) from None
 
     def between(self, src: object, dst: object) -> ConnectionSet:
         """The connections pod ``src`` may open to pod ``dst`` (keys or ``Pod`` objects).

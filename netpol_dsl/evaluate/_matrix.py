@@ -5,18 +5,17 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 
 import numpy as np
 import numpy.typing as npt
 
-from netpol_dsl.errors import UnknownEndpointError
-from netpol_dsl.evaluate._allpairs import Reduced
+from netpol_dsl.evaluate._allpairs import PodTable, Reduced
 
 __all__ = ["Matrix"]
 
 
-class Matrix:
+class Matrix(PodTable):
     """All ordered pod pairs of a cluster: may the source reach the destination?
 
     Stored per equivalence class, so it stays small for large clusters; ``rows()`` and the
@@ -33,6 +32,8 @@ class Matrix:
         a/y,1,1
     """
 
+    _what = "matrix"
+
     def __init__(
         self,
         pods: tuple[str, ...],
@@ -45,14 +46,9 @@ class Matrix:
     ) -> None:
         """Made by ``Cluster.matrix``: pod ``i`` is row ``src_index[i]`` / column ``dst_index[i]``
         (``table`` may be kept factored: see ``table``)."""
-        self.pods = pods
+        super().__init__(pods, src_index, dst_index, table)
         self.port = port
         self.protocol = protocol
-        self._src = src_index
-        self._dst = dst_index
-        self._red = table if isinstance(table, Reduced) else Reduced.dense(
-            table, np.arange(table.shape[0]), np.arange(table.shape[1]))
-        self._index_map: Mapping[str, int] | None = None
 
     @property
     def table(self) -> npt.NDArray[np.bool_]:
@@ -69,51 +65,6 @@ class Matrix:
         out: npt.NDArray[np.bool_] = self._red.table
         return out
 
-    @property
-    def reduced(self) -> Reduced:
-        """The factored table (see ``table``): ``cells``, ``row``, ``column`` and ``blocks``
-        read it without making the whole table.
-
-        Example:
-            >>> from netpol_dsl.evaluate import Cluster, Pod
-            >>> m = Cluster(pods=[Pod("a", "x"), Pod("a", "y")]).matrix(port=80)
-            >>> bool(m.reduced.cells(m.row_index[0], m.column_index[1]))
-            True
-        """
-        return self._red
-
-    @property
-    def row_index(self) -> npt.NDArray[np.int64]:
-        """Each pod's row in ``table`` (in ``pods`` order).
-
-        Example:
-            >>> from netpol_dsl.evaluate import Cluster, Pod
-            >>> Cluster(pods=[Pod("a", "x")]).matrix(port=80).row_index.tolist()
-            [0]
-        """
-        return self._src
-
-    @property
-    def column_index(self) -> npt.NDArray[np.int64]:
-        """Each pod's column in ``table`` (in ``pods`` order).
-
-        Example:
-            >>> from netpol_dsl.evaluate import Cluster, Pod
-            >>> Cluster(pods=[Pod("a", "x")]).matrix(port=80).column_index.tolist()
-            [0]
-        """
-        return self._dst
-
-    def _i(self, pod: object) -> int:
-        key = getattr(pod, "key", pod)
-        if self._index_map is None:
-            self._index_map = {p: i for i, p in enumerate(self.pods)}
-        try:
-            return self._index_map[key]  # type: ignore[index]
-        except KeyError:
-            msg = f"matrix: got pod {key!r}; expected one of the cluster's pods ('namespace/name')"
-            raise UnknownEndpointError(msg) from None
-
     def allowed(self, src: object, dst: object) -> bool:
         """Whether ``src`` may reach ``dst`` (pods as ``"ns/name"`` or ``Pod``).
 
@@ -123,7 +74,7 @@ class Matrix:
             True
         """
         i, j = self._i(src), self._i(dst)
-        return i == j or bool(self._red.cells(self._src[i], self._dst[j]))
+        return i == j or bool(self._red.cells(self._rows[i], self._cols[j]))
 
     def row(self, src: object) -> tuple[bool, ...]:
         """One source's row, in ``pods`` order.
@@ -134,7 +85,7 @@ class Matrix:
             (True, True)
         """
         i = self._i(src)
-        row = self._red.row(int(self._src[i]))[self._dst]
+        row = self._red.row(int(self._rows[i]))[self._cols]
         row[i] = True
         return tuple(bool(x) for x in row)
 
@@ -171,12 +122,12 @@ class Matrix:
             4
         """
         n_rows, n_cols = self._red.shape
-        rows = np.bincount(self._src, minlength=n_rows).astype(np.int64)
-        cols = np.bincount(self._dst, minlength=n_cols).astype(np.int64)
+        rows = np.bincount(self._rows, minlength=n_rows).astype(np.int64)
+        cols = np.bincount(self._cols, minlength=n_cols).astype(np.int64)
         total = 0
         for r, block in self._red.blocks():
             total += int(rows[r] @ (block.astype(np.int64) @ cols))
-        diag = self._red.cells(self._src, self._dst)
+        diag = self._red.cells(self._rows, self._cols)
         return total + int((~diag.astype(bool)).sum())
 
     def to_dict(self) -> dict[str, object]:
