@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from netpol_dsl.errors import EvaluationError
+from netpol_dsl.evaluate._allpairs import Spans
 from netpol_dsl.evaluate._connections import ConnectionSet
 from netpol_dsl.evaluate._connectivity import PairConnections, connlist_text
 
@@ -338,16 +339,13 @@ def reachability(cluster: Cluster, *, port: int | str | None = None, protocol: s
         # For a group whose pods fall in several rows (columns), read its rows against every
         # group's columns at once: a pair whose cells all hold one set takes it; only pairs
         # with cells that differ are combined (and marked mixed).
-        flat_r = np.concatenate(rcls)
-        flat_c = np.concatenate(ccls)
-        off_r = np.cumsum([0] + [len(r) for r in rcls])[:-1]
-        off_c = np.cumsum([0] + [len(c) for c in ccls])[:-1]
+        row_spans, col_spans = Spans(rcls), Spans(ccls)
         for i in multi:
             for a_side in (True, False):
-                block = (red.cells(rcls[i][:, None], flat_c[None, :]) if a_side
-                         else red.cells(flat_r[:, None], ccls[i][None, :]).T)
-                lo = np.minimum.reduceat(block.min(axis=0), off_c if a_side else off_r)
-                hi = np.maximum.reduceat(block.max(axis=0), off_c if a_side else off_r)
+                spans = col_spans if a_side else row_spans
+                block = (red.cells(rcls[i][:, None], col_spans.flat[None, :]) if a_side
+                         else red.cells(row_spans.flat[:, None], ccls[i][None, :]).T)
+                lo, hi = spans.bounds(block)
                 uniform = lo == hi
                 if a_side:
                     cells[i, uniform] = lo[uniform]
@@ -357,9 +355,7 @@ def reachability(cluster: Cluster, *, port: int | str | None = None, protocol: s
                     a, b = (i, j) if a_side else (j, i)
                     if a == b:
                         continue  # the group with itself: below
-                    span = (slice(off_c[j], off_c[j] + len(ccls[j])) if a_side
-                            else slice(off_r[j], off_r[j] + len(rcls[j])))
-                    ids = set(block[:, span].ravel().tolist())
+                    ids = set(spans.part(block, j).ravel().tolist())
                     cells[a, b] = combine(ids)
                     mixed.add((a, b))
     for i in range(n):

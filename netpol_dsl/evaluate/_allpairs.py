@@ -28,7 +28,7 @@ from netpol_dsl.evaluate._ir import Direction
 if TYPE_CHECKING:
     from netpol_dsl.evaluate._engine import Engine, Rule, RuleList
 
-__all__ = ["PodTable", "Reduced", "all_pairs"]
+__all__ = ["PodTable", "Reduced", "Spans", "all_pairs"]
 
 IntArray = npt.NDArray[np.int64]
 
@@ -163,6 +163,35 @@ class Reduced:
                 table[r] = block
             self._table = table
         return self._table
+
+
+class Spans:
+    """Groups of row (or column) indices laid end to end, so that a block of cells read against
+    all of them at once can be summed up per group.
+
+    Example:
+        >>> sp = Spans([np.array([0, 1]), np.array([2])])
+        >>> block = np.array([[5, 5, 7], [5, 6, 7]])
+        >>> [x.tolist() for x in sp.bounds(block)], sp.part(block, 0).tolist()
+        ([[5, 7], [6, 7]], [[5, 5], [5, 6]])
+    """
+
+    def __init__(self, groups: Sequence[IntArray]) -> None:
+        self.flat: IntArray = (np.concatenate(groups) if groups
+                               else np.zeros(0, dtype=np.int64))
+        self.sizes = [len(g) for g in groups]
+        self.starts: IntArray = np.cumsum([0, *self.sizes])[:-1].astype(np.int64)
+
+    def bounds(self, block: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
+        """Per group, the least and the greatest cell of ``block`` (its columns follow
+        ``flat``): a group whose two are equal holds one value throughout."""
+        return (np.minimum.reduceat(block.min(axis=0), self.starts),
+                np.maximum.reduceat(block.max(axis=0), self.starts))
+
+    def part(self, block: npt.NDArray[Any], j: int) -> npt.NDArray[Any]:
+        """The columns of ``block`` that belong to group ``j``."""
+        start = int(self.starts[j])
+        return block[:, start:start + self.sizes[j]]
 
 
 class PodTable:

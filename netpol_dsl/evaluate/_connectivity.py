@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from netpol_dsl.evaluate._allpairs import PodTable, Reduced
+from netpol_dsl.evaluate._allpairs import PodTable, Reduced, Spans
 from netpol_dsl.evaluate._connections import PROTOCOLS, ConnectionSet
 from netpol_dsl.evaluate._endpoints import Workload
 from netpol_dsl.evaluate._inventory import Pod
@@ -189,21 +189,18 @@ class Connectivity(PodTable):
             return
         # Each source workload's rows against every workload's columns at once: a pair whose
         # cells all hold one set is uniform; only the others are combined.
-        flat_c = np.concatenate(cols)
-        off_c = np.cumsum([0] + [len(c) for c in cols])[:-1]
+        spans = Spans(cols)
         for a in range(len(ws)):
-            block = self._red.cells(rows[a][:, None], flat_c[None, :])
-            lo = np.minimum.reduceat(block.min(axis=0), off_c)
-            hi = np.maximum.reduceat(block.max(axis=0), off_c)
-            some = np.maximum.reduceat(nonempty[block].max(axis=0), off_c)
+            block = self._red.cells(rows[a][:, None], spans.flat[None, :])
+            lo, hi = spans.bounds(block)
+            some = spans.bounds(nonempty[block])[1]
             for b in np.flatnonzero(np.ones(len(ws), dtype=bool) if empty else some).tolist():
                 if b == a:
                     continue
                 if lo[b] == hi[b]:
                     yield PairConnections(wid[a], wid[b], sets[int(lo[b])])
                     continue
-                key = tuple(sorted(set(block[:, off_c[b]:off_c[b] + len(cols[b])]
-                                       .reshape(-1).tolist())))
+                key = tuple(sorted(set(spans.part(block, b).reshape(-1).tolist())))
                 found = cache.get(key)
                 if found is None:
                     items = [sets[i] for i in key]
