@@ -33,6 +33,11 @@ __all__ = ["PodTable", "Reduced", "Spans", "all_pairs"]
 IntArray = npt.NDArray[np.int64]
 
 
+def _not_combined(e: npt.NDArray[Any], i: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    msg = "a Reduced table read before its combine was given (Reduced.with_sides)"
+    raise AssertionError(msg)
+
+
 class Reduced:
     """``value(s, d)`` for classes ``s -> d`` is ``table[row_of[s], col_of[d]]``.
 
@@ -45,7 +50,7 @@ class Reduced:
 
     def __init__(self, row_of: IntArray, col_of: IntArray, e_side: npt.NDArray[Any],
                  e_rows: IntArray, i_side: npt.NDArray[Any], i_cols: IntArray,
-                 combine: Callable[[npt.NDArray[Any], npt.NDArray[Any]], npt.NDArray[Any]],
+                 combine: Callable[[npt.NDArray[Any], npt.NDArray[Any]], npt.NDArray[Any]] | None,
                  dtype: Any, block_cells: int = 8_000_000) -> None:
         self.row_of = row_of
         self.col_of = col_of
@@ -53,7 +58,7 @@ class Reduced:
         #: is each row's (column's) group
         self.e_side, self._e_rows = e_side, e_rows
         self.i_side, self._i_cols = i_side, i_cols
-        self._combine = combine
+        self._combine = combine if combine is not None else _not_combined
         self._dtype = dtype
         self._block_cells = block_cells
         self._table: npt.NDArray[Any] | None = None
@@ -533,13 +538,14 @@ def _side_atom(engine: Engine, direction: Direction, groups: list[_Group], reps:
 
 
 def all_pairs(engine: Engine, value: Callable[[int], int],
-              combine: Callable[[npt.NDArray[Any], npt.NDArray[Any]], npt.NDArray[Any]],
+              combine: Callable[[npt.NDArray[Any], npt.NDArray[Any]], npt.NDArray[Any]] | None,
               dtype: Any, atom: int | None = None, side_dtype: Any = np.int32,
               block_cells: int = 8_000_000,
               value_ingress: Callable[[int], int] | None = None) -> Reduced:
     """Every (row, column) of distinct source and destination behaviours, combined; with
     ``atom``, for that atom only (only the rules whose ports can match it count, and the
-    sides are boolean)."""
+    sides are boolean). ``combine`` None: the caller gives it later (``Reduced.with_sides``),
+    once it has seen the side values."""
     relevant = _relevant(engine, atom)
     e_group, e_groups = _groups(engine, "egress", relevant)
     i_group, i_groups = _groups(engine, "ingress", relevant)

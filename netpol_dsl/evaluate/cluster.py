@@ -146,6 +146,11 @@ def _node_parts(node: Any) -> tuple[str, Mapping[str, str], tuple[str, ...]]:
     return name, dict(labels), tuple(out)
 
 
+#: the most (egress mask, ingress mask) combinations ``connectivity()`` intersects up front into
+#: a lookup table; beyond, it intersects only the combinations that occur, cell block by block
+_LOOKUP_LIMIT = 1 << 24
+
+
 class Cluster:
     """Namespaces, pods and policies: ask who may reach whom, on what, and why.
 
@@ -1242,15 +1247,12 @@ class Cluster:
                     sets.append(eng.atoms.to_connections(mask))
                 return sid
 
-            def unused(e: npt.NDArray[Any], i: npt.NDArray[Any]) -> npt.NDArray[Any]:
-                raise AssertionError  # pragma: no cover - replaced below before any read
-
-            red = all_pairs(eng, numbering(e_masks), unused, np.int32, side_dtype=np.int32,
+            red = all_pairs(eng, numbering(e_masks), None, np.int32, side_dtype=np.int32,
                             value_ingress=numbering(i_masks))
             # A cell is (source's egress mask) & (destination's ingress mask): every combination
             # of the two sides' masks intersected once, into a lookup table.
             width = max(1, len(i_masks))
-            if len(e_masks) * width <= 1 << 24:
+            if len(e_masks) * width <= _LOOKUP_LIMIT:
                 lut = np.asarray([set_of(em & im) for em in e_masks for im in i_masks],
                                  dtype=np.int32)
                 if len(sets) < 1 << 15:
@@ -1262,7 +1264,7 @@ class Cluster:
                     return out
 
                 red = red.with_sides(red.e_side, red.i_side, combine, lut.dtype)
-            else:  # pragma: no cover - beyond 16M mask combinations: only those that occur
+            else:  # too many combinations for a table: only those that occur
                 def combine(e: npt.NDArray[Any], i: npt.NDArray[Any]) -> npt.NDArray[Any]:
                     pair = e.astype(np.int64) * width + i
                     uniq, inverse = np.unique(pair, return_inverse=True)

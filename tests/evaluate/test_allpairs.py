@@ -85,3 +85,22 @@ def test_matrix_and_connectivity_agree_with_single_queries_over_many_rules():
     assert by_80.count() == allowed_80 + sum(
         not cluster.allows(p.key, p.key, 80) for p in pods)
     assert 0 < allowed_80 < len(pods) ** 2
+
+
+def test_connectivity_without_a_lookup_table_gives_the_same_sets(monkeypatch):
+    # beyond _LOOKUP_LIMIT mask combinations, connectivity() intersects only those that occur
+    from netpol_dsl.evaluate import cluster as cluster_module
+
+    namespaces = [Namespace(f"ns-{i}", {"team": f"t{i % 5}"}) for i in range(N_NS)]
+    pods = [Pod(f"ns-{i}", role, {"role": role},
+                ports=(ContainerPort(8080 if role == "a" else 9090, name="http"),))
+            for i in range(N_NS) for role in ("a", "b")]
+    with_table = Cluster(namespaces=namespaces, pods=pods, policies=_policies()).connectivity()
+    monkeypatch.setattr(cluster_module, "_LOOKUP_LIMIT", 0)
+    without = Cluster(namespaces=namespaces, pods=pods, policies=_policies()).connectivity()
+    keys = [p.key for p in pods]
+    assert any(not with_table.between(a, b).is_all for a in keys for b in keys if a != b)
+    for a in keys:
+        for b in keys:
+            assert without.between(a, b) == with_table.between(a, b), (a, b)
+    assert without.count() == with_table.count()
