@@ -19,7 +19,6 @@ import numpy.typing as npt
 from netpol_dsl.evaluate._allpairs import PodTable, Reduced, Spans
 from netpol_dsl.evaluate._connections import PROTOCOLS, ConnectionSet
 from netpol_dsl.evaluate._endpoints import Workload
-from netpol_dsl.evaluate._inventory import Pod
 
 __all__ = ["Connectivity", "PairConnections", "connlist_text"]
 
@@ -107,11 +106,11 @@ class Connectivity(PodTable):
 
     _what = "connectivity"
 
-    def __init__(self, pods: Sequence[Pod], rows: IntArray, columns: IntArray,
+    def __init__(self, pods: Sequence[str], rows: IntArray, columns: IntArray,
                  table: npt.NDArray[np.integer] | Reduced, sets: Sequence[ConnectionSet],
                  workloads: Sequence[Workload]) -> None:
         """Made by ``Cluster.connectivity()``."""
-        super().__init__([p.key for p in pods], rows, columns, table)
+        """Made by ``Cluster.connectivity()``: ``pods`` are their keys, in inventory order."""
         #: the distinct connection sets; ``table`` holds indices into this
         self.sets = tuple(sets)
         self.workloads = tuple(workloads)

@@ -1275,7 +1275,7 @@ class Cluster:
 
                 red = red.with_sides(red.e_side, red.i_side, combine, np.int32)
                 red.table  # noqa: B018 - made now, so that ``sets`` is complete
-            self._connectivity = Connectivity(self.pods, red.row_of[eng.pod_class],
+            self._connectivity = Connectivity(self._pod_keys(), red.row_of[eng.pod_class],
                                               red.col_of[eng.pod_class], red, sets,
                                               self.workloads())
         return self._connectivity
