@@ -109,8 +109,8 @@ class Connectivity(PodTable):
     def __init__(self, pods: Sequence[str], rows: IntArray, columns: IntArray,
                  table: npt.NDArray[np.integer] | Reduced, sets: Sequence[ConnectionSet],
                  workloads: Sequence[Workload]) -> None:
-        """Made by ``Cluster.connectivity()``."""
         """Made by ``Cluster.connectivity()``: ``pods`` are their keys, in inventory order."""
+        super().__init__(pods, rows, columns, table)
         #: the distinct connection sets; ``table`` holds indices into this
         self.sets = tuple(sets)
         self.workloads = tuple(workloads)
