@@ -28,16 +28,16 @@ from __future__ import annotations
 import csv
 import html
 import io
-import itertools
 import json
 import re
 import shutil
 import subprocess
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
+import numpy.typing as npt
 
 from netpol_dsl.errors import RenderError
 
@@ -50,6 +50,7 @@ __all__ = [
     "Cell",
     "ConnectivityTable",
     "Edge",
+    "EdgeColumns",
     "Graph",
     "Node",
     "build_graph",
@@ -82,6 +83,9 @@ TIER_LEGEND: Mapping[str, str] = {
 }
 _ALLOWED = "#2e7d32"
 _DENIED = "#c62828"
+
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +190,122 @@ class Edge:
         return "allowed" if self.allowed else "denied"
 
 
+class EdgeColumns(Sequence[Edge]):
+    """Edges held as columns (what ``build_graph`` makes): a read-only sequence of ``Edge``.
+
+    Edge ``k`` goes from ``node_ids[src[k]]`` to ``node_ids[dst[k]]``, labelled
+    ``labels[label[k]]``, allowed when ``allowed[k]``, decided by the tiers
+    ``tier_sets[tier[k]]``; these edges are never probes. ``tail`` (probes, for instance)
+    follows them. ``Edge`` objects are made only when read, so a picture of a million flows
+    is a few arrays, and ``to_mermaid``, ``to_dot`` and ``Graph.to_dict`` write straight from
+    them. It compares equal to any sequence of the same edges.
+
+    Example:
+        >>> cols = EdgeColumns(("a/x", "a/y"), src=[0, 1], dst=[1, 0], label=[0, 0],
+        ...                    labels=("TCP 80",), allowed=[True, False])
+        >>> len(cols), cols[1]
+        (2, Edge(src='a/y', dst='a/x', label='TCP 80', allowed=False, probe=False, tiers=()))
+        >>> cols == (Edge("a/x", "a/y", "TCP 80"), Edge("a/y", "a/x", "TCP 80", allowed=False))
+        True
+    """
+
+    __slots__ = ("allowed", "dst", "label", "labels", "node_ids", "src", "tail", "tier",
+                 "tier_sets")
+
+    def __init__(self, node_ids: Sequence[str], *, src: npt.ArrayLike, dst: npt.ArrayLike,
+                 label: npt.ArrayLike, labels: Sequence[str], allowed: npt.ArrayLike,
+                 tier: npt.ArrayLike | None = None,
+                 tier_sets: Sequence[tuple[str, ...]] = ((),),
+                 tail: Iterable[Edge] = ()) -> None:
+        """Columns of one length; ``tier`` None means tier set 0 (no tiers) throughout."""
+        self.node_ids = tuple(node_ids)
+        self.src: IntArray = _frozen(np.asarray(src, dtype=np.int64))
+        self.dst: IntArray = _frozen(np.asarray(dst, dtype=np.int64))
+        self.label: IntArray = _frozen(np.asarray(label, dtype=np.int64))
+        self.allowed: BoolArray = _frozen(np.asarray(allowed, dtype=bool))
+        self.tier: IntArray = _frozen(np.zeros(self.src.size, dtype=np.int64) if tier is None
+                                      else np.asarray(tier, dtype=np.int64))
+        self.labels = tuple(labels)
+        self.tier_sets = tuple(tuple(t) for t in tier_sets)
+        self.tail = tuple(tail)
+        sizes = {a.size for a in (self.src, self.dst, self.label, self.allowed, self.tier)}
+        if len(sizes) != 1:
+            msg = f"EdgeColumns(): got columns of lengths {sorted(sizes)}; expected one length"
+            raise ValueError(msg)
+
+    def __len__(self) -> int:
+        return int(self.src.size) + len(self.tail)
+
+    @overload
+    def __getitem__(self, k: int) -> Edge: ...
+    @overload
+    def __getitem__(self, k: slice) -> tuple[Edge, ...]: ...
+    def __getitem__(self, k: int | slice) -> Edge | tuple[Edge, ...]:
+        if isinstance(k, slice):
+            return tuple(self[i] for i in range(*k.indices(len(self))))
+        n = int(self.src.size)
+        i = k + len(self) if k < 0 else k
+        if not 0 <= i < len(self):
+            msg = "EdgeColumns index out of range"
+            raise IndexError(msg)
+        if i >= n:
+            return self.tail[i - n]
+        return Edge(self.node_ids[self.src[i]], self.node_ids[self.dst[i]],
+                    self.labels[self.label[i]], bool(self.allowed[i]),
+                    tiers=self.tier_sets[self.tier[i]])
+
+    def __iter__(self) -> Iterator[Edge]:
+        ids, labels, tiers = self.node_ids, self.labels, self.tier_sets
+        for s, d, lab, ok, t in zip(self.src.tolist(), self.dst.tolist(), self.label.tolist(),
+                                    self.allowed.tolist(), self.tier.tolist(), strict=True):
+            yield Edge(ids[s], ids[d], labels[lab], ok, tiers=tiers[t])
+        yield from self.tail
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, str):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return f"<EdgeColumns {int(self.src.size)} edges + {len(self.tail)}>"
+
+    def _kinds(self) -> tuple[IntArray, list[Edge]]:
+        """Each column edge's kind (label, allowed, tiers), and one edge of each kind, whose
+        ``text``, ``colour`` and style every edge of that kind shares."""
+        kinds, inverse = _distinct((self.label * len(self.tier_sets) + self.tier) * 2
+                                   + self.allowed)
+        reps = []
+        for k in kinds.tolist():
+            rest, ok = divmod(k, 2)
+            lab, tier = divmod(rest, len(self.tier_sets))
+            reps.append(Edge("", "", self.labels[lab], bool(ok), tiers=self.tier_sets[tier]))
+        return inverse, reps
+
+
+def _distinct(key: IntArray) -> tuple[IntArray, IntArray]:
+    """``np.unique(key, return_inverse=True)`` for small non-negative keys, without sorting."""
+    top = int(key.max(initial=-1)) + 1
+    if top > 4 * key.size + (1 << 16):
+        kinds, inverse = np.unique(key, return_inverse=True)
+        return kinds.astype(np.int64), inverse.reshape(-1).astype(np.int64)
+    present = np.zeros(top, dtype=bool)
+    present[key] = True
+    kinds = np.flatnonzero(present).astype(np.int64)
+    number = np.zeros(top, dtype=np.int64)
+    number[kinds] = np.arange(kinds.size, dtype=np.int64)
+    out: IntArray = number[key]
+    return kinds, out
+
+
+def _frozen(a: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    a = a.reshape(-1)
+    a.setflags(write=False)
+    return a
+
+
 @dataclass(frozen=True)
 class Graph:
     """Nodes grouped by namespace and the edges between them.
@@ -196,7 +316,8 @@ class Graph:
     """
 
     nodes: tuple[Node, ...] = ()
-    edges: tuple[Edge, ...] = ()
+    #: a tuple, or (from ``build_graph``) ``EdgeColumns``
+    edges: Sequence[Edge] = ()
     title: str = "NetworkPolicy connectivity"
     #: draw the deciding tier of each edge (colour, label and legend)
     show_tiers: bool = False
@@ -235,10 +356,25 @@ class Graph:
             "namespaces": list(self.namespaces),
             "nodes": [{"id": n.id, "namespace": n.namespace, "name": n.name, "kind": n.kind,
                        "labels": dict(n.labels)} for n in self.nodes],
-            "edges": [{"from": e.src, "to": e.dst, "label": e.label, "allowed": e.allowed,
-                       "probe": e.probe, "tiers": list(e.tiers)} for e in self.edges],
+            "edges": _edge_dicts(self.edges),
             "show_tiers": self.show_tiers,
         }
+
+
+def _edge_dicts(edges: Sequence[Edge]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    rest = edges
+    if isinstance(edges, EdgeColumns):
+        ids, labels, tiers = edges.node_ids, edges.labels, edges.tier_sets
+        out = [{"from": ids[s], "to": ids[d], "label": labels[lab], "allowed": ok,
+                "probe": False, "tiers": list(tiers[t])}
+               for s, d, lab, ok, t in zip(edges.src.tolist(), edges.dst.tolist(),
+                                           edges.label.tolist(), edges.allowed.tolist(),
+                                           edges.tier.tolist(), strict=True)]
+        rest = edges.tail
+    out.extend({"from": e.src, "to": e.dst, "label": e.label, "allowed": e.allowed,
+                "probe": e.probe, "tiers": list(e.tiers)} for e in rest)
+    return out
 
 
 # ------------------------------------------------------------------------------ cluster side
@@ -249,42 +385,62 @@ def _nodes(cluster: Cluster) -> list[Node]:
     return [Node(w.namespace, w.name, w.kind, dict(w.labels), w.pod) for w in cluster.workloads()]
 
 
+@dataclass(frozen=True)
+class _Pairs:
+    """Ordered pairs of different workloads (by index in ``cluster.workloads()``), row-major:
+    whether anything is allowed, and the label (an index into ``labels``)."""
+
+    src: IntArray
+    dst: IntArray
+    label: IntArray
+    allowed: BoolArray
+    labels: tuple[str, ...]
+
+    def row_major(self) -> _Pairs:
+        """Row-major (already, or sorted here)."""
+        key = self.src * (int(self.dst.max(initial=0)) + 1) + self.dst
+        if key.size < 2 or bool((key[1:] > key[:-1]).all()):
+            return self
+        order = np.argsort(key, kind="stable")
+        return _Pairs(self.src[order], self.dst[order], self.label[order], self.allowed[order],
+                      self.labels)
+
+
 def _workload_pairs(cluster: Cluster, port: int | str | None, protocol: str, empty: bool
-                    ) -> dict[tuple[int, int], tuple[bool, str]]:
-    """``(i, j) -> (allowed, label)`` for ordered pairs of different workloads (by index in
-    ``cluster.workloads()``): every connection (port None) or one port, read off the evaluator;
-    pairs with nothing allowed only when ``empty``."""
+                    ) -> _Pairs:
+    """The ordered pairs of different workloads: every connection (port None) or one port,
+    read off the evaluator as arrays; pairs with nothing allowed only when ``empty``."""
     ws = cluster.workloads()
     index = {w.id: i for i, w in enumerate(ws)}
-    out: dict[tuple[int, int], tuple[bool, str]] = {}
     if port is None:
-        texts: dict[tuple[int, bool], str] = {}  # one label per distinct set
-        for p in cluster.connectivity().workload_pairs(empty=empty):
-            conns = p.connections
-            key = (id(conns), p.uniform)
-            text = texts.get(key)
-            if text is None:
-                text = "all ports" if conns.is_all else str(conns)
-                if not p.uniform:
-                    text += " (some pods)"
-                texts[key] = text
-            out[(index[p.src], index[p.dst])] = (not conns.is_empty, text)
-        return out
+        conn = cluster.connectivity()
+        arr = conn.workload_pair_arrays(empty=empty)
+        at = np.asarray([index[w.id] for w in conn.workloads], dtype=np.int64)
+        # one label per distinct (set, uniform)
+        kinds, inverse = _distinct(arr.connections * 2 + arr.uniform)
+        labels = []
+        for k in kinds.tolist():
+            conns = arr.sets[k // 2]
+            text = "all ports" if conns.is_all else str(conns)
+            labels.append(text if k % 2 else text + " (some pods)")
+        nonempty = np.asarray([not x.is_empty for x in arr.sets], dtype=bool)
+        return _Pairs(at[arr.src], at[arr.dst], inverse,
+                      nonempty[arr.connections], tuple(labels)).row_major()
     from netpol_dsl._grid import reachability
 
     grid = reachability(cluster, port=port, protocol=protocol, level="workload")
     label = f"{protocol} {port}"
-    some = f"{label} (some pods)"
     at = np.asarray([index[w] for w in grid.ids], dtype=np.int64)
     allowed = np.asarray([not s.is_empty for s in grid.sets], dtype=bool)
-    for gi, gj in zip(*np.nonzero(grid.cells >= 0), strict=True):
-        i, j = int(gi), int(gj)
-        if i == j:
-            continue
-        ok = bool(allowed[grid.cells[i, j]])
-        if ok or empty:
-            out[(int(at[i]), int(at[j]))] = (ok, some if (i, j) in grid.mixed else label)
-    return out
+    gi, gj = np.nonzero(grid.cells >= 0)
+    ok = allowed[grid.cells[gi, gj]]
+    keep = (gi != gj) & (ok | empty)
+    gi, gj, ok = gi[keep], gj[keep], ok[keep]
+    mixed = np.zeros(grid.cells.shape, dtype=bool)
+    for i, j in grid.mixed:
+        mixed[i, j] = True
+    return _Pairs(at[gi], at[gj], mixed[gi, gj].astype(np.int64), ok,
+                  (label, f"{label} (some pods)")).row_major()
 
 
 def build_graph(
@@ -329,27 +485,34 @@ def build_graph(
     show = tiers if tiers is not None else any(
         getattr(p, "kind", "NetworkPolicy") != "NetworkPolicy" for p in cluster.policies)
     ws = cluster.workloads()
-    iso = [cluster.isolated(n.query) for n in nodes] if denied and not show else []
-    edges: list[Edge] = []
-    keys = list(pairs)
-    if any(x > y for x, y in itertools.pairwise(keys)):  # row-major already, or sorted here
-        keys.sort()
+    src, dst, label, ok = pairs.src, pairs.dst, pairs.label, pairs.allowed
+    labels = list(pairs.labels)
+    if denied:
+        if not show:
+            # without tiers, only pairs where NetworkPolicies isolate the destination's
+            # ingress or the source's egress (with tiers, every pair with nothing allowed: an
+            # admin or baseline Deny denies pods NetworkPolicies do not isolate)
+            iso = [cluster.isolated(n.query) for n in nodes]
+            iso_in = np.asarray([x[0] for x in iso], dtype=bool)
+            iso_out = np.asarray([x[1] for x in iso], dtype=bool)
+            keep = ok | iso_in[dst] | iso_out[src]
+            src, dst, label, ok = src[keep], dst[keep], label[keep], ok[keep]
+        if port is None:
+            label = np.where(ok, label, len(labels))
+            labels.append("denied")
+    tier = None
+    tier_sets: list[tuple[str, ...]] = [()]
+    if show:
+        tier_id: dict[tuple[str, ...], int] = {(): 0}
+        found_ids = []
+        for i, j, allowed in zip(src.tolist(), dst.tolist(), ok.tolist(), strict=True):
+            t = cluster.deciding_tiers(ws[i], ws[j], port, protocol)
+            found = t.allowed if allowed else t.denied
+            found_ids.append(tier_id.setdefault(found, len(tier_id)))
+        tier_sets = list(tier_id)
+        tier = np.asarray(found_ids, dtype=np.int64)
     node_ids = [n.id for n in nodes]
-    for i, j in keys:
-        ok, label = pairs[(i, j)]
-        if ok:
-            found = cluster.deciding_tiers(ws[i], ws[j], port, protocol).allowed if show else ()
-            edges.append(Edge(node_ids[i], node_ids[j], label, tiers=found))
-            continue
-        a, b = node_ids[i], node_ids[j]
-        if denied and show:
-            # with tiers, every pair with nothing allowed: an admin or baseline Deny denies
-            # pods NetworkPolicies do not isolate
-            found = cluster.deciding_tiers(ws[i], ws[j], port, protocol).denied
-            edges.append(Edge(a, b, "denied" if port is None else label, allowed=False,
-                              tiers=found))
-        elif denied and (iso[j][0] or iso[i][1]):
-            edges.append(Edge(a, b, "denied" if port is None else label, allowed=False))
+    probe_edges: list[Edge] = []
     by_key = {n.id: n for n in nodes}
     extra: dict[str, Node] = {}
     for intent in probes:
@@ -360,16 +523,19 @@ def build_graph(
                 extra.setdefault(node.id, node)
             ends.append(node)
         verdict = cluster.allows(intent.src, intent.dst, intent.port, protocol=intent.protocol)
-        ok = verdict.all()
-        mark = "" if ok == intent.expect and not verdict.mixed else " (unexpected)"
+        passed = verdict.all()
+        mark = "" if passed == intent.expect and not verdict.mixed else " (unexpected)"
         found = ()
         if show:
             t = cluster.deciding_tiers(intent.src, intent.dst, intent.port, intent.protocol)
-            found = t.allowed if ok else t.denied
-        edges.append(Edge(ends[0].id, ends[1].id,
-                          f"{'ALLOW' if ok else 'DENY'} {intent.protocol} {intent.port}{mark}",
-                          allowed=ok, probe=True, tiers=found))
-    return Graph(tuple(nodes) + tuple(extra.values()), tuple(edges),
+            found = t.allowed if passed else t.denied
+        probe_edges.append(Edge(
+            ends[0].id, ends[1].id,
+            f"{'ALLOW' if passed else 'DENY'} {intent.protocol} {intent.port}{mark}",
+            allowed=passed, probe=True, tiers=found))
+    edges = EdgeColumns(node_ids, src=src, dst=dst, label=label, labels=labels, allowed=ok,
+                        tier=tier, tier_sets=tier_sets, tail=probe_edges)
+    return Graph(tuple(nodes) + tuple(extra.values()), edges,
                  title or ("NetworkPolicy connectivity" if port is None
                            else f"NetworkPolicy connectivity on {protocol} {port}"),
                  show_tiers=show)
@@ -498,14 +664,20 @@ def connectivity_table(cluster: Cluster, *, port: int | str | None = None,
     """
     nodes = _nodes(cluster)
     pairs = _workload_pairs(cluster, port, protocol, empty=True)
+    n = len(nodes)
+    texts = np.full((n, n), -1, dtype=np.int64)
+    texts[pairs.src, pairs.dst] = pairs.label
+    allowed = np.zeros((n, n), dtype=bool)
+    allowed[pairs.src, pairs.dst] = pairs.allowed
     rows = []
-    for i in range(len(nodes)):
+    for i in range(n):  # every pair of different workloads is there (empty=True)
         row = []
-        for j in range(len(nodes)):
+        t_row, ok_row = texts[i].tolist(), allowed[i].tolist()
+        for j in range(n):
             if i == j:
                 row.append(Cell(True, "-"))
                 continue
-            ok, label = pairs[(i, j)]
+            ok, label = ok_row[j], pairs.labels[t_row[j]]
             if port is None:
                 row.append(Cell(ok, "none" if not ok else
                                 ("all" if label == "all ports" else label)))
@@ -549,8 +721,23 @@ def to_mermaid(graph: Graph) -> str:
                          f'{_mermaid_text(n.kind)}</small>"]')
         lines.append("  end")
     styles = []
+    edges, first = graph.edges, 0
+    if isinstance(edges, EdgeColumns):
+        # written from the columns: one text per node and per kind of edge, joined per edge
+        names = [ids[x] for x in edges.node_ids]
+        heads = [f"  {x} " for x in names]
+        kind, reps = edges._kinds()
+        arrows = [f'{"-->" if e.allowed else "-.->"}|"{_mermaid_text(e.text)}"| ' for e in reps]
+        lines.extend([heads[s] + arrows[k] + names[d] for s, k, d in
+                      zip(edges.src.tolist(), kind.tolist(), edges.dst.tolist(), strict=True)])
+        painted = np.asarray([not e.allowed or bool(e.tiers) for e in reps], dtype=bool)
+        paints = [f"stroke:{e.colour},color:{e.colour}" for e in reps]
+        at = np.flatnonzero(painted[kind]) if kind.size else kind
+        styles.extend([f"  linkStyle {i} {paints[k]}"
+                       for i, k in zip(at.tolist(), kind[at].tolist(), strict=True)])
+        edges, first = edges.tail, len(kind)
     texts: dict[str, str] = {}
-    for i, e in enumerate(graph.edges):
+    for i, e in enumerate(edges, first):
         arrow = "-->" if e.allowed else "-.->"
         text = texts.get(e.text)
         if text is None:
@@ -571,6 +758,17 @@ def to_mermaid(graph: Graph) -> str:
 
 def _dot_text(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _dot_attrs(e: Edge) -> str:
+    attrs = f'label="{_dot_text(e.text)}"'
+    if not e.allowed:
+        attrs += ', color="#c62828", fontcolor="#c62828", style=dashed'
+    elif e.tiers:
+        attrs += f', color="{e.colour}", fontcolor="{e.colour}"'
+    else:
+        attrs += ', color="#2e7d32"'
+    return attrs
 
 
 def to_dot(graph: Graph) -> str:
@@ -603,15 +801,18 @@ def to_dot(graph: Graph) -> str:
             lines.append(f'    "{_dot_text(n.id)}" [label="{_dot_text(n.name)}\\n'
                          f'{_dot_text(n.kind)}"];')
         lines.append("  }")
-    for e in graph.edges:
-        attrs = f'label="{_dot_text(e.text)}"'
-        if not e.allowed:
-            attrs += ', color="#c62828", fontcolor="#c62828", style=dashed'
-        elif e.tiers:
-            attrs += f', color="{e.colour}", fontcolor="{e.colour}"'
-        else:
-            attrs += ', color="#2e7d32"'
-        lines.append(f'  "{_dot_text(e.src)}" -> "{_dot_text(e.dst)}" [{attrs}];')
+    edges = graph.edges
+    if isinstance(edges, EdgeColumns):
+        # written from the columns: one text per node and per kind of edge, joined per edge
+        heads = [f'  "{_dot_text(x)}" -> "' for x in edges.node_ids]
+        tails = [f'{_dot_text(x)}" [' for x in edges.node_ids]
+        kind, reps = edges._kinds()
+        attrs = [_dot_attrs(e) + "];" for e in reps]
+        lines.extend([heads[s] + tails[d] + attrs[k] for s, k, d in
+                      zip(edges.src.tolist(), kind.tolist(), edges.dst.tolist(), strict=True)])
+        edges = edges.tail
+    for e in edges:
+        lines.append(f'  "{_dot_text(e.src)}" -> "{_dot_text(e.dst)}" [{_dot_attrs(e)}];')
     if graph.show_tiers:
         lines.append("  subgraph cluster_legend {")
         lines.append('    label="edge colour: the tier that decided"; style="rounded"; '

@@ -10,7 +10,7 @@ Example:
 """
 
 from netpol_dsl.evaluate._connections import ConnectionSet
-from netpol_dsl.evaluate._connectivity import Connectivity, PairConnections
+from netpol_dsl.evaluate._connectivity import Connectivity, PairConnections, WorkloadPairArrays
 from netpol_dsl.evaluate._endpoints import Endpoint, Workload, hypothetical
 from netpol_dsl.evaluate._expect import expect_reachability
 from netpol_dsl.evaluate._exposure import Exposure, ExternalExposure
@@ -50,6 +50,7 @@ __all__ = [
     "RuleMiss",
     "Verdict",
     "Workload",
+    "WorkloadPairArrays",
     "expect_reachability",
     "hypothetical",
 ]

@@ -12,6 +12,7 @@ import io
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -20,9 +21,10 @@ from netpol_dsl.evaluate._allpairs import PodTable, Reduced, Spans
 from netpol_dsl.evaluate._connections import PROTOCOLS, ConnectionSet
 from netpol_dsl.evaluate._endpoints import Workload
 
-__all__ = ["Connectivity", "PairConnections", "connlist_text"]
+__all__ = ["Connectivity", "PairConnections", "WorkloadPairArrays", "connlist_text"]
 
 IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +55,48 @@ class PairConnections:
             True
         """
         return self.common is None or self.common == self.connections
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class WorkloadPairArrays:
+    """``Connectivity.workload_pairs()`` as columns: one entry per ordered pair of different
+    workloads, in the same (workload-major) order, without a Python object per pair.
+
+    ``src[k]`` and ``dst[k]`` index ``Connectivity.workloads``; ``connections[k]`` indexes
+    ``sets`` (the union of the pod pairs' connections) and ``common[k]`` what every pod pair
+    may do. ``sets`` begins with ``Connectivity.sets``; unions and intersections of workload
+    pairs whose pods differ follow, each set once, so a pair is uniform exactly when its two
+    ids are equal.
+
+    Example:
+        >>> from netpol_dsl.evaluate import Cluster, Pod
+        >>> arr = Cluster(pods=[Pod("a", "x"), Pod("a", "y")]).connectivity().workload_pair_arrays()
+        >>> arr.src.tolist(), arr.dst.tolist(), [str(arr.sets[k]) for k in arr.connections]
+        ([0, 1], [1, 0], ['all', 'all'])
+        >>> arr.uniform.tolist(), len(arr)
+        ([True, True], 2)
+    """
+
+    src: IntArray
+    dst: IntArray
+    connections: IntArray
+    common: IntArray
+    sets: tuple[ConnectionSet, ...]
+
+    @property
+    def uniform(self) -> BoolArray:
+        """Per pair: every pod pair behind it has the same connections.
+
+        Example:
+            >>> from netpol_dsl.evaluate import Cluster, Pod
+            >>> Cluster(pods=[Pod("a", "x")]).connectivity().workload_pair_arrays().uniform.size
+            0
+        """
+        out: BoolArray = self.connections == self.common
+        return out
+
+    def __len__(self) -> int:
+        return int(self.src.size)
 
 
 def _np_guard_conn(conns: ConnectionSet) -> str:
@@ -208,6 +252,125 @@ class Connectivity(PodTable):
                 union, common = found
                 yield PairConnections(wid[a], wid[b], union,
                                       None if common == union else common)
+
+    def workload_pair_arrays(self, *, empty: bool = False) -> WorkloadPairArrays:
+        """``workload_pairs()`` as arrays (``WorkloadPairArrays``): the same pairs, order,
+        unions and common parts, for callers that handle a million pairs at once.
+
+        Example:
+            >>> from netpol_dsl.evaluate import Cluster, Pod
+            >>> arr = Cluster(pods=[Pod("a", "x"), Pod("b", "y")]).connectivity().workload_pair_arrays()
+            >>> [(int(s), int(d), str(arr.sets[k]))
+            ...  for s, d, k in zip(arr.src, arr.dst, arr.connections, strict=True)]
+            [(0, 1, 'all'), (1, 0, 'all')]
+        """
+        ws = self.workloads
+        n = len(ws)
+        sets = list(self.sets)
+        by_set: dict[ConnectionSet, int] = {}
+        for k, s in enumerate(sets):
+            by_set.setdefault(s, k)
+
+        def ident(s: ConnectionSet) -> int:
+            found = by_set.get(s)
+            if found is None:
+                found = by_set[s] = len(sets)
+                sets.append(s)
+            return found
+
+        rows, cols = self._workload_sides()
+        nonempty = np.asarray([not x.is_empty for x in self.sets], dtype=bool)
+        n_cols = self._red.shape[1]
+        # A workload's cells against a destination workload are read in the destination's
+        # first column; only workloads with pods in several columns are reduced over them.
+        first = np.asarray([c[0] for c in cols], dtype=np.int64)
+        multi = np.asarray([b for b in range(n) if cols[b].size > 1], dtype=np.int64)
+        spans = Spans([cols[b] for b in multi.tolist()])
+        # Workloads whose pods fall in the same rows read the same cells: one group each.
+        group_of: dict[bytes, int] = {}
+        gid = np.asarray([group_of.setdefault(r.tobytes(), len(group_of)) for r in rows],
+                         dtype=np.int64)
+        n_rows = np.asarray([r.size for r in rows], dtype=np.int64)
+        cache: dict[tuple[int, ...], tuple[int, int]] = {}
+        out: list[tuple[IntArray, IntArray, IntArray, IntArray]] = []
+
+        def per_workload(by_col: npt.NDArray[Any], ufunc: np.ufunc) -> npt.NDArray[Any]:
+            """``[group, column]`` -> ``[group, destination workload]``."""
+            found: npt.NDArray[Any] = by_col[:, first]
+            if multi.size:
+                found[:, multi] = ufunc.reduceat(by_col[:, spans.flat], spans.starts, axis=1)
+            return found
+
+        # A few source workloads at a time, so that each chunk's cells stay a few million.
+        budget = max(1, 4_000_000 // max(1, n_cols))
+        a0 = 0
+        while a0 < n:
+            a1 = a0 + 1
+            total = int(n_rows[a0])
+            while a1 < n and total + int(n_rows[a1]) <= budget:
+                total += int(n_rows[a1])
+                a1 += 1
+            local, inverse = np.unique(gid[a0:a1], return_inverse=True)
+            rep = {int(g): a for a, g in zip(range(a1 - 1, a0 - 1, -1),
+                                              gid[a0:a1][::-1].tolist(), strict=True)}
+            g_rows = [rows[rep[g]] for g in local.tolist()]
+            g_starts = np.cumsum([0] + [r.size for r in g_rows])[:-1]
+            # every row of the chunk's groups against every column at once; per group and
+            # destination workload, the least and greatest set id and whether any is
+            # non-empty: a pair whose cells all hold one set is uniform, the others combined
+            block = self._red.cells(np.concatenate(g_rows)[:, None],
+                                    np.arange(n_cols, dtype=np.int64)[None, :])
+            some = nonempty[block]
+            if block.shape[0] == len(g_rows):  # one row per group
+                g_lo, g_hi, g_some = block, block, some
+            else:
+                g_lo = np.minimum.reduceat(block, g_starts, axis=0)
+                g_hi = np.maximum.reduceat(block, g_starts, axis=0)
+                g_some = np.logical_or.reduceat(some, g_starts, axis=0)
+            lo = per_workload(g_lo, np.minimum)
+            hi = per_workload(g_hi, np.maximum)
+            picked = (np.ones(lo.shape, dtype=bool) if empty
+                      else per_workload(g_some, np.logical_or))
+            union = lo.astype(np.int64)
+            common = union.copy()
+            for g, b in zip(*np.nonzero(picked & (lo != hi)), strict=True):
+                r0 = int(g_starts[g])
+                key = tuple(np.unique(block[r0:r0 + g_rows[g].size][:, cols[b]]).tolist())
+                found = cache.get(key)
+                if found is None:
+                    items = [self.sets[i] for i in key]
+                    found = cache[key] = (ident(ConnectionSet.none().union(*items)),
+                                          ident(ConnectionSet.all().intersection(*items)))
+                union[g, b], common[g, b] = found
+            mask = picked[inverse]
+            mask[np.arange(a1 - a0), np.arange(a0, a1)] = False  # a workload with itself
+            a, b = np.nonzero(mask)
+            at = inverse[a]
+            out.append((a + a0, b, union[at, b], common[at, b]))
+            a0 = a1
+        if not out:
+            empty_ids = np.zeros(0, dtype=np.int64)
+            return WorkloadPairArrays(empty_ids, empty_ids, empty_ids, empty_ids, tuple(sets))
+        src, dst, union, common = (np.concatenate([o[k] for o in out]).astype(np.int64)
+                                   for k in range(4))
+        return WorkloadPairArrays(src, dst, union, common, tuple(sets))
+
+    def _workload_sides(self) -> tuple[list[IntArray], list[IntArray]]:
+        """Each workload's distinct rows and distinct columns (sorted)."""
+        ws = self.workloads
+        if not ws:
+            return [], []
+        index = self._index
+        owner = np.repeat(np.arange(len(ws), dtype=np.int64), [len(w.pods) for w in ws])
+        pods = np.asarray([index[k] for w in ws for k in w.pods], dtype=np.int64)
+
+        def distinct(side: IntArray) -> list[IntArray]:
+            width = int(side.max()) + 1 if side.size else 1
+            keys = np.unique(owner * width + side[pods])
+            bounds = np.searchsorted(keys // width, np.arange(1, len(ws)))
+            return np.split(keys % width, bounds)
+
+        return distinct(self._rows), distinct(self._cols)
 
     def count(self) -> int:
         """How many ordered pairs of different pods have some allowed connection.
