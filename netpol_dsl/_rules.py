@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import socket
 from dataclasses import dataclass
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -283,6 +284,23 @@ def parse_cidr(value: str) -> ParsedCIDR:
     elif ipaddress.ip_network((addr, bits), strict=False).network_address != addr:
         strict.append("must not have bits set beyond the prefix length")
     return ParsedCIDR(network, None, tuple(strict), bits)
+
+
+def is_ip(value: str) -> bool:
+    """Whether ``value`` is an IP address as Kubernetes reads pod IPs (``parse_ip`` is not None).
+
+    Example:
+        >>> is_ip("10.0.0.1"), is_ip("10.0.0.01"), is_ip("::1"), is_ip("nope")
+        (True, True, True, False)
+    """
+    try:
+        # Fast path for plain dotted quads: glibc's inet_pton takes exactly four decimal
+        # octets without leading zeros, which Go's parser reads the same way.
+        socket.inet_pton(socket.AF_INET, value)
+        return True
+    except (OSError, ValueError, TypeError):
+        pass
+    return type(value) is str and _parse_ip_sloppy(value)[0] is not None
 
 
 def parse_ip(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:

@@ -525,6 +525,7 @@ class Engine:
         self.rule_lists: list[RuleList] = []
         self.free = self._make_list([[], [], [], []], False)
         self._subject_cache: dict[Any, frozenset[int]] = {}
+        self._subject_arrays: dict[Any, IntArray] = {}
         self._rank(range(len(self.policies)))
         self.in_list: list[RuleList] = [self.free] * k
         self.eg_list: list[RuleList] = [self.free] * k
@@ -564,53 +565,97 @@ class Engine:
                         f"{pol.priority} in the {pol.tier} tier; upstream leaves their order "
                         f"undefined, this evaluator tries {other!r} first (ordered by name)")
 
+    def _subject_array(self, pol: PolicyIR) -> IntArray:
+        found = self._subject_arrays.get(pol.subject)
+        if found is None:
+            found = self._subject_arrays[pol.subject] = self._subject_classes(pol)
+        return found
+
     def _subject_set(self, pol: PolicyIR) -> frozenset[int]:
         found = self._subject_cache.get(pol.subject)
         if found is None:
             found = self._subject_cache[pol.subject] = frozenset(
-                self._subject_classes(pol).tolist())
+                self._subject_array(pol).tolist())
         return found
 
     def _assign(self, classes: Iterable[int]) -> None:
-        """(Re)build the rule lists of ``classes`` from the live policies, in rank order."""
-        wanted = set(classes)
-        every = len(wanted) == self.n
-        accs: dict[int, list[list[list[int]]]] = {}
-        isos: dict[int, list[bool]] = {}
-        for pi in self.live:
-            pol = self.policies[pi]
-            subject = self._subject_set(pol)
-            members = subject if every else subject & wanted
-            if not members:
-                continue
-            tier = _TIER[pol.tier]
-            for side, direction in enumerate(("ingress", "egress")):
-                rules_ir = pol.ingress if direction == "ingress" else pol.egress
+        """(Re)build the rule lists of ``classes`` from the live policies, in rank order.
+
+        Classes are grouped by the policies that select them (per direction): one rule list
+        is made per distinct group (and namespace, where a rule's peers are relative to the
+        subject's namespace), not one per class and policy.
+        """
+        wanted = sorted(set(classes))
+        if not wanted:
+            return
+        chosen: BoolArray | None = None
+        if len(wanted) != self.n:
+            chosen = np.zeros(self.n, dtype=bool)
+            chosen[wanted] = True
+        for side, direction in enumerate(("ingress", "egress")):
+            target = self.in_list if side == 0 else self.eg_list
+            # (rank, policy, rules, isolates, relative) of the policies affecting this direction
+            entries: list[tuple[int, PolicyIR, tuple[RuleIR, ...], bool, bool]] = []
+            parts: list[IntArray] = []
+            for pi in self.live:
+                pol = self.policies[pi]
+                rules_ir = pol.ingress if side == 0 else pol.egress
                 isolates = direction in pol.isolates
                 if not rules_ir and not isolates:
                     continue  # a policy without rules of a direction does not affect it
-                relative = self._relative(rules_ir)
-                ids = None if relative else [
-                    self._rule(pi, direction, r, None).id for r in rules_ir]  # type: ignore[arg-type]
-                for c in members:
-                    acc = accs.get(c)
-                    if acc is None:
-                        acc = accs[c] = [[[], [], [], []], [[], [], [], []]]
-                        isos[c] = [False, False]
-                    got = ids if ids is not None else [
-                        self._rule(pi, direction, r, int(self.class_ns[c])).id  # type: ignore[arg-type]
-                        for r in rules_ir]
-                    acc[side][tier].extend(got)
-                    acc[side][3].append(pi)
-                    if isolates:
-                        isos[c][side] = True
-        for c in wanted:
-            acc = accs.get(c)
-            if acc is None:
-                self.in_list[c] = self.eg_list[c] = self.free
+                members = self._subject_array(pol)
+                if chosen is not None:
+                    members = members[chosen[members]]
+                if not len(members):
+                    continue
+                parts.append(members)
+                entries.append((pi, pol, tuple(rules_ir), isolates, self._relative(rules_ir)))
+            if not parts:
+                for c in wanted:
+                    target[c] = self.free
                 continue
-            self.in_list[c] = self._make_list(acc[0], isos[c][0])
-            self.eg_list[c] = self._make_list(acc[1], isos[c][1])
+            cls = np.concatenate(parts)
+            # entries are in rank order: the entry index orders each class's policies
+            which = np.repeat(np.arange(len(parts), dtype=np.int64),
+                              [len(x) for x in parts])
+            order = np.lexsort((which, cls))
+            cls_sorted = cls[order]
+            which_sorted = which[order]
+            starts = np.flatnonzero(np.diff(cls_sorted)) + 1
+            firsts_a = np.concatenate(([0], starts))
+            # whether any of a class's policies has rules relative to the subject's namespace
+            relative_of = np.asarray([e[4] for e in entries], dtype=bool)
+            any_relative = np.logical_or.reduceat(relative_of[which_sorted], firsts_a).tolist()
+            firsts = firsts_a.tolist()
+            ends = [*firsts[1:], len(which_sorted)]
+            which_list = which_sorted.tolist()
+            present = cls_sorted[firsts_a].tolist()
+            span = {c: (a, b, r) for c, a, b, r in zip(present, firsts, ends, any_relative,
+                                                        strict=True)}
+            made: dict[tuple[tuple[int, ...], int | None], RuleList] = {}
+            class_ns = self.class_ns.tolist()
+            for c in wanted:
+                abr = span.get(c)
+                if abr is None:
+                    target[c] = self.free
+                    continue
+                sig = tuple(which_list[abr[0]:abr[1]])
+                relative_ns = class_ns[c] if abr[2] else None
+                key = (sig, relative_ns)
+                got = made.get(key)
+                if got is None:
+                    acc: list[list[int]] = [[], [], [], []]
+                    isolated = False
+                    for e in sig:
+                        pi, pol, rules_ir, isolates, relative = entries[e]
+                        sub_ns = relative_ns if relative else None
+                        acc[_TIER[pol.tier]].extend(
+                            self._rule(pi, direction, r, sub_ns).id  # type: ignore[arg-type]
+                            for r in rules_ir)
+                        acc[3].append(pi)
+                        isolated = isolated or isolates
+                    got = made[key] = self._make_list(acc, isolated)
+                target[c] = got
 
     def derive(self, policies: Sequence[PolicyIR]) -> Engine | None:
         """This engine with ``policies`` instead, re-evaluating only what changed; None when the

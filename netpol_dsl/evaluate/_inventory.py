@@ -124,7 +124,7 @@ class Pod:
             raise DslUsageError(msg)
         object.__setattr__(self, "host_ips", tuple(self.host_ips))
         for ip in self.host_ips:
-            if _rules.parse_ip(ip) is None:
+            if not _rules.is_ip(ip):
                 msg = f"Pod(): got host_ips entry {ip!r}; expected an IPv4 or IPv6 address"
                 raise DslUsageError(msg)
         if isinstance(self.ips, str):
@@ -133,7 +133,7 @@ class Pod:
         object.__setattr__(self, "ips", tuple(self.ips))
         object.__setattr__(self, "ports", tuple(self.ports))
         for ip in self.ips:
-            if _rules.parse_ip(ip) is None:
+            if not _rules.is_ip(ip):
                 msg = f"Pod(): got ips entry {ip!r}; expected an IPv4 or IPv6 address"
                 raise DslUsageError(msg)
 

@@ -113,14 +113,14 @@ class _Reader:
             for pi, p in enumerate(cports if _is_list(cports) else ()):
                 if not _is_map(p):
                     continue
-                where = f"{path}.containers[{ci}].ports[{pi}]"
                 number, proto, name = p.get("containerPort"), p.get("protocol", "TCP"), p.get("name")
-                if type(number) is not int or _rules.port_number(number):
-                    self.warn(f"{where}.containerPort", number, "1..65535", "port ignored")
+                if type(number) is not int or not 0 < number < 65536:
+                    self.warn(f"{path}.containers[{ci}].ports[{pi}].containerPort", number,
+                              "1..65535", "port ignored")
                     continue
                 if proto not in _rules.PROTOCOLS:
-                    self.warn(f"{where}.protocol", proto, "one of 'TCP', 'UDP', 'SCTP'",
-                              "port ignored")
+                    self.warn(f"{path}.containers[{ci}].ports[{pi}].protocol", proto,
+                              "one of 'TCP', 'UDP', 'SCTP'", "port ignored")
                     continue
                 ports.append(_container_port(number, proto,
                                              name if type(name) is str and name else None))
