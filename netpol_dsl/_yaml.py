@@ -27,9 +27,11 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import itertools
 import json
 import os
 import re
+import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -753,22 +755,15 @@ def parse_yaml(text: str, where: str, *, on_duplicate: OnDuplicate | None = None
     if starts is None:
         return parse_exact(text, where, on_duplicate=on_duplicate)
     ends = [*starts[1:], len(text)]
-    unsafe = [False] * len(starts)
-    if len(starts) > 1:
-        import bisect
-
-        for pos in _unsafe_positions(text):
-            unsafe[bisect.bisect_right(starts, pos) - 1] = True
-    else:
-        unsafe[0] = next(_unsafe_positions(text), None) is not None
-    if not text.endswith("\n"):
-        # A block scalar ending the text without a line break: PyYAML clips no "\n", rapidyaml
-        # does. Read the last document the exact way.
-        unsafe[-1] = True
     gc_was = gc.isenabled()
     gc.disable()  # building millions of containers: the cyclic collector only slows it
     try:
-        return _read_chunks(text, where, starts, ends, unsafe, on_duplicate)
+        helpers = _helpers() if len(text) >= PARALLEL_MIN_CHARS else 0
+        if helpers and len(starts) > helpers:
+            results = _fast_docs_parallel(text, starts, ends, helpers)
+        else:
+            results = _fast_docs(text, starts, ends)
+        return _assemble(text, where, starts, ends, results, on_duplicate)
     except LoadError:
         # Report it as the whole text read the exact way does (a quoted scalar running over a
         # "---" line fails differently in one document than in the stream).
@@ -781,20 +776,31 @@ def parse_yaml(text: str, where: str, *, on_duplicate: OnDuplicate | None = None
 #: How many characters of documents rapidyaml reads in one call.
 _BATCH_CHARS = 1 << 21
 
+#: A document's fast reading: ``(True, data)``, or ``(False, None)``: read it the exact way.
+_Result = tuple[bool, Any]
 
-def _read_chunks(text: str, where: str, starts: list[int], ends: list[int], unsafe: list[bool],
-                 on_duplicate: OnDuplicate | None) -> list[Doc]:
-    docs: list[Doc] = []
-    line = 1
-    counted = 0
-    i = 0
+
+def _fast_docs(text: str, starts: list[int], ends: list[int]) -> list[_Result]:
+    """Each document of ``text`` (from ``starts[k]`` to ``ends[k]``) read the fast way where
+    the scan finds it safe and rapidyaml reads it; the others marked for the exact way."""
     n = len(starts)
+    unsafe = [False] * n
+    if n > 1:
+        import bisect
+
+        for pos in _unsafe_positions(text):
+            unsafe[bisect.bisect_right(starts, pos) - 1] = True
+    else:
+        unsafe[0] = next(_unsafe_positions(text), None) is not None
+    if not text.endswith("\n"):
+        # A block scalar ending the text without a line break: PyYAML clips no "\n", rapidyaml
+        # does. Read the last document the exact way.
+        unsafe[-1] = True
+    out: list[_Result] = []
+    i = 0
     while i < n:
         if unsafe[i]:
-            line += text.count("\n", counted, starts[i])
-            counted = starts[i]
-            docs.extend(parse_exact(text[starts[i]:ends[i]], where, line_offset=line - 1,
-                                    on_duplicate=on_duplicate))
+            out.append((False, None))
             i += 1
             continue
         j = i
@@ -811,24 +817,174 @@ def _read_chunks(text: str, where: str, starts: list[int], ends: list[int], unsa
         except _NotJson:
             found = None
         for k in range(i, j):
-            line += text.count("\n", counted, starts[k])
-            counted = starts[k]
             if found is not None:
-                data = found[k - i]
-            else:  # find the document in doubt: each on its own, else the exact way
-                try:
-                    (data,) = _ryml_docs(text[starts[k]:ends[k]])
-                except (_NotJson, ValueError):
-                    docs.extend(parse_exact(text[starts[k]:ends[k]], where,
-                                            line_offset=line - 1, on_duplicate=on_duplicate))
-                    continue
-            if data is None:
-                continue  # an empty document (comments only)
-            first = _first_content_line(text, starts[k], ends[k])
-            docs.append(Doc(data, line + first, {},
-                            Lines(text, starts[k], ends[k], line - 1, where)))
+                out.append((True, found[k - i]))
+                continue
+            try:  # find the document in doubt: each on its own, else the exact way
+                (data,) = _ryml_docs(text[starts[k]:ends[k]])
+            except (_NotJson, ValueError):
+                out.append((False, None))
+            else:
+                out.append((True, data))
         i = j
+    return out
+
+
+def _assemble(text: str, where: str, starts: list[int], ends: list[int], results: list[_Result],
+              on_duplicate: OnDuplicate | None) -> list[Doc]:
+    """The documents, in order: the fast results with their lines, the others read exactly."""
+    docs: list[Doc] = []
+    line = 1
+    counted = 0
+    for k, (fast, data) in enumerate(results):
+        line += text.count("\n", counted, starts[k])
+        counted = starts[k]
+        if not fast:
+            docs.extend(parse_exact(text[starts[k]:ends[k]], where, line_offset=line - 1,
+                                    on_duplicate=on_duplicate))
+            continue
+        if data is None:
+            continue  # an empty document (comments only)
+        first = _first_content_line(text, starts[k], ends[k])
+        docs.append(Doc(data, line + first, {}, Lines(text, starts[k], ends[k], line - 1, where)))
     return docs
+
+
+# --------------------------------------------------------------------------- helper processes
+
+#: Texts at least this long are read by several processes at once (`NETPOL_WORKERS`).
+PARALLEL_MIN_CHARS = 16 << 20
+#: The environment variable that sets how many processes read one large text (1: only this
+#: one); by default, one per CPU this process may run on, at most `_MAX_PROCESSES`.
+WORKERS_ENV = "NETPOL_WORKERS"
+_MAX_PROCESSES = 4
+#: This process's share of a text, against 1 for each helper: it also unpickles their results.
+_OWN_WEIGHT = 0.7
+
+
+def _helpers() -> int:
+    """How many helper processes may read one large text besides this one."""
+    wanted = os.environ.get(WORKERS_ENV, "").strip()
+    if wanted:
+        try:
+            total = int(wanted)
+        except ValueError:
+            total = 1
+    else:
+        try:
+            total = min(len(os.sched_getaffinity(0)), _MAX_PROCESSES)
+        except AttributeError:  # pragma: no cover - not Linux
+            total = min(os.cpu_count() or 1, _MAX_PROCESSES)
+    if not sys.executable or getattr(sys, "frozen", False):
+        return 0  # no interpreter to start helpers with (embedded, or a frozen application)
+    return max(0, min(total, 16) - 1)
+
+
+def _segments(starts: list[int], ends: list[int], helpers: int) -> list[tuple[int, int]]:
+    """Document index ranges ``[a, b)``: the first for this process, one per helper, cut at
+    document boundaries so that each holds about its share of the characters."""
+    total = ends[-1] - starts[0]
+    weights = [_OWN_WEIGHT] + [1.0] * helpers
+    bounds = [0]
+    done = 0.0
+    import bisect
+
+    for w in weights[:-1]:
+        done += w / sum(weights)
+        at = bisect.bisect_left(starts, starts[0] + int(total * done))
+        bounds.append(min(max(at, bounds[-1] + 1), len(starts) - (len(weights) - len(bounds))))
+    bounds.append(len(starts))
+    return list(itertools.pairwise(bounds))
+
+
+def _fast_docs_parallel(text: str, starts: list[int], ends: list[int],
+                        helpers: int) -> list[_Result]:
+    """`_fast_docs` with the text cut at document boundaries, the pieces read by helper
+    processes (a fresh interpreter each, running `_helper_main`) while this one reads the
+    first. A helper that cannot start or fails leaves its piece to this process.
+
+    The pieces give the scan what the whole text gives it: every pattern it looks for lies
+    within one line, and each piece starts at a ``---`` line (which no pattern matches) and
+    ends with a line break, as it does in the whole text.
+    """
+    import pickle
+    import subprocess
+
+    parts = _segments(starts, ends, helpers)
+    package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        x for x in (package_root, os.environ.get("PYTHONPATH", "")) if x)
+    running: list[tuple[tuple[int, int], subprocess.Popen[bytes] | None]] = []
+    feeders: list[threading.Thread] = []
+    for a, b in parts[1:]:
+        lo, hi = starts[a], ends[b - 1]
+        payload = pickle.dumps((text[lo:hi], [s - lo for s in starts[a:b]],
+                                [e - lo for e in ends[a:b]]), protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            proc = subprocess.Popen(
+                [sys.executable, "-c", "from netpol_dsl._yaml import _helper_main; _helper_main()"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+        except OSError:  # no program to run, no processes to be had: read it here
+            running.append(((a, b), None))
+            continue
+        feeder = threading.Thread(target=_feed, args=(proc, payload), daemon=True)
+        feeder.start()
+        feeders.append(feeder)
+        running.append(((a, b), proc))
+    try:
+        a, b = parts[0]
+        results = _fast_docs_piece(text, starts, ends, a, b)
+        for (a, b), helper in running:
+            got: list[_Result] | None = None
+            if helper is not None and helper.stdout is not None:
+                out = helper.stdout.read()
+                if helper.wait() == 0 and out:
+                    try:
+                        got = pickle.loads(out)
+                    except Exception:  # pragma: no cover - cut short: read its piece here
+                        got = None
+            if got is None or len(got) != b - a:  # the helper failed: read its piece here
+                got = _fast_docs_piece(text, starts, ends, a, b)
+            results.extend(got)
+    finally:
+        for _, helper in running:
+            if helper is not None:
+                if helper.poll() is None:  # only after an error here: stop what is left
+                    helper.kill()
+                helper.wait()
+                if helper.stdout is not None:
+                    helper.stdout.close()
+        for feeder in feeders:
+            feeder.join()
+    return results
+
+
+def _fast_docs_piece(text: str, starts: list[int], ends: list[int], a: int, b: int
+                     ) -> list[_Result]:
+    lo, hi = starts[a], ends[b - 1]
+    return _fast_docs(text[lo:hi], [s - lo for s in starts[a:b]], [e - lo for e in ends[a:b]])
+
+
+def _feed(proc: Any, payload: bytes) -> None:
+    try:
+        proc.stdin.write(payload)
+    except OSError:  # pragma: no cover - the helper died; its piece is read here
+        pass
+    finally:
+        with contextlib.suppress(OSError):
+            proc.stdin.close()
+
+
+def _helper_main() -> None:
+    """A helper process: read one piece (pickled from stdin), write its results to stdout."""
+    import pickle
+
+    gc.disable()
+    text, starts, ends = pickle.loads(sys.stdin.buffer.read())
+    sys.stdout.buffer.write(pickle.dumps(_fast_docs(text, starts, ends),
+                                         protocol=pickle.HIGHEST_PROTOCOL))
+    sys.stdout.buffer.flush()
 
 
 _CONTENT = re.compile(r"[ ]*[^ \n#]")
