@@ -859,7 +859,7 @@ PARALLEL_MIN_CHARS = 16 << 20
 WORKERS_ENV = "NETPOL_WORKERS"
 _MAX_PROCESSES = 4
 #: This process's share of a text, against 1 for each helper: it also unpickles their results.
-_OWN_WEIGHT = 0.7
+_OWN_WEIGHT = 0.9
 
 
 def _helpers() -> int:

@@ -179,14 +179,14 @@ class K8sModel(BaseModel, metaclass=_Meta):
 
     @classmethod
     def _nulls_to_zero(cls, data: Mapping[Any, Any]) -> Mapping[Any, Any]:
+        zeros, null_items = _zero_fields(cls)
         out: dict[Any, Any] | None = None
-        for wire, zero in cls._ZERO.items():
-            name = _field_name(cls, wire)
+        for wire, name, zero in zeros:
             if data.get(wire) is None and data.get(name) is None:
                 out = dict(data) if out is None else out
                 out[name if name in data else wire] = zero()
-        for wire, item_zero in cls._NULL_ITEMS.items():
-            key = wire if wire in data else _field_name(cls, wire)
+        for wire, name, item_zero in null_items:
+            key = wire if wire in data else name
             value = data.get(key)
             if isinstance(value, (list, tuple)) and any(v is None for v in value):
                 out = dict(data) if out is None else out
@@ -246,6 +246,21 @@ class K8sModel(BaseModel, metaclass=_Meta):
         """
         data: dict[str, Any] = self.model_dump(mode="json", by_alias=True, exclude_none=True)
         return data
+
+
+_ZERO_FIELDS: dict[type[Any], tuple[tuple[tuple[str, str, Callable[[], Any]], ...],
+                                    tuple[tuple[str, str, Callable[[], Any]], ...]]] = {}
+
+
+def _zero_fields(cls: type[K8sModel]) -> tuple[tuple[tuple[str, str, Callable[[], Any]], ...],
+                                                tuple[tuple[str, str, Callable[[], Any]], ...]]:
+    """``_ZERO`` and ``_NULL_ITEMS`` of ``cls`` as (wire name, field name, zero), made once."""
+    found = _ZERO_FIELDS.get(cls)
+    if found is None:
+        found = _ZERO_FIELDS[cls] = (
+            tuple((w, _field_name(cls, w), z) for w, z in cls._ZERO.items()),
+            tuple((w, _field_name(cls, w), z) for w, z in cls._NULL_ITEMS.items()))
+    return found
 
 
 def _field_name(cls: type[K8sModel], wire: str) -> str:
