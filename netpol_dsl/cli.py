@@ -644,14 +644,20 @@ def lint(
 def _print_lint(report: Any) -> None:
     console = _out()
     colour = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+    dim, end = ("[dim]", "[/dim]") if console.is_terminal else ("", "")
+    lines: list[str] = []
     for f in report.findings:
         head = _esc(f"{f.location}: ") + f"[{colour[f.severity]}]{f.rule.id} {f.severity}[/]:"
         rest = " ".join(x for x in (f.object and f"{f.object}:", f.path and f"{f.path}:",
                                     f.message) if x)
-        console.print(head + " " + _esc(rest))
-        console.print(f"    fix: {_esc(f.fix or f.rule.fix)}", style="dim" if console.is_terminal
-                      else None)
-        console.print(f"    see: {f.rule.doc}", style="dim" if console.is_terminal else None)
+        lines.append(head + " " + _esc(rest))
+        lines.append(f"{dim}    fix: {_esc(f.fix or f.rule.fix)}{end}")
+        lines.append(f"{dim}    see: {_esc(f.rule.doc)}{end}")
+        if len(lines) >= 600:  # one print per few hundred findings: each call costs rich ~0.2 ms
+            console.print("\n".join(lines))
+            lines = []
+    if lines:
+        console.print("\n".join(lines))
     _note(report.summary())
 
 
