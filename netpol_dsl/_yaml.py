@@ -911,10 +911,10 @@ def _fast_docs_parallel(text: str, starts: list[int], ends: list[int],
     import subprocess
 
     parts = _segments(starts, ends, helpers)
+    # this very package first on the helper's path (not one in its working directory)
     package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(
-        x for x in (package_root, os.environ.get("PYTHONPATH", "")) if x)
+    code = (f"import sys; sys.path.insert(0, {package_root!r}); "
+            "from netpol_dsl._yaml import _helper_main; _helper_main()")
     running: list[tuple[tuple[int, int], subprocess.Popen[bytes] | None]] = []
     feeders: list[threading.Thread] = []
     for a, b in parts[1:]:
@@ -923,8 +923,8 @@ def _fast_docs_parallel(text: str, starts: list[int], ends: list[int],
                                 [e - lo for e in ends[a:b]]), protocol=pickle.HIGHEST_PROTOCOL)
         try:
             proc = subprocess.Popen(
-                [sys.executable, "-c", "from netpol_dsl._yaml import _helper_main; _helper_main()"],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+                [sys.executable, "-c", code],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         except OSError:  # no program to run, no processes to be had: read it here
             running.append(((a, b), None))
             continue

@@ -153,3 +153,16 @@ def test_pieces_cover_the_documents_in_order():
     (a0, b0), (a1, b1) = _yaml._segments(starts, ends, 1)
     assert b0 - a0 < b1 - a1
     assert _yaml._segments([0, 5], [5, 10], 1) == [(0, 1), (1, 2)]
+
+
+def test_helpers_run_this_package_not_one_in_the_working_directory(tmp_path, monkeypatch,
+                                                                    counted):
+    impostor = tmp_path / "netpol_dsl"
+    impostor.mkdir()
+    (impostor / "__init__.py").write_text("raise SystemExit(3)\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(_yaml.WORKERS_ENV, "2")
+    text = long_stream(6)
+    alone = read(text, parallel=False, monkeypatch=monkeypatch)
+    assert_same(read(text, parallel=True, monkeypatch=monkeypatch), alone)
+    assert len(counted) == 1  # the helper read its piece
