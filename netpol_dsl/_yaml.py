@@ -855,7 +855,8 @@ def _assemble(text: str, where: str, starts: list[int], ends: list[int], results
 #: Texts at least this long are read by several processes at once (`NETPOL_WORKERS`).
 PARALLEL_MIN_CHARS = 16 << 20
 #: The environment variable that sets how many processes read one large text (1: only this
-#: one); by default, one per CPU this process may run on, at most `_MAX_PROCESSES`.
+#: one); by default, one per idle CPU this process may run on (by the load average), at most
+#: `_MAX_PROCESSES`.
 WORKERS_ENV = "NETPOL_WORKERS"
 _MAX_PROCESSES = 4
 #: This process's share of a text, against 1 for each helper: it also unpickles their results.
@@ -872,9 +873,16 @@ def _helpers() -> int:
             total = 1
     else:
         try:
-            total = min(len(os.sched_getaffinity(0)), _MAX_PROCESSES)
+            cpus = len(os.sched_getaffinity(0))
         except AttributeError:  # pragma: no cover - not Linux
-            total = min(os.cpu_count() or 1, _MAX_PROCESSES)
+            cpus = os.cpu_count() or 1
+        try:
+            busy = os.getloadavg()[0]  # this process counts in it
+        except (AttributeError, OSError):  # pragma: no cover - no load average (Windows)
+            busy = 1.0
+        # Only CPUs that are idle: on a busy machine helpers compete with each other and with
+        # this process for the same cores, and are slower than one process alone.
+        total = min(cpus, _MAX_PROCESSES, 1 + max(0, int(cpus - busy + 0.5)))
     if not sys.executable or getattr(sys, "frozen", False):
         return 0  # no interpreter to start helpers with (embedded, or a frozen application)
     return max(0, min(total, 16) - 1)

@@ -125,12 +125,16 @@ def test_how_many_helpers(setting, helpers, monkeypatch):
     assert _yaml._helpers() == helpers
 
 
-def test_by_default_one_process_per_cpu_at_most_four(monkeypatch):
-    monkeypatch.delenv(_yaml.WORKERS_ENV, raising=False)
+@pytest.mark.parametrize(("cpus", "load", "helpers"), [
+    (2, 0.0, 1), (2, 1.0, 1), (2, 1.4, 1), (2, 1.6, 0), (2, 5.0, 0),
+    (8, 1.0, 3), (8, 6.0, 2), (8, 7.6, 0), (1, 0.0, 0)])
+def test_by_default_one_process_per_idle_cpu_at_most_four(cpus, load, helpers, monkeypatch):
     import os
 
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    assert _yaml._helpers() == min(cpus or 1, 4) - 1
+    monkeypatch.delenv(_yaml.WORKERS_ENV, raising=False)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cpus)), raising=False)
+    monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
+    assert _yaml._helpers() == helpers
 
 
 def test_small_texts_stay_in_this_process(monkeypatch, counted):
