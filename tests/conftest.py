@@ -23,6 +23,7 @@ typing and docs tests start use it too.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -80,32 +81,78 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(scope="session")
-def mypy() -> Callable[..., subprocess.CompletedProcess[str]]:
-    """Run ``mypy --strict ARGS...`` (in the checkout unless ``cwd=`` is given), one at a time.
+def once_per_run(
+    tmp_path_factory: pytest.TempPathFactory, worker_id: str
+) -> Callable[[str, Callable[[Path], subprocess.CompletedProcess[str]]],
+              tuple[subprocess.CompletedProcess[str], Path]]:
+    """``once_per_run(name, build)``: ``build(folder)`` run once per test run, its result shared.
 
-    xdist workers take turns (an advisory lock in the cache directory), so the first run fills
-    the shared cache and later ones reuse it, instead of two workers each checking the whole
-    package from a cold cache at the same time. ``env=`` adds or (with ``None``) removes
-    variables.
+    Under xdist the first worker to ask runs it (under a lock, in the run's temporary directory
+    that all workers share) and records the completed process; the others wait for it and read
+    the record. Returns ``(result, folder)``; ``folder`` is where ``build`` could write files.
     """
 
-    def run(
-        *args: str, cwd: Path = ROOT, env: Mapping[str, str | None] | None = None
-    ) -> subprocess.CompletedProcess[str]:
-        environ = dict(os.environ)
-        for key, value in (env or {}).items():
-            if value is None:
-                environ.pop(key, None)
-            else:
-                environ[key] = value
-        CACHE.mkdir(parents=True, exist_ok=True)
-        with open(CACHE / "mypy.lock", "w") as lock:
-            if fcntl is not None:
-                fcntl.flock(lock, fcntl.LOCK_EX)
-            return subprocess.run([sys.executable, "-m", "mypy", "--strict", *args], cwd=cwd,
-                                  env=environ, capture_output=True, text=True, check=False)
+    def run(name: str, build: Callable[[Path], subprocess.CompletedProcess[str]]
+            ) -> tuple[subprocess.CompletedProcess[str], Path]:
+        if worker_id == "master" or fcntl is None:
+            where = tmp_path_factory.mktemp(name)
+            return build(where), where
+        shared = tmp_path_factory.getbasetemp().parent  # this run's, common to its workers
+        where, record = shared / name, shared / f"{name}.json"
+        with open(shared / f"{name}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not record.exists():
+                where.mkdir(exist_ok=True)
+                result = build(where)
+                record.write_text(json.dumps([result.args, result.returncode, result.stdout,
+                                              result.stderr]), encoding="utf-8")
+        args, code, out, err = json.loads(record.read_text(encoding="utf-8"))
+        return subprocess.CompletedProcess(args, code, out, err), where
 
     return run
+
+
+@pytest.fixture(scope="session")
+def mypy_package(once_per_run: Callable[..., tuple[subprocess.CompletedProcess[str], Path]]
+                 ) -> subprocess.CompletedProcess[str]:
+    """``mypy --strict netpol_dsl``, run once per test run (shared by the xdist workers).
+
+    It fills the shared mypy cache (``$MYPY_CACHE_DIR``) with the whole package checked under
+    the project's options; the ``mypy`` fixture waits for it, so every other mypy run in the
+    suite (the typing checks, the examples, the installed package) reads the package from that
+    cache instead of checking it, pydantic and numpy's stubs again from cold.
+    """
+    result, _ = once_per_run("mypy-package", lambda _where: _mypy_run("netpol_dsl"))
+    return result
+
+
+def _mypy_run(*args: str, cwd: Path = ROOT,
+              env: Mapping[str, str | None] | None = None) -> subprocess.CompletedProcess[str]:
+    environ = dict(os.environ)
+    for key, value in (env or {}).items():
+        if value is None:
+            environ.pop(key, None)
+        else:
+            environ[key] = value
+    CACHE.mkdir(parents=True, exist_ok=True)
+    # one mypy at a time: two runs writing one cache would each check everything from cold
+    with open(CACHE / "mypy.lock", "w") as lock:
+        if fcntl is not None:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        return subprocess.run([sys.executable, "-m", "mypy", "--strict", *args], cwd=cwd,
+                              env=environ, capture_output=True, text=True, check=False)
+
+
+@pytest.fixture(scope="session")
+def mypy(mypy_package: subprocess.CompletedProcess[str]
+         ) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Run ``mypy --strict ARGS...`` (in the checkout unless ``cwd=`` is given), one at a time.
+
+    The package check (``mypy_package``) has run first and filled the shared cache, and xdist
+    workers take turns (an advisory lock in the cache directory), so no two runs check the
+    package from a cold cache. ``env=`` adds or (with ``None``) removes variables.
+    """
+    return _mypy_run
 
 
 def _heavy_seconds(item: pytest.Item) -> float:

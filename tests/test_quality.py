@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import itertools
-import json
 import os
 import re
 import shutil
@@ -15,11 +14,6 @@ from pathlib import Path
 import pytest
 
 from tests import browser
-
-try:
-    import fcntl
-except ImportError:  # Windows: each xdist worker that needs the site builds its own
-    fcntl = None  # type: ignore[assignment]
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,37 +30,22 @@ def test_ruff_clean():
 
 
 @pytest.mark.heavy(8)  # from a cold cache (CI); it fills the cache the other mypy runs reuse
-def test_mypy_strict_clean(mypy):
-    result = mypy("netpol_dsl")
-    assert result.returncode == 0, result.stdout + result.stderr
+def test_mypy_strict_clean(mypy_package):
+    assert mypy_package.returncode == 0, mypy_package.stdout + mypy_package.stderr
 
 
 @pytest.fixture(scope="session")
-def site(tmp_path_factory, worker_id):
+def site(once_per_run):
     """The documentation site, built once per run with ``mkdocs build --strict``: (result, dir).
 
-    Under xdist the two tests that use it may run on different workers; the first builds it into
-    the run's shared temporary directory (under a lock) and the other reuses it.
+    Under xdist the two tests that use it may run on different workers; the first builds it
+    (``once_per_run``) and the other reuses it.
     """
     if shutil.which("mkdocs") is None and os.environ.get("CI"):
         pytest.fail("mkdocs is not installed; `pip install -e '.[test]'` installs it")
-
-    def build(where: Path) -> subprocess.CompletedProcess[str]:
-        return _run("mkdocs", "build", "--strict", "--site-dir", str(where))
-
-    if worker_id == "master" or fcntl is None:
-        where = tmp_path_factory.mktemp("docs") / "site"
-        return build(where), where
-    shared = tmp_path_factory.getbasetemp().parent  # this run's, common to its workers
-    where, record = shared / "docs-site", shared / "docs-site.json"
-    with open(shared / "docs-site.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not record.exists():
-            result = build(where)
-            record.write_text(json.dumps([result.args, result.returncode, result.stdout,
-                                          result.stderr]), encoding="utf-8")
-    args, code, out, err = json.loads(record.read_text(encoding="utf-8"))
-    return subprocess.CompletedProcess(args, code, out, err), where
+    result, where = once_per_run(
+        "docs", lambda where: _run("mkdocs", "build", "--strict", "--site-dir", str(where / "site")))
+    return result, where / "site"
 
 
 @pytest.mark.heavy(10)  # the build (the site fixture)
