@@ -24,6 +24,7 @@ with the step's probes.
 from __future__ import annotations
 
 import copy
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -190,12 +191,17 @@ def _substitute(value: Any, ips: dict[str, str]) -> Any:
 
 
 def apply_patch(objects: dict[str, dict[str, Any]], op: dict[str, Any], ips: dict[str, str]) -> None:
-    """Apply one transcribed patch op to the objects (keyed ``Kind/[ns/]name``), in place."""
+    """Apply one transcribed patch op to the objects (keyed ``Kind/[ns/]name``).
+
+    The patched object is replaced by a patched copy; the dict it was is left as it was.
+    """
     (name, args), = op.items()
     if name == "delete":
         del objects[_target(args)]
         return
-    target = objects[_target(args[0])]
+    # copy on write: the states already taken share the object as it was
+    key = _target(args[0])
+    target = objects[key] = copy.deepcopy(objects[key])
     if name == "swap":
         node, last = _walk(target, args[1])
         lst = node[last]
@@ -220,11 +226,21 @@ def load_suite(version: str) -> list[dict[str, Any]]:
     return data
 
 
-def states(version: str) -> Iterator[State]:
-    """Every step of every test of a suite, with the objects after its cumulative patches."""
+@functools.cache
+def states(version: str) -> tuple[State, ...]:
+    """Every step of every test of a suite, with the objects after its cumulative patches.
+
+    Computed once per process (both conformance test files parametrize over it while pytest
+    collects, in every xdist worker). The states share the objects a step left unchanged: treat
+    them as read-only (copy before changing one, as ``test_cells_depend_on_rule_order`` does).
+    """
+    return tuple(_states(version))
+
+
+def _states(version: str) -> Iterator[State]:
     base, ips = _base(version)
     for test in load_suite(version):
-        objects = {_key(o): copy.deepcopy(o) for o in base}
+        objects = {_key(o): o for o in base}
         for manifest in test["manifests"]:
             for doc in load_yaml(UPSTREAM[version] / manifest):
                 objects[_key(doc)] = doc
@@ -236,5 +252,5 @@ def states(version: str) -> Iterator[State]:
                 if isinstance(port, str):
                     port = HOST_NETWORK_PORTS[int(port.removeprefix("hostport"))]
                 probes.append(Probe(full_pod(src), full_pod(dst), proto, port, expected))
-            yield State(version, test["test"], step["subtest"], n,
-                        tuple(copy.deepcopy(list(objects.values()))), tuple(probes))
+            yield State(version, test["test"], step["subtest"], n, tuple(objects.values()),
+                        tuple(probes))
