@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -72,6 +73,30 @@ def test_nothing_the_tools_cache_lands_in_the_checkout():
     assert not inside, f"caches inside the checkout: {inside}"
 
 
+def _seed_codec_tables(storage: Path) -> set[Path]:
+    """Copy hypothesis' cached Unicode codec tables from this run's storage into ``storage``.
+
+    Each table costs a fresh process ~2 CPU-s to compute (every code point encoded) before it
+    can draw ``st.text()``; the suite's storage has them once any test has drawn text. Returns
+    the files copied (none when hypothesis keeps them elsewhere; the script then computes them).
+    """
+
+    @settings(max_examples=1, database=None)
+    @given(st.text(max_size=1))
+    def draw_text(_text: str) -> None:  # makes sure this process has written the tables
+        pass
+
+    draw_text()
+    ours = Path(os.environ["HYPOTHESIS_STORAGE_DIRECTORY"])
+    copied = set()
+    for table in ours.glob("unicode_data/*/codec-*"):
+        target = storage / table.relative_to(ours)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(table, target)
+        copied.add(target)
+    return copied
+
+
 def test_the_fuzz_script_keeps_hypothesis_state_out_of_its_working_directory(tmp_path):
     # scripts/fuzz.py draws policies with the suite's strategies outside pytest: its hypothesis
     # storage goes where the suite's does, not into a .hypothesis/ where it runs (the checkout)
@@ -80,8 +105,10 @@ def test_the_fuzz_script_keeps_hypothesis_state_out_of_its_working_directory(tmp
             "assert len(m['_policies'](2, 1)) == 2")
     env = {**os.environ, "NETPOL_TEST_CACHE": str(tmp_path / "cache")}
     env.pop("HYPOTHESIS_STORAGE_DIRECTORY", None)  # as when run by hand
+    seeded = _seed_codec_tables(tmp_path / "cache" / "hypothesis")
     work = tmp_path / "work"
     work.mkdir()
     subprocess.run([sys.executable, "-c", code], cwd=work, env=env, check=True)
     assert not (work / ".hypothesis").exists()
-    assert (tmp_path / "cache" / "hypothesis").exists()
+    written = {f for f in (tmp_path / "cache" / "hypothesis").rglob("*") if f.is_file()}
+    assert written - seeded, "the script wrote nothing to NETPOL_TEST_CACHE"
