@@ -11,6 +11,7 @@ that random policies and random clusters built from the same pools select one an
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from hypothesis import strategies as st
@@ -28,6 +29,7 @@ NS_LABEL = "kubernetes.io/metadata.name"
 Obj = dict[str, Any]
 
 
+@functools.cache  # one strategy object per arguments (building one costs more than a draw)
 def selectors(key: str, values: tuple[str, ...]) -> st.SearchStrategy[Obj]:
     """A label selector over one key: everything, one value, In, NotIn, Exists or DoesNotExist."""
     vals = st.lists(st.sampled_from(values), min_size=1, max_size=2, unique=True).map(sorted)
@@ -46,6 +48,7 @@ POD_SELECTORS = selectors("app", APPS)
 NODE_SELECTORS = selectors("role", ("worker", "cp"))
 
 
+@functools.cache  # one strategy object per arguments (building one costs more than a draw)
 def _pods(v1: bool) -> st.SearchStrategy[Obj]:
     if v1:
         return st.builds(lambda n, p: {"namespaceSelector": n, "podSelector": p},
@@ -56,16 +59,19 @@ def _pods(v1: bool) -> st.SearchStrategy[Obj]:
     )
 
 
+@functools.cache  # one strategy object per arguments (building one costs more than a draw)
 def subjects(v1: bool) -> st.SearchStrategy[Obj]:
     """``subject``: namespaces or pods."""
     return st.one_of(NS_SELECTORS.map(lambda s: {"namespaces": s}),
                      _pods(v1).map(lambda p: {"pods": p}))
 
 
+@functools.cache  # one strategy object per arguments (building one costs more than a draw)
 def ingress_peers(v1: bool) -> st.SearchStrategy[Obj]:
     return st.one_of(NS_SELECTORS.map(lambda s: {"namespaces": s}), _pods(v1).map(lambda p: {"pods": p}))
 
 
+@functools.cache  # one strategy object per arguments (building one costs more than a draw)
 def egress_peers(v1: bool, *, nodes: bool = True) -> st.SearchStrategy[Obj]:
     options = [ingress_peers(v1),
                st.lists(st.sampled_from(CIDRS), min_size=1, max_size=2, unique=True).map(
@@ -75,6 +81,7 @@ def egress_peers(v1: bool, *, nodes: bool = True) -> st.SearchStrategy[Obj]:
     return st.one_of(*options)
 
 
+@functools.cache  # one strategy object per arguments (building one costs more than a draw)
 def _v1_port(named: bool) -> st.SearchStrategy[Obj]:
     proto = st.sampled_from(("TCP", "UDP", "SCTP"))
     options = [
@@ -87,6 +94,7 @@ def _v1_port(named: bool) -> st.SearchStrategy[Obj]:
     return st.one_of(*options)
 
 
+@functools.cache  # one strategy object per arguments (building one costs more than a draw)
 def _v2_port(named: bool) -> st.SearchStrategy[Obj]:
     proto = st.sampled_from(("tcp", "udp", "sctp"))
     pair = st.tuples(st.sampled_from(PORTS), st.sampled_from(PORTS)).filter(lambda ab: ab[0] != ab[1])
@@ -103,19 +111,33 @@ def _v2_port(named: bool) -> st.SearchStrategy[Obj]:
 @st.composite
 def _rule(draw: st.DrawFn, *, v1: bool, egress: bool, actions: tuple[str, ...],
           nodes: bool = True) -> Obj:
-    peer = egress_peers(v1, nodes=nodes) if egress else ingress_peers(v1)
-    peers = draw(st.lists(peer, min_size=1, max_size=3))
+    peers = draw(_lists(egress_peers(v1, nodes=nodes) if egress else ingress_peers(v1), 1, 3))
     # CEL: no named ports in a rule with a networks/nodes peer
     named = not any("networks" in p or "nodes" in p for p in peers)
-    rule: Obj = {"action": draw(st.sampled_from(actions)), "to" if egress else "from": peers}
-    if draw(st.booleans()):
-        rule["name"] = draw(st.sampled_from(("r1", "r2", "rule-with-a-name")))
-    if draw(st.booleans()):
+    rule: Obj = {"action": draw(_sampled(actions)), "to" if egress else "from": peers}
+    if draw(_BOOL):
+        rule["name"] = draw(_RULE_NAME)
+    if draw(_BOOL):
         port = _v1_port(named) if v1 else _v2_port(named)
-        rule["ports" if v1 else "protocols"] = draw(st.lists(port, min_size=1, max_size=3))
+        rule["ports" if v1 else "protocols"] = draw(_lists(port, 1, 3))
     return rule
 
 
+_BOOL = st.booleans()
+_RULE_NAME = st.sampled_from(("r1", "r2", "rule-with-a-name"))
+
+
+@functools.cache
+def _lists(of: st.SearchStrategy[Obj], min_size: int, max_size: int) -> st.SearchStrategy[list[Obj]]:
+    return st.lists(of, min_size=min_size, max_size=max_size)
+
+
+@functools.cache
+def _sampled(values: tuple[str, ...]) -> st.SearchStrategy[str]:
+    return st.sampled_from(values)
+
+
+@functools.cache  # one strategy object per arguments (building one costs more than a draw)
 def _rules(v1: bool, actions: tuple[str, ...], nodes: bool = True) -> st.SearchStrategy[Obj]:
     return st.fixed_dictionaries({}, optional={
         "ingress": st.lists(_rule(v1=v1, egress=False, actions=actions), min_size=0, max_size=3),

@@ -16,6 +16,7 @@ number and by name, with ``reference.py``. It runs with ``ipblock_matches_pod_ip
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 
 import pytest
@@ -51,112 +52,161 @@ SAMPLE_PORTS = (53, 80, 443, 8081, 8090)
 
 labels_st = st.dictionaries(st.sampled_from(KEYS), st.sampled_from(VALUES), max_size=3)
 
+# The strategies below are built once, here, and drawn from inside the composites: building them
+# in every draw cost more than drawing (hypothesis validates and analyses each new strategy
+# object), about a third of these tests' time. The draws are the same, so are the examples.
+_BOOL = st.booleans()
+_OPERATORS = st.sampled_from(("In", "NotIn", "Exists", "DoesNotExist"))
+_VALUE_LISTS = st.lists(st.sampled_from(VALUES), min_size=1, max_size=2, unique=True)
+_UP_TO_2 = st.integers(0, 2)
+_NS_NAME = st.sampled_from(NS_NAMES)
+_PEER_KIND = st.sampled_from(("pod", "ns", "both", "ip"))
+_CIDR = st.sampled_from(sorted(BLOCKS))
+_EXCEPTS = {cidr: st.lists(st.sampled_from(excepts), min_size=1, unique=True)
+            for cidr, excepts in BLOCKS.items() if excepts}
+_PROTOCOL_OR_NONE = st.sampled_from((None, *PROTOCOLS))
+_PORT_KIND = st.sampled_from(("none", "number", "range", "name"))
+_PORT_NUMBER = st.sampled_from(PORT_NUMBERS)
+_RANGE_WIDTH = st.sampled_from((0, 1, 10, 500))
+_PORT_NAME = st.sampled_from(PORT_NAMES)
+_MODE = st.sampled_from(("absent", "empty", "list"))
+_LIST_MODE = st.sampled_from(("absent", "empty", "allow-all", "rules"))
+_PROTOCOL = st.sampled_from(PROTOCOLS)
+_PORT_NAME_LISTS = st.lists(st.sampled_from(PORT_NAMES), max_size=3, unique=True)
+_NS_NAME_LISTS = st.lists(st.sampled_from(NS_NAMES), min_size=2, max_size=4, unique=True)
+_NS_LABELS = st.dictionaries(st.sampled_from(("team", "env")), st.sampled_from(VALUES), max_size=2)
+_POD_COUNT = st.integers(2, 8)
+_POD_IP_ORDER = st.permutations(POD_IPS)
+_ONE_IN_TEN = st.integers(0, 9)
+_POLICY_COUNT = st.integers(0, 5)
+
+
+@functools.cache
+def _selector_parts(keys: tuple[str, ...]) -> tuple[st.SearchStrategy, st.SearchStrategy]:
+    return (st.dictionaries(st.sampled_from(keys), st.sampled_from(VALUES), max_size=2),
+            st.sampled_from(keys))
+
 
 @st.composite
 def selectors(draw, keys=KEYS):
+    match_labels, key = _selector_parts(keys)
     out: dict = {}
-    if draw(st.booleans()):
-        out["matchLabels"] = draw(st.dictionaries(st.sampled_from(keys), st.sampled_from(VALUES), max_size=2))
-    if draw(st.booleans()):
+    if draw(_BOOL):
+        out["matchLabels"] = draw(match_labels)
+    if draw(_BOOL):
         exprs = []
-        for _ in range(draw(st.integers(0, 2))):
-            op = draw(st.sampled_from(("In", "NotIn", "Exists", "DoesNotExist")))
-            req = {"key": draw(st.sampled_from(keys)), "operator": op}
+        for _ in range(draw(_UP_TO_2)):
+            op = draw(_OPERATORS)
+            req = {"key": draw(key), "operator": op}
             if op in ("In", "NotIn"):
-                req["values"] = draw(st.lists(st.sampled_from(VALUES), min_size=1, max_size=2, unique=True))
+                req["values"] = draw(_VALUE_LISTS)
             exprs.append(req)
         out["matchExpressions"] = exprs
     return out
 
 
 NS_KEYS = ("team", "env", NS_LABEL)
+_POD_SELECTORS = selectors()
+_NS_SELECTOR_BASE = selectors(keys=NS_KEYS)
 
 
 @st.composite
 def ns_selectors(draw):
-    sel = draw(selectors(keys=NS_KEYS))
+    sel = draw(_NS_SELECTOR_BASE)
     # namespace names as values, so kubernetes.io/metadata.name selectors can match
-    if draw(st.booleans()):
-        sel["matchLabels"] = {NS_LABEL: draw(st.sampled_from(NS_NAMES))}
+    if draw(_BOOL):
+        sel["matchLabels"] = {NS_LABEL: draw(_NS_NAME)}
     return sel
+
+
+_NS_SELECTORS = ns_selectors()
 
 
 @st.composite
 def peers(draw):
-    kind = draw(st.sampled_from(("pod", "ns", "both", "ip")))
+    kind = draw(_PEER_KIND)
     if kind == "ip":
-        cidr = draw(st.sampled_from(sorted(BLOCKS)))
+        cidr = draw(_CIDR)
         block = {"cidr": cidr}
-        if BLOCKS[cidr] and draw(st.booleans()):
-            block["except"] = draw(st.lists(st.sampled_from(BLOCKS[cidr]), min_size=1, unique=True))
+        if BLOCKS[cidr] and draw(_BOOL):
+            block["except"] = draw(_EXCEPTS[cidr])
         return {"ipBlock": block}
     peer = {}
     if kind in ("pod", "both"):
-        peer["podSelector"] = draw(selectors())
+        peer["podSelector"] = draw(_POD_SELECTORS)
     if kind in ("ns", "both"):
-        peer["namespaceSelector"] = draw(ns_selectors())
+        peer["namespaceSelector"] = draw(_NS_SELECTORS)
     return peer
 
 
 @st.composite
 def policy_ports(draw):
     port: dict = {}
-    proto = draw(st.sampled_from((None, *PROTOCOLS)))
+    proto = draw(_PROTOCOL_OR_NONE)
     if proto is not None:
         port["protocol"] = proto
-    kind = draw(st.sampled_from(("none", "number", "range", "name")))
+    kind = draw(_PORT_KIND)
     if kind == "number":
-        port["port"] = draw(st.sampled_from(PORT_NUMBERS))
+        port["port"] = draw(_PORT_NUMBER)
     elif kind == "range":
-        lo = draw(st.sampled_from(PORT_NUMBERS))
+        lo = draw(_PORT_NUMBER)
         port["port"] = lo
-        port["endPort"] = lo + draw(st.sampled_from((0, 1, 10, 500)))
+        port["endPort"] = lo + draw(_RANGE_WIDTH)
     elif kind == "name":
-        port["port"] = draw(st.sampled_from(PORT_NAMES))
+        port["port"] = draw(_PORT_NAME)
     return port
+
+
+_PEER_LISTS = st.lists(peers(), min_size=1, max_size=3)
+_PORT_LISTS = st.lists(policy_ports(), min_size=1, max_size=3)
 
 
 @st.composite
 def rules(draw, peer_key):
     rule: dict = {}
-    peer_mode = draw(st.sampled_from(("absent", "empty", "list")))
+    peer_mode = draw(_MODE)
     if peer_mode == "empty":
         rule[peer_key] = []
     elif peer_mode == "list":
-        rule[peer_key] = draw(st.lists(peers(), min_size=1, max_size=3))
-    port_mode = draw(st.sampled_from(("absent", "empty", "list")))
+        rule[peer_key] = draw(_PEER_LISTS)
+    port_mode = draw(_MODE)
     if port_mode == "empty":
         rule["ports"] = []
     elif port_mode == "list":
-        rule["ports"] = draw(st.lists(policy_ports(), min_size=1, max_size=3))
+        rule["ports"] = draw(_PORT_LISTS)
     return rule
+
+
+_RULE_LISTS = {key: st.lists(rules(key), min_size=1, max_size=3) for key in ("from", "to")}
 
 
 @st.composite
 def rule_lists(draw, peer_key):
-    mode = draw(st.sampled_from(("absent", "empty", "allow-all", "rules")))
+    mode = draw(_LIST_MODE)
     if mode == "absent":
         return None
     if mode == "empty":
         return []
     if mode == "allow-all":
         return [{}]
-    return draw(st.lists(rules(peer_key), min_size=1, max_size=3))
+    return draw(_RULE_LISTS[peer_key])
 
 
 POLICY_TYPES = (None, [], ["Ingress"], ["Egress"], ["Ingress", "Egress"], ["Egress", "Ingress"])
+_POLICY_TYPES = st.sampled_from(POLICY_TYPES)
+_INGRESS, _EGRESS = rule_lists("from"), rule_lists("to")
 
 
 @st.composite
 def policies(draw, index, namespaces):
-    spec: dict = {"podSelector": draw(selectors())}
-    types = draw(st.sampled_from(POLICY_TYPES))
+    spec: dict = {"podSelector": draw(_POD_SELECTORS)}
+    types = draw(_POLICY_TYPES)
     if types is not None:
         spec["policyTypes"] = types
-    ingress = draw(rule_lists("from"))
+    ingress = draw(_INGRESS)
     if ingress is not None:
         spec["ingress"] = ingress
-    egress = draw(rule_lists("to"))
+    egress = draw(_EGRESS)
     if egress is not None:
         spec["egress"] = egress
     ns = draw(st.sampled_from(namespaces))
@@ -172,38 +222,39 @@ def policies(draw, index, namespaces):
 @st.composite
 def container_ports(draw):
     ports = []
-    names = draw(st.lists(st.sampled_from(PORT_NAMES), max_size=3, unique=True))
+    names = draw(_PORT_NAME_LISTS)
     for name in names:
-        ports.append(ContainerPort(draw(st.sampled_from(PORT_NUMBERS)), draw(st.sampled_from(PROTOCOLS)), name))
-    if draw(st.booleans()):  # an unnamed port too
-        ports.append(ContainerPort(draw(st.sampled_from(PORT_NUMBERS)), draw(st.sampled_from(PROTOCOLS))))
+        ports.append(ContainerPort(draw(_PORT_NUMBER), draw(_PROTOCOL), name))
+    if draw(_BOOL):  # an unnamed port too
+        ports.append(ContainerPort(draw(_PORT_NUMBER), draw(_PROTOCOL)))
     return tuple(ports)
+
+
+_CONTAINER_PORTS = container_ports()
 
 
 @st.composite
 def clusters(draw):
-    ns_names = draw(st.lists(st.sampled_from(NS_NAMES), min_size=2, max_size=4, unique=True))
-    namespaces = [
-        Namespace(n, {**draw(st.dictionaries(st.sampled_from(("team", "env")), st.sampled_from(VALUES), max_size=2)), NS_LABEL: n})
-        for n in ns_names
-    ]
-    n_pods = draw(st.integers(2, 8))
-    ips = draw(st.permutations(POD_IPS))
+    ns_names = draw(_NS_NAME_LISTS)
+    namespaces = [Namespace(n, {**draw(_NS_LABELS), NS_LABEL: n}) for n in ns_names]
+    n_pods = draw(_POD_COUNT)
+    ips = draw(_POD_IP_ORDER)
+    in_namespace = st.sampled_from(ns_names)
     pods = []
     for i in range(n_pods):
-        n_ips = draw(st.integers(0, 2)) if i < len(ips) // 2 else 0
+        n_ips = draw(_UP_TO_2) if i < len(ips) // 2 else 0
         pod_ips = tuple(ips[2 * i : 2 * i + n_ips])
         pods.append(
             Pod(
-                draw(st.sampled_from(ns_names)),
+                draw(in_namespace),
                 f"pod-{i}",
                 draw(labels_st),
                 ips=pod_ips,
-                ports=draw(container_ports()),
-                host_network=draw(st.integers(0, 9)) == 0,
+                ports=draw(_CONTAINER_PORTS),
+                host_network=draw(_ONE_IN_TEN) == 0,
             )
         )
-    n_policies = draw(st.integers(0, 5))
+    n_policies = draw(_POLICY_COUNT)
     pols = [draw(policies(i, ns_names)) for i in range(n_policies)]
     return namespaces, pods, pols
 

@@ -51,114 +51,157 @@ NODE_KEYS = ("zone", "role")
 SAMPLE = (53, 80, 443, 8081)
 
 
+# Strategies built once and drawn inside the composites (as in test_differential: building them
+# per draw cost more than the draws; the examples are the same).
+_BOOL = st.booleans()
+_NS_NAME = st.sampled_from(NS_NAMES)
+_NS_SELECTOR_BASE = selectors(keys=("team", "env", NS_LABEL))
+_POD_SELECTORS = selectors()
+_NODE_SELECTORS = selectors(keys=NODE_KEYS)
+_NETWORK_LISTS = st.lists(st.sampled_from(NETWORKS), min_size=1, max_size=2, unique=True)
+_LEGACY_HOW = st.sampled_from(("namespaceSelector", "sameLabels", "notSameLabels"))
+_SAME_LABELS = st.lists(st.sampled_from(("team", "env")), min_size=1, unique=True)
+_ONE_OR_TWO = st.integers(1, 2)
+_PORT_KINDS = {True: st.sampled_from(("number", "range", "name")),
+               False: st.sampled_from(("number", "range"))}
+_PROTOCOL = st.sampled_from(PROTOCOLS)
+_PORT_NUMBER = st.sampled_from(PORT_NUMBERS)
+_V1_WIDTH = st.sampled_from((0, 1, 100))
+_V2_WIDTH = st.sampled_from((1, 100))
+_PORT_NAME = st.sampled_from(PORT_NAMES)
+_V2_PROTOCOL_KEY = st.sampled_from(("tcp", "udp", "sctp"))
+_ACTIONS = {"ANP": st.sampled_from(("Allow", "Deny", "Pass")),
+            "BANP": st.sampled_from(("Allow", "Deny")),
+            "CNP": st.sampled_from(("Accept", "Deny", "Pass"))}
+_UP_TO_3 = st.integers(0, 3)
+_CW_KIND = st.sampled_from(("ANP", "CNP"))
+_ONE_IN_FIVE = st.integers(0, 4)
+_PRIORITY = st.sampled_from((1, 5, 5, 10))
+_TIER = st.sampled_from(("Admin", "Baseline"))
+_PEER_KINDS = {False: st.sampled_from(["namespaces", "pods"]),
+               True: st.sampled_from(["namespaces", "pods", "networks", "nodes"])}
+
+
 @st.composite
 def ns_sel(draw):
-    sel = draw(selectors(keys=("team", "env", NS_LABEL)))
-    if draw(st.booleans()):
-        sel["matchLabels"] = {NS_LABEL: draw(st.sampled_from(NS_NAMES))}
+    sel = draw(_NS_SELECTOR_BASE)
+    if draw(_BOOL):
+        sel["matchLabels"] = {NS_LABEL: draw(_NS_NAME)}
     return sel
+
+
+_NS_SEL = ns_sel()
 
 
 @st.composite
 def subjects(draw, v2):
-    if draw(st.booleans()):
-        return {"namespaces": draw(ns_sel())}
-    pods = {"podSelector": draw(selectors())}
-    if not v2 or draw(st.booleans()):
-        pods["namespaceSelector"] = draw(ns_sel())
+    if draw(_BOOL):
+        return {"namespaces": draw(_NS_SEL)}
+    pods = {"podSelector": draw(_POD_SELECTORS)}
+    if not v2 or draw(_BOOL):
+        pods["namespaceSelector"] = draw(_NS_SEL)
     return {"pods": pods}
 
 
 @st.composite
 def peer(draw, v2, egress, legacy):
-    kinds = ["namespaces", "pods"] + (["networks", "nodes"] if egress else [])
-    kind = draw(st.sampled_from(kinds))
+    kind = draw(_PEER_KINDS[egress])
     if kind == "networks":
-        return {"networks": draw(st.lists(st.sampled_from(NETWORKS), min_size=1, max_size=2,
-                                          unique=True))}
+        return {"networks": draw(_NETWORK_LISTS)}
     if kind == "nodes":
-        return {"nodes": draw(selectors(keys=NODE_KEYS))}
+        return {"nodes": draw(_NODE_SELECTORS)}
     if kind == "namespaces":
         if legacy:  # the obsolete v1alpha1 shape (before v0.1.3)
-            how = draw(st.sampled_from(("namespaceSelector", "sameLabels", "notSameLabels")))
-            value = (draw(ns_sel()) if how == "namespaceSelector" else
-                     draw(st.lists(st.sampled_from(("team", "env")), min_size=1, unique=True)))
+            how = draw(_LEGACY_HOW)
+            value = draw(_NS_SEL) if how == "namespaceSelector" else draw(_SAME_LABELS)
             return {"namespaces": {how: value}}
-        return {"namespaces": draw(ns_sel())}
-    pods = {"podSelector": draw(selectors())}
-    if not v2 or draw(st.booleans()):
-        pods["namespaceSelector"] = draw(ns_sel())
+        return {"namespaces": draw(_NS_SEL)}
+    pods = {"podSelector": draw(_POD_SELECTORS)}
+    if not v2 or draw(_BOOL):
+        pods["namespaceSelector"] = draw(_NS_SEL)
     return {"pods": pods}
 
 
 @st.composite
 def v1_ports(draw, named_ok):
     items = []
-    for _ in range(draw(st.integers(1, 2))):
-        kind = draw(st.sampled_from(("number", "range", "name") if named_ok else ("number", "range")))
-        proto = draw(st.sampled_from(PROTOCOLS))
+    for _ in range(draw(_ONE_OR_TWO)):
+        kind = draw(_PORT_KINDS[named_ok])
+        proto = draw(_PROTOCOL)
         if kind == "number":
-            items.append({"portNumber": {"protocol": proto, "port": draw(st.sampled_from(PORT_NUMBERS))}})
+            items.append({"portNumber": {"protocol": proto, "port": draw(_PORT_NUMBER)}})
         elif kind == "range":
-            lo = draw(st.sampled_from(PORT_NUMBERS))
+            lo = draw(_PORT_NUMBER)
             items.append({"portRange": {"protocol": proto, "start": lo,
-                                        "end": lo + draw(st.sampled_from((0, 1, 100)))}})
+                                        "end": lo + draw(_V1_WIDTH)}})
         else:
-            items.append({"namedPort": draw(st.sampled_from(PORT_NAMES))})
+            items.append({"namedPort": draw(_PORT_NAME)})
     return items
 
 
 @st.composite
 def v2_protocols(draw, named_ok):
     items = []
-    for _ in range(draw(st.integers(1, 2))):
-        kind = draw(st.sampled_from(("number", "range", "name") if named_ok else ("number", "range")))
+    for _ in range(draw(_ONE_OR_TWO)):
+        kind = draw(_PORT_KINDS[named_ok])
         if kind == "name":
-            items.append({"destinationNamedPort": draw(st.sampled_from(PORT_NAMES))})
+            items.append({"destinationNamedPort": draw(_PORT_NAME)})
             continue
-        key = draw(st.sampled_from(("tcp", "udp", "sctp")))
-        lo = draw(st.sampled_from(PORT_NUMBERS))
+        key = draw(_V2_PROTOCOL_KEY)
+        lo = draw(_PORT_NUMBER)
         if kind == "number":
             items.append({key: {"destinationPort": {"number": lo}}})
         else:  # v1alpha2 requires start < end
             items.append({key: {"destinationPort": {"range": {"start": lo, "end": lo + draw(
-                st.sampled_from((1, 100)))}}}})
+                _V2_WIDTH)}}}})
     return items
+
+
+_FLAGS = [(v2, egress, legacy) for v2 in (False, True) for egress in (False, True)
+          for legacy in (False, True)]
+_PEER_LISTS = {f: st.lists(peer(*f), min_size=1, max_size=2) for f in _FLAGS}
+_V1_PORTS = {named_ok: v1_ports(named_ok) for named_ok in (False, True)}
+_V2_PROTOCOLS = {named_ok: v2_protocols(named_ok) for named_ok in (False, True)}
 
 
 @st.composite
 def cw_rules(draw, kind, v2, egress, legacy):
-    actions = {"ANP": ("Allow", "Deny", "Pass"), "BANP": ("Allow", "Deny"),
-               "CNP": ("Accept", "Deny", "Pass")}[kind]
+    actions = _ACTIONS[kind]
     rules = []
-    for i in range(draw(st.integers(0, 3))):
-        peers = draw(st.lists(peer(v2, egress, legacy), min_size=1, max_size=2))
-        rule = {"name": f"r{i}", "action": draw(st.sampled_from(actions)),
+    for i in range(draw(_UP_TO_3)):
+        peers = draw(_PEER_LISTS[v2, egress, legacy])
+        rule = {"name": f"r{i}", "action": draw(actions),
                 "to" if egress else "from": peers}
         # named ports do not go with networks/nodes peers (CEL)
         named_ok = not any("networks" in p or "nodes" in p for p in peers)
-        if draw(st.booleans()):
+        if draw(_BOOL):
             if v2:
-                rule["protocols"] = draw(v2_protocols(named_ok))
+                rule["protocols"] = draw(_V2_PROTOCOLS[named_ok])
             else:
-                rule["ports"] = draw(v1_ports(named_ok))
+                rule["ports"] = draw(_V1_PORTS[named_ok])
         rules.append(rule)
     return rules
+
+
+_SUBJECTS = {v2: subjects(v2) for v2 in (False, True)}
+_CW_RULES = {(kind, v2, egress, legacy): cw_rules(kind, v2, egress, legacy)
+             for kind, v2 in (("ANP", False), ("CNP", True), ("BANP", False))
+             for egress in (False, True) for legacy in (False, True)}
 
 
 @st.composite
 def cluster_policies(draw):
     out = []
-    for i in range(draw(st.integers(0, 3))):
-        kind = draw(st.sampled_from(("ANP", "CNP")))
+    for i in range(draw(_UP_TO_3)):
+        kind = draw(_CW_KIND)
         v2 = kind == "CNP"
-        legacy = not v2 and draw(st.integers(0, 4)) == 0
-        spec = {"priority": draw(st.sampled_from((1, 5, 5, 10))),
-                "subject": draw(subjects(v2))}
+        legacy = not v2 and draw(_ONE_IN_FIVE) == 0
+        spec = {"priority": draw(_PRIORITY),
+                "subject": draw(_SUBJECTS[v2])}
         if v2:
-            spec = {"tier": draw(st.sampled_from(("Admin", "Baseline"))), **spec}
-        ingress = draw(cw_rules(kind, v2, False, legacy))
-        egress = draw(cw_rules(kind, v2, True, legacy))
+            spec = {"tier": draw(_TIER), **spec}
+        ingress = draw(_CW_RULES[kind, v2, False, legacy])
+        egress = draw(_CW_RULES[kind, v2, True, legacy])
         if ingress:
             spec["ingress"] = ingress
         if egress:
@@ -166,10 +209,10 @@ def cluster_policies(draw):
         out.append({"apiVersion": V2 if v2 else V1,
                     "kind": "ClusterNetworkPolicy" if v2 else "AdminNetworkPolicy",
                     "metadata": {"name": f"{kind.lower()}{i}"}, "spec": spec})
-    if draw(st.booleans()):
-        spec = {"subject": draw(subjects(False))}
-        ingress = draw(cw_rules("BANP", False, False, False))
-        egress = draw(cw_rules("BANP", False, True, False))
+    if draw(_BOOL):
+        spec = {"subject": draw(_SUBJECTS[False])}
+        ingress = draw(_CW_RULES["BANP", False, False, False])
+        egress = draw(_CW_RULES["BANP", False, True, False])
         if ingress:
             spec["ingress"] = ingress
         if egress:
@@ -179,23 +222,33 @@ def cluster_policies(draw):
     return out
 
 
+_NS_NAME_LISTS = st.lists(st.sampled_from(NS_NAMES), min_size=2, max_size=3, unique=True)
+_NS_LABELS = st.dictionaries(st.sampled_from(("team", "env")), st.sampled_from(VALUES), max_size=2)
+_POD_IP_ORDER = st.permutations(POD_IPS)
+_POD_COUNT = st.integers(2, 6)
+_NODE = st.sampled_from(sorted(NODES))
+_UP_TO_1 = st.integers(0, 1)
+_CONTAINER_PORTS = container_ports()
+_NP_COUNT = st.integers(0, 2)
+_CLUSTER_POLICIES = cluster_policies()
+
+
 @st.composite
 def tiered_clusters(draw):
-    ns_names = draw(st.lists(st.sampled_from(NS_NAMES), min_size=2, max_size=3, unique=True))
-    namespaces = [Namespace(n, {**draw(st.dictionaries(st.sampled_from(("team", "env")),
-                                                      st.sampled_from(VALUES), max_size=2)),
-                                NS_LABEL: n}) for n in ns_names]
-    ips = draw(st.permutations(POD_IPS))
+    ns_names = draw(_NS_NAME_LISTS)
+    namespaces = [Namespace(n, {**draw(_NS_LABELS), NS_LABEL: n}) for n in ns_names]
+    ips = draw(_POD_IP_ORDER)
+    in_namespace = st.sampled_from(ns_names)
     pods = []
-    for i in range(draw(st.integers(2, 6))):
-        hn = draw(st.integers(0, 4)) == 0
-        node = draw(st.sampled_from(sorted(NODES)))
-        pod_ips = NODES[node][1] if hn else tuple(ips[i:i + draw(st.integers(0, 1))])
-        pods.append(Pod(draw(st.sampled_from(ns_names)), f"pod-{i}", draw(labels_st),
-                        ips=pod_ips, ports=draw(container_ports()), host_network=hn,
+    for i in range(draw(_POD_COUNT)):
+        hn = draw(_ONE_IN_FIVE) == 0
+        node = draw(_NODE)
+        pod_ips = NODES[node][1] if hn else tuple(ips[i:i + draw(_UP_TO_1)])
+        pods.append(Pod(draw(in_namespace), f"pod-{i}", draw(labels_st),
+                        ips=pod_ips, ports=draw(_CONTAINER_PORTS), host_network=hn,
                         node_name=node))
-    nps = [draw(policies(i, ns_names)) for i in range(draw(st.integers(0, 2)))]
-    return namespaces, pods, nps, draw(cluster_policies())
+    nps = [draw(policies(i, ns_names)) for i in range(draw(_NP_COUNT))]
+    return namespaces, pods, nps, draw(_CLUSTER_POLICIES)
 
 
 def _model(data):
