@@ -509,6 +509,9 @@ class Engine:
         self._zeros.setflags(write=False)
         self._ones = np.ones(k, dtype=bool)
         self._ones.setflags(write=False)
+        #: classes that can be pod peers (host-network pods never are)
+        self._pod_peer: BoolArray = ~self.class_hn
+        self._pod_peer.setflags(write=False)
         # ---------------------------------------------------------------- port atoms
         for prof_table in self.profiles:
             for entries in prof_table.values():
@@ -825,16 +828,23 @@ class Engine:
             vec = self._ones
         elif isinstance(peer, PodsPeer):
             nm = peer.namespaces
+            vec = np.zeros(self.n, dtype=bool)
+            ns_mask = None
             if nm.name is not None:
-                vec = np.zeros(self.n, dtype=bool)
                 i = self.ns_id.get(nm.name)
-                members = self.ns_classes.get(i) if i is not None else None
-                if members is not None:
-                    vec[members] = self._lp_index.mask(peer.pods)[self.class_lp[members]]
+                chosen = [i] if i is not None else []
             else:
-                vec = (self.namespace_mask(nm, subject_ns)[self.class_ns]
-                       & self._lp_index.mask(peer.pods)[self.class_lp])
-            vec = vec & ~self.class_hn  # host-network pods are never pod peers
+                ns_mask = self.namespace_mask(nm, subject_ns)
+                chosen = np.flatnonzero(ns_mask).tolist()
+            if ns_mask is not None and len(chosen) * 4 > len(self.ns_names):
+                # many namespaces: one pass over every class
+                vec = (ns_mask[self.class_ns] & self._lp_index.mask(peer.pods)[self.class_lp]
+                       & self._pod_peer)
+            elif parts := [m for m in map(self.ns_classes.get, chosen) if m is not None]:
+                members = parts[0] if len(parts) == 1 else np.concatenate(parts)
+                # host-network pods are never pod peers
+                vec[members] = (self._lp_index.mask(peer.pods)[self.class_lp[members]]
+                                & self._pod_peer[members])
         elif isinstance(peer, IPPeer):
             b = self.block(peer)
             matches_pods = peer.pod_ips or (peer.pod_ips is None and self.ipblock_pods)
