@@ -32,7 +32,7 @@ import json
 import re
 import shutil
 import subprocess
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, overload
 
@@ -298,6 +298,25 @@ def _distinct(key: IntArray) -> tuple[IntArray, IntArray]:
     number[kinds] = np.arange(kinds.size, dtype=np.int64)
     out: IntArray = number[key]
     return kinds, out
+
+
+def _joined(edges: EdgeColumns, kind: IntArray, heads: Sequence[str],
+            tail: Callable[[int, int], str]) -> str:
+    """The column edges' lines, ``heads[src] + tail(kind, dst)``, joined by newlines.
+
+    Each distinct tail is made once (a picture has far fewer (kind, destination) pairs than
+    edges), and the lines of one source, which are consecutive, are joined at once.
+    """
+    if not edges.src.size:
+        return ""
+    n = len(heads)
+    keys, which = _distinct(kind * n + edges.dst)
+    texts = [tail(k // n, k % n) for k in keys.tolist()]
+    tails: list[str] = np.asarray(texts, dtype=object)[which].tolist()
+    starts = np.flatnonzero(np.diff(edges.src, prepend=-1))
+    cuts = [*starts.tolist(), int(edges.src.size)]
+    return "\n".join([heads[s] + ("\n" + heads[s]).join(tails[a:b]) for s, a, b in
+                      zip(edges.src[starts].tolist(), cuts[:-1], cuts[1:], strict=True)])
 
 
 def _frozen(a: npt.NDArray[Any]) -> npt.NDArray[Any]:
@@ -725,11 +744,12 @@ def to_mermaid(graph: Graph) -> str:
     if isinstance(edges, EdgeColumns):
         # written from the columns: one text per node and per kind of edge, joined per edge
         names = [ids[x] for x in edges.node_ids]
-        heads = [f"  {x} " for x in names]
         kind, reps = edges._kinds()
         arrows = [f'{"-->" if e.allowed else "-.->"}|"{_mermaid_text(e.text)}"| ' for e in reps]
-        lines.extend([heads[s] + arrows[k] + names[d] for s, k, d in
-                      zip(edges.src.tolist(), kind.tolist(), edges.dst.tolist(), strict=True)])
+        block = _joined(edges, kind, [f"  {x} " for x in names],
+                        lambda k, d: arrows[k] + names[d])
+        if block:
+            lines.append(block)
         painted = np.asarray([not e.allowed or bool(e.tiers) for e in reps], dtype=bool)
         paints = [f"stroke:{e.colour},color:{e.colour}" for e in reps]
         at = np.flatnonzero(painted[kind]) if kind.size else kind
@@ -804,12 +824,13 @@ def to_dot(graph: Graph) -> str:
     edges = graph.edges
     if isinstance(edges, EdgeColumns):
         # written from the columns: one text per node and per kind of edge, joined per edge
-        heads = [f'  "{_dot_text(x)}" -> "' for x in edges.node_ids]
-        tails = [f'{_dot_text(x)}" [' for x in edges.node_ids]
+        ends = [_dot_text(x) for x in edges.node_ids]
         kind, reps = edges._kinds()
         attrs = [_dot_attrs(e) + "];" for e in reps]
-        lines.extend([heads[s] + tails[d] + attrs[k] for s, k, d in
-                      zip(edges.src.tolist(), kind.tolist(), edges.dst.tolist(), strict=True)])
+        block = _joined(edges, kind, [f'  "{x}" -> "' for x in ends],
+                        lambda k, d: f'{ends[d]}" [{attrs[k]}')
+        if block:
+            lines.append(block)
         edges = edges.tail
     for e in edges:
         lines.append(f'  "{_dot_text(e.src)}" -> "{_dot_text(e.dst)}" [{_dot_attrs(e)}];')
