@@ -743,7 +743,7 @@ def graph(
         elif fmt is GraphFormat.dot:
             text = g.to_dot(diagram)
         elif fmt is GraphFormat.json:
-            text = json.dumps(diagram.to_dict(), indent=2)
+            text = diagram.to_json()
         elif fmt is GraphFormat.svg:
             text = g.to_svg(diagram, engine="graphviz")
         else:

@@ -301,8 +301,8 @@ def _distinct(key: IntArray) -> tuple[IntArray, IntArray]:
 
 
 def _joined(edges: EdgeColumns, kind: IntArray, heads: Sequence[str],
-            tail: Callable[[int, int], str]) -> str:
-    """The column edges' lines, ``heads[src] + tail(kind, dst)``, joined by newlines.
+            tail: Callable[[int, int], str], sep: str = "\n") -> str:
+    """The column edges' lines, ``heads[src] + tail(kind, dst)``, joined by ``sep``.
 
     Each distinct tail is made once (a picture has far fewer (kind, destination) pairs than
     edges), and the lines of one source, which are consecutive, are joined at once.
@@ -315,8 +315,8 @@ def _joined(edges: EdgeColumns, kind: IntArray, heads: Sequence[str],
     tails: list[str] = np.asarray(texts, dtype=object)[which].tolist()
     starts = np.flatnonzero(np.diff(edges.src, prepend=-1))
     cuts = [*starts.tolist(), int(edges.src.size)]
-    return "\n".join([heads[s] + ("\n" + heads[s]).join(tails[a:b]) for s, a, b in
-                      zip(edges.src[starts].tolist(), cuts[:-1], cuts[1:], strict=True)])
+    return sep.join([heads[s] + (sep + heads[s]).join(tails[a:b]) for s, a, b in
+                     zip(edges.src[starts].tolist(), cuts[:-1], cuts[1:], strict=True)])
 
 
 def _frozen(a: npt.NDArray[Any]) -> npt.NDArray[Any]:
@@ -370,14 +370,55 @@ class Graph:
             >>> Graph(nodes=(Node("a", "x"),)).to_dict()["nodes"][0]["id"]
             'a/x'
         """
+        return {**self._head(), "edges": _edge_dicts(self.edges), "show_tiers": self.show_tiers}
+
+    def to_json(self) -> str:
+        """``to_dict()`` as JSON with a two-space indent, as ``json.dumps(..., indent=2)``
+        writes it (``netpol graph --format json``), the edges written from their columns.
+
+        Example:
+            >>> g = Graph(nodes=(Node("a", "x"), Node("a", "y")), edges=(Edge("a/x", "a/y", "TCP 80"),))
+            >>> g.to_json() == json.dumps(g.to_dict(), indent=2)
+            True
+        """
+        # json.dumps(indent=2) nests by prefixing: an edge (at depth 2) is its own dump with
+        # every line indented by four spaces, which is what is written here without the
+        # (pure-Python, with an indent) encoder walking a million dicts
+        head = json.dumps(self._head(), indent=2)
+        edges = self.edges
+        items = []
+        if isinstance(edges, EdgeColumns) and edges.src.size:
+            kind, reps = edges._kinds()
+            rest = [",\n".join([f'      "label": {json.dumps(e.label)}',
+                                 f'      "allowed": {json.dumps(e.allowed)}',
+                                 '      "probe": false',
+                                 "      \"tiers\": " + _indented(list(e.tiers), 6)]) + "\n    }"
+                    for e in reps]
+            ends = [json.dumps(x) for x in edges.node_ids]
+            items.append(_joined(edges, kind, [f'    {{\n      "from": {x},\n      "to": '
+                                               for x in ends],
+                                 lambda k, d: f"{ends[d]},\n{rest[k]}", sep=",\n"))
+            edges = edges.tail
+        items.extend(_indented(d, 4) for d in _edge_dicts(edges))
+        body = "[\n" + ",\n".join(items) + "\n  ]" if items else "[]"
+        return (head[:-2] + f',\n  "edges": {body},\n  "show_tiers": '
+                f"{json.dumps(self.show_tiers)}\n}}")
+
+    def _head(self) -> dict[str, Any]:
+        """The title, namespaces and nodes of ``to_dict()`` (the keys before the edges)."""
         return {
             "title": self.title,
             "namespaces": list(self.namespaces),
             "nodes": [{"id": n.id, "namespace": n.namespace, "name": n.name, "kind": n.kind,
                        "labels": dict(n.labels)} for n in self.nodes],
-            "edges": _edge_dicts(self.edges),
-            "show_tiers": self.show_tiers,
         }
+
+
+def _indented(value: Any, depth: int) -> str:
+    """``value`` as ``json.dumps(indent=2)`` writes it ``depth`` spaces deep (its first line
+    included, where a list item starts)."""
+    text = json.dumps(value, indent=2)
+    return (" " * depth if isinstance(value, dict) else "") + text.replace("\n", "\n" + " " * depth)
 
 
 def _edge_dicts(edges: Sequence[Edge]) -> list[dict[str, Any]]:

@@ -251,3 +251,44 @@ def test_columns_render_like_their_edges():
     assert graph.to_dict() == plain.to_dict()
     assert g.to_svg(graph, engine="builtin") == g.to_svg(plain, engine="builtin")
     assert graph == plain
+
+
+# ------------------------------------------------------------------------------ JSON
+
+_TEXT = st.text(max_size=6)  # quotes, backslashes, control and non-ASCII characters included
+
+
+@st.composite
+def graphs(draw):
+    """Graphs with edges as a tuple or as columns (and a tail), over arbitrary texts."""
+    nodes = tuple(draw(st.lists(st.builds(g.Node, _TEXT, _TEXT, _TEXT,
+                                          st.dictionaries(_TEXT, _TEXT, max_size=2)),
+                                min_size=1, max_size=4)))
+    ids = [n.id for n in nodes]
+    tier_sets = [(), *draw(st.lists(st.lists(_TEXT, min_size=1, max_size=2).map(tuple),
+                                    max_size=2))]
+    labels = draw(st.lists(_TEXT, min_size=1, max_size=3))
+    n = draw(st.integers(0, 6))
+    ints = st.lists(st.integers(0, len(ids) - 1), min_size=n, max_size=n)
+    tail = tuple(draw(st.lists(st.builds(g.Edge, st.sampled_from(ids), _TEXT, _TEXT,
+                                         st.booleans(), st.booleans(),
+                                         st.sampled_from(tier_sets)), max_size=2)))
+    cols = g.EdgeColumns(
+        ids, src=draw(ints), dst=draw(ints),
+        label=draw(st.lists(st.integers(0, len(labels) - 1), min_size=n, max_size=n)),
+        labels=labels, allowed=draw(st.lists(st.booleans(), min_size=n, max_size=n)),
+        tier=draw(st.lists(st.integers(0, len(tier_sets) - 1), min_size=n, max_size=n)),
+        tier_sets=tier_sets, tail=tail)
+    edges = cols if draw(st.booleans()) else tuple(cols)
+    return g.Graph(nodes, edges, draw(_TEXT), show_tiers=draw(st.booleans()))
+
+
+@settings(max_examples=budget(300, ci=150), deadline=None)
+@given(graphs())
+def test_to_json_is_json_dumps_of_to_dict(graph):
+    assert graph.to_json() == json.dumps(graph.to_dict(), indent=2)
+
+
+def test_to_json_of_an_empty_graph():
+    assert json.loads(g.Graph().to_json()) == g.Graph().to_dict()
+    assert g.Graph().to_json() == json.dumps(g.Graph().to_dict(), indent=2)
