@@ -41,15 +41,6 @@ try:
 except ImportError:  # Windows: no advisory locks; runs may then overlap, which is only slower
     fcntl = None  # type: ignore[assignment]
 
-# pytester's in-process runs (the plugin tests) put sys.modules back as it was before each run.
-# A module first imported inside one run would be imported again in the next, and then numpy
-# refuses ("cannot load module more than once per process") and the library's classes are new
-# objects (a NetworkPolicy from the first import is not one of the second). Import the whole
-# public API here, once, so no inner run is the first to import it, whatever order the tests run
-# in (one file alone, or on an xdist worker).
-for _name in netpol_dsl.__all__:
-    getattr(netpol_dsl, _name)
-
 ROOT = Path(__file__).resolve().parent.parent
 # Tests import their shared helpers as ``tests.<module>`` (``tests.strategies``); with
 # ``--import-mode=importlib`` pytest leaves sys.path alone, so the checkout goes on it here.
@@ -78,6 +69,21 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def pytest_collection(session: pytest.Session) -> None:
+    """Import the whole public API before collecting.
+
+    pytester's in-process runs (the plugin tests) put sys.modules back as it was before each
+    run. A module first imported inside one run would be imported again in the next, and then
+    numpy refuses ("cannot load module more than once per process") and the library's classes
+    are new objects (a NetworkPolicy from the first import is not one of the second). So the
+    whole public API is imported here, once, so no inner run is the first to import it, whatever
+    order the tests run in (one file alone, or on an xdist worker). Only processes that run
+    tests collect: the xdist controller, which only reports, does not pay for the import.
+    """
+    for name in netpol_dsl.__all__:
+        getattr(netpol_dsl, name)
 
 
 @pytest.fixture(scope="session")
