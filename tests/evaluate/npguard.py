@@ -86,6 +86,14 @@ def intersect(a: Conn, b: Conn) -> Conn:
     return canon(out)
 
 
+def _intersect_all(conns: Iterable[Conn]) -> Conn:
+    """The connections common to all (``conns`` are canonical, as ``canon`` returns them)."""
+    result: Conn | None = None
+    for c in conns:
+        result = c if result is None else intersect(result, c)
+    return ALL if result is None else result
+
+
 def show(conn: Conn) -> str:
     """The peer's text form, for readable failure messages."""
     if conn == ALL:
@@ -304,25 +312,21 @@ def computed_view(
             if w1 == w2:
                 continue  # N4: self pairs are not listed
             seen = {conns(p1, p2) for p1 in ps1 for p2 in ps2}
-            result = ALL
-            for c in seen:
-                result = intersect(result, c)
+            result = _intersect_all(seen)
             if len(seen) > 1:
                 notes.append(f"{w1} => {w2}: replicas differ: {sorted(show(c) for c in seen)}")
             if result:
                 pairs[w1, w2] = result  # N4: no-connection pairs are not listed
     edges = ipblock_edges(policies)
+    spans = [(lo, (edges[i + 1] if i + 1 < len(edges) else V4_END) - 1,
+              str(ipaddress.IPv4Address(lo))) for i, lo in enumerate(edges)]
     external: dict[tuple[str, str], tuple[tuple[int, int, Conn], ...]] = {}
     for w, ps in groups.items():
         for direction in ("in", "out"):
             items = []
-            for i, lo in enumerate(edges):
-                hi = (edges[i + 1] if i + 1 < len(edges) else V4_END) - 1
-                ip = str(ipaddress.IPv4Address(lo))
-                result = ALL
-                for p in ps:
-                    c = conns(ip, p) if direction == "in" else conns(p, ip)
-                    result = intersect(result, c)
+            for lo, hi, ip in spans:
+                result = _intersect_all(
+                    conns(ip, p) if direction == "in" else conns(p, ip) for p in ps)
                 items.append((lo, hi, result))
             merged = merge_ranges(items)
             if merged:
