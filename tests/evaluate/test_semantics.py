@@ -347,29 +347,40 @@ _RULE = st.fixed_dictionaries({}, optional={"peers": st.lists(_PEER, max_size=2)
                                             "ports": st.lists(_PORT, max_size=2)})
 
 
+_POD_COUNT = st.integers(2, 4)
+_CONTAINER_PORTS = st.sampled_from([(), (ContainerPort(80, "TCP", "http"),),
+                                    (ContainerPort(81, "UDP", "http"),)])
+_POD_IPS = st.sampled_from([(), ("10.0.0.5",), ("10.0.1.5",), ("192.168.0.1",)])
+_NAMESPACE = st.sampled_from(["a", "b"])
+_BOOL = st.booleans()
+_POLICY_COUNT = st.integers(0, 3)
+_TYPES = st.sampled_from([None, ["Ingress"], ["Egress"], ["Ingress", "Egress"]])
+_RULES = st.none() | st.lists(_RULE, max_size=2)
+
+
 @st.composite
 def small_clusters(draw):
+    # (the strategies above are built once: building them per draw cost more than the draws)
     nss = [Namespace(n, draw(_LABELS)) for n in ("a", "b")]
     pods = []
-    for i in range(draw(st.integers(2, 4))):
-        ports = draw(st.sampled_from([(), (ContainerPort(80, "TCP", "http"),),
-                                      (ContainerPort(81, "UDP", "http"),)]))
-        ips = draw(st.sampled_from([(), ("10.0.0.5",), ("10.0.1.5",), ("192.168.0.1",)]))
-        pods.append(Pod(draw(st.sampled_from(["a", "b"])), f"p{i}", draw(_LABELS), ips=ips,
-                        ports=ports, host_network=draw(st.booleans()) and i == 0))
+    for i in range(draw(_POD_COUNT)):
+        ports = draw(_CONTAINER_PORTS)
+        ips = draw(_POD_IPS)
+        pods.append(Pod(draw(_NAMESPACE), f"p{i}", draw(_LABELS), ips=ips,
+                        ports=ports, host_network=draw(_BOOL) and i == 0))
     policies = []
-    for i in range(draw(st.integers(0, 3))):
-        types = draw(st.sampled_from([None, ["Ingress"], ["Egress"], ["Ingress", "Egress"]]))
+    for i in range(draw(_POLICY_COUNT)):
+        types = draw(_TYPES)
         spec = {"podSelector": draw(_SEL)}
         if types:
             spec["policyTypes"] = types
         for direction, side in (("ingress", "from"), ("egress", "to")):
-            rules = draw(st.none() | st.lists(_RULE, max_size=2))
+            rules = draw(_RULES)
             if rules is not None:
                 spec[direction] = [{**({side: r["peers"]} if "peers" in r else {}),
                                     **({"ports": r["ports"]} if "ports" in r else {})} for r in rules]
-        policies.append(pol(draw(st.sampled_from(["a", "b"])), f"p{i}", **spec))
-    return Cluster(nss, pods, policies, ipblock_matches_pod_ips=draw(st.booleans()))
+        policies.append(pol(draw(_NAMESPACE), f"p{i}", **spec))
+    return Cluster(nss, pods, policies, ipblock_matches_pod_ips=draw(_BOOL))
 
 
 @settings(max_examples=budget(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])

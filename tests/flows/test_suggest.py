@@ -31,20 +31,34 @@ PROTOCOLS = ("TCP", "UDP")
 EXTERNAL = ("8.8.8.8", "203.0.113.7", "2001:db8::9")
 
 
+# Strategies built once, drawn inside the composites (building them per draw cost more than
+# the draws; the examples are the same).
+_NAME_LISTS = st.lists(st.sampled_from(NAMESPACES), min_size=1, max_size=3, unique=True)
+_WORKLOAD_COUNT = st.integers(1, 6)
+_KIND = st.sampled_from(("Deployment", "StatefulSet", "Pod"))
+_LABELS = st.dictionaries(st.sampled_from(KEYS), st.sampled_from(VALUES), max_size=3)
+_BOOL = st.booleans()
+_REPLICAS = st.integers(1, 3)
+_VALUE = st.sampled_from(VALUES)
+_PORT = st.sampled_from(PORTS)
+_PROTOCOL = st.sampled_from(PROTOCOLS)
+
+
 @st.composite
 def inventories(draw):
     """Namespaces with 1-6 workloads of 1-3 pods: random stable labels, and the per-pod and
     per-revision labels controllers add (which suggestions must never use)."""
-    names = draw(st.lists(st.sampled_from(NAMESPACES), min_size=1, max_size=3, unique=True))
+    names = draw(_NAME_LISTS)
+    in_namespace = st.sampled_from(names)
     pods = []
     ip = 0
-    for i in range(draw(st.integers(1, 6))):
-        ns = draw(st.sampled_from(names))
-        kind = draw(st.sampled_from(("Deployment", "StatefulSet", "Pod")))
-        labels = draw(st.dictionaries(st.sampled_from(KEYS), st.sampled_from(VALUES), max_size=3))
-        if draw(st.booleans()):
+    for i in range(draw(_WORKLOAD_COUNT)):
+        ns = draw(in_namespace)
+        kind = draw(_KIND)
+        labels = draw(_LABELS)
+        if draw(_BOOL):
             labels["app"] = f"w{i}"  # usually a workload has a label of its own
-        replicas = 1 if kind == "Pod" else draw(st.integers(1, 3))
+        replicas = 1 if kind == "Pod" else draw(_REPLICAS)
         for j in range(replicas):
             own = dict(labels)
             if kind == "Deployment":
@@ -56,22 +70,23 @@ def inventories(draw):
             pods.append(Pod(ns, f"w{i}-{j}", own, ips=(f"10.1.0.{ip}",),
                             owner_kind=None if kind == "Pod" else kind,
                             owner_name=None if kind == "Pod" else f"w{i}"))
-    namespaces = [Namespace(n, {"team": draw(st.sampled_from(VALUES))}) for n in names]
+    namespaces = [Namespace(n, {"team": draw(_VALUE)}) for n in names]
     return Cluster(namespaces, pods)
 
 
 @st.composite
 def recordings(draw, cluster):
-    ends = [p.key for p in cluster.pods] + list(EXTERNAL)
-    recs = draw(st.lists(st.tuples(st.sampled_from(ends), st.sampled_from(ends),
-                                   st.sampled_from(PORTS), st.sampled_from(PROTOCOLS)),
-                         min_size=1, max_size=12))
+    ends = st.sampled_from([p.key for p in cluster.pods] + list(EXTERNAL))
+    recs = draw(st.lists(st.tuples(ends, ends, _PORT, _PROTOCOL), min_size=1, max_size=12))
     return recs
+
+
+_INVENTORIES = inventories()
 
 
 @st.composite
 def scenarios(draw):
-    cluster = draw(inventories())
+    cluster = draw(_INVENTORIES)
     return cluster, draw(recordings(cluster))
 
 
