@@ -321,12 +321,15 @@ class Connectivity(PodTable):
             block = self._red.cells(np.concatenate(g_rows)[:, None],
                                     np.arange(n_cols, dtype=np.int64)[None, :])
             some = nonempty[block]
-            if block.shape[0] == len(g_rows):  # one row per group
-                g_lo, g_hi, g_some = block, block, some
-            else:
-                g_lo = np.minimum.reduceat(block, g_starts, axis=0)
-                g_hi = np.maximum.reduceat(block, g_starts, axis=0)
-                g_some = np.logical_or.reduceat(some, g_starts, axis=0)
+            g_lo, g_hi, g_some = block[g_starts], block[g_starts], some[g_starts]
+            several = np.flatnonzero(np.diff(np.append(g_starts, block.shape[0])) > 1)
+            if several.size:  # groups of several rows: reduced over their rows
+                at = np.concatenate([np.arange(g_starts[g], g_starts[g] + g_rows[g].size)
+                                     for g in several.tolist()])
+                starts = np.cumsum([0] + [g_rows[g].size for g in several.tolist()])[:-1]
+                g_lo[several] = np.minimum.reduceat(block[at], starts, axis=0)
+                g_hi[several] = np.maximum.reduceat(block[at], starts, axis=0)
+                g_some[several] = np.logical_or.reduceat(some[at], starts, axis=0)
             lo = per_workload(g_lo, np.minimum)
             hi = per_workload(g_hi, np.maximum)
             picked = (np.ones(lo.shape, dtype=bool) if empty
@@ -342,11 +345,21 @@ class Connectivity(PodTable):
                     found = cache[key] = (ident(ConnectionSet.none().union(*items)),
                                           ident(ConnectionSet.all().intersection(*items)))
                 union[g, b], common[g, b] = found
-            mask = picked[inverse]
-            mask[np.arange(a1 - a0), np.arange(a0, a1)] = False  # a workload with itself
-            a, b = np.nonzero(mask)
-            at = inverse[a]
-            out.append((a + a0, b, union[at, b], common[at, b]))
+            # each group's picked destinations once, then laid out for each of its workloads
+            # (in workload order), less the workload itself
+            g_at, g_dst = np.nonzero(picked)
+            g_union, g_common = union[g_at, g_dst], common[g_at, g_dst]
+            g_first = np.searchsorted(g_at, np.arange(len(g_rows)))
+            g_count = np.bincount(g_at, minlength=len(g_rows))
+            count = g_count[inverse]
+            src = np.repeat(np.arange(a0, a1, dtype=np.int64), count)
+            ends = np.cumsum(count)
+            picks = (np.arange(int(ends[-1]) if ends.size else 0, dtype=np.int64)
+                     - np.repeat(ends - count - g_first[inverse], count))
+            dst = g_dst[picks]
+            keep = dst != src
+            picks = picks[keep]
+            out.append((src[keep], dst[keep], g_union[picks], g_common[picks]))
             a0 = a1
         if not out:
             empty_ids = np.zeros(0, dtype=np.int64)
