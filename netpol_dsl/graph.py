@@ -28,6 +28,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import itertools
 import json
 import re
 import shutil
@@ -301,22 +302,23 @@ def _distinct(key: IntArray) -> tuple[IntArray, IntArray]:
 
 
 def _joined(edges: EdgeColumns, kind: IntArray, heads: Sequence[str],
-            tail: Callable[[int, int], str], sep: str = "\n") -> str:
-    """The column edges' lines, ``heads[src] + tail(kind, dst)``, joined by ``sep``.
+            tail: Callable[[int, int], str], sep: str = "\n") -> list[str]:
+    """The column edges' lines, ``heads[src] + tail(kind, dst)``: one text per source, its
+    lines joined by ``sep`` (join those by ``sep`` too).
 
     Each distinct tail is made once (a picture has far fewer (kind, destination) pairs than
     edges), and the lines of one source, which are consecutive, are joined at once.
     """
     if not edges.src.size:
-        return ""
+        return []
     n = len(heads)
     keys, which = _distinct(kind * n + edges.dst)
     texts = [tail(k // n, k % n) for k in keys.tolist()]
     tails: list[str] = np.asarray(texts, dtype=object)[which].tolist()
     starts = np.flatnonzero(np.diff(edges.src, prepend=-1))
     cuts = [*starts.tolist(), int(edges.src.size)]
-    return sep.join([heads[s] + (sep + heads[s]).join(tails[a:b]) for s, a, b in
-                     zip(edges.src[starts].tolist(), cuts[:-1], cuts[1:], strict=True)])
+    return [heads[s] + (sep + heads[s]).join(tails[a:b]) for s, a, b in
+            zip(edges.src[starts].tolist(), cuts[:-1], cuts[1:], strict=True)]
 
 
 def _frozen(a: npt.NDArray[Any]) -> npt.NDArray[Any]:
@@ -395,7 +397,7 @@ class Graph:
                                  "      \"tiers\": " + _indented(list(e.tiers), 6)]) + "\n    }"
                     for e in reps]
             ends = [json.dumps(x) for x in edges.node_ids]
-            items.append(_joined(edges, kind, [f'    {{\n      "from": {x},\n      "to": '
+            items.extend(_joined(edges, kind, [f'    {{\n      "from": {x},\n      "to": '
                                                for x in ends],
                                  lambda k, d: f"{ends[d]},\n{rest[k]}", sep=",\n"))
             edges = edges.tail
@@ -787,15 +789,21 @@ def to_mermaid(graph: Graph) -> str:
         names = [ids[x] for x in edges.node_ids]
         kind, reps = edges._kinds()
         arrows = [f'{"-->" if e.allowed else "-.->"}|"{_mermaid_text(e.text)}"| ' for e in reps]
-        block = _joined(edges, kind, [f"  {x} " for x in names],
-                        lambda k, d: arrows[k] + names[d])
-        if block:
-            lines.append(block)
-        painted = np.asarray([not e.allowed or bool(e.tiers) for e in reps], dtype=bool)
-        paints = [f"stroke:{e.colour},color:{e.colour}" for e in reps]
-        at = np.flatnonzero(painted[kind]) if kind.size else kind
-        styles.extend([f"  linkStyle {i} {paints[k]}"
-                       for i, k in zip(at.tolist(), kind[at].tolist(), strict=True)])
+        lines.extend(_joined(edges, kind, [f"  {x} " for x in names],
+                             lambda k, d: arrows[k] + names[d]))
+        # a linkStyle line per painted edge (denied, or with tiers), in edge order; a run of
+        # edges painted alike is one join of their numbers
+        paints = list(dict.fromkeys(f"stroke:{e.colour},color:{e.colour}" for e in reps))
+        paint = np.asarray([paints.index(f"stroke:{e.colour},color:{e.colour}")
+                            if not e.allowed or e.tiers else -1 for e in reps], dtype=np.int64)
+        at = np.flatnonzero(paint[kind] >= 0) if kind.size else kind
+        run_paint = paint[kind[at]]
+        cuts = [0, *(np.flatnonzero(np.diff(run_paint)) + 1).tolist(), int(at.size)]
+        for a, b in itertools.pairwise(cuts):
+            if a < b:
+                tail = f" {paints[run_paint[a]]}"
+                styles.append("  linkStyle " + f"{tail}\n  linkStyle ".join(
+                    map(str, at[a:b].tolist())) + tail)
         edges, first = edges.tail, len(kind)
     texts: dict[str, str] = {}
     for i, e in enumerate(edges, first):
@@ -868,10 +876,8 @@ def to_dot(graph: Graph) -> str:
         ends = [_dot_text(x) for x in edges.node_ids]
         kind, reps = edges._kinds()
         attrs = [_dot_attrs(e) + "];" for e in reps]
-        block = _joined(edges, kind, [f'  "{x}" -> "' for x in ends],
-                        lambda k, d: f'{ends[d]}" [{attrs[k]}')
-        if block:
-            lines.append(block)
+        lines.extend(_joined(edges, kind, [f'  "{x}" -> "' for x in ends],
+                             lambda k, d: f'{ends[d]}" [{attrs[k]}'))
         edges = edges.tail
     for e in edges:
         lines.append(f'  "{_dot_text(e.src)}" -> "{_dot_text(e.dst)}" [{_dot_attrs(e)}];')
