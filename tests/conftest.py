@@ -102,6 +102,8 @@ def _write_bytecode_last_file_first(config: pytest.Config) -> None:
     (other modules) would write, through their own functions; a cached file that is already
     valid is left alone. If pytest's internals differ (another version), nothing is done.
     """
+    if sys.dont_write_bytecode:  # PYTHONDONTWRITEBYTECODE: nothing is written, nothing to share
+        return
     try:
         from _pytest.assertion.rewrite import (
             PYC_TAIL,
