@@ -313,7 +313,8 @@ def reachability(cluster: Cluster, *, port: int | str | None = None, protocol: s
         m = cluster.matrix(port=port, protocol=protocol)
         index = {k: i for i, k in enumerate(m.pods)}
         rows, cols = m.row_index, m.column_index
-        red = m.reduced.mapped(lambda cells: cells.astype(np.int64), np.int64)
+        # 0 or 1, read as int8 (a view of the booleans, not a copy)
+        red = m.reduced.mapped(lambda cells: cells.view(np.int8), np.int8)
         sets = [ConnectionSet.none(), ConnectionSet.all()]
     # Rows of one class (columns of one column class) read one table entry; groups whose pods
     # differ are combined pair by pair (a pair is what some of its pod pairs may do).
@@ -358,14 +359,28 @@ def reachability(cluster: Cluster, *, port: int | str | None = None, protocol: s
                     ids = set(spans.part(block, j).ravel().tolist())
                     cells[a, b] = combine(ids)
                     mixed.add((a, b))
+    # A group with itself: what its pods may do to each other (every ordered pair of two
+    # different pods; a large group by its rows and columns). The small groups' pairs are
+    # read in one call.
+    small = [i for i in range(n) if 2 <= len(members[i]) <= 64]
+    pairs = [(x, y) for i in small for x in members[i] for y in members[i] if x != y]
+    diagonal: list[int] = []
+    if pairs:
+        xs, ys = np.asarray(pairs, dtype=np.int64).T
+        diagonal = np.asarray(red.cells(rows[xs], cols[ys])).astype(np.int64).tolist()
+    at = 0
+    small_ids: dict[int, set[int]] = {}
+    for i in small:
+        k = len(members[i])
+        small_ids[i] = set(diagonal[at:at + k * (k - 1)])
+        at += k * (k - 1)
     for i in range(n):
         pods = members[i]
         if len(pods) < 2:
             cells[i, i] = -1
             continue
-        ids = {int(red.cells(rows[x], cols[y])) for x in pods for y in pods if x != y} \
-            if len(pods) <= 64 else set(red.cells(rcls[i][:, None],
-                                                   ccls[i][None, :]).ravel().tolist())
+        ids = small_ids[i] if i in small_ids else set(
+            red.cells(rcls[i][:, None], ccls[i][None, :]).ravel().tolist())
         cells[i, i] = combine(ids)
         if len({sets[k] for k in ids}) > 1:
             mixed.add((i, i))
