@@ -960,10 +960,10 @@ def _np003_np004_selectors(ctx: _Ctx) -> None:
                         continue
                 psel = peer.pod_selector
                 if psel is not None and not psel.is_empty:
-                    pods = inv.pods_in(scope)
                     # Whether the peer stands for some pod is the evaluator's answer; the
                     # namespaces in scope only shape the hint.
                     if not inv.cluster.peer_pods(policy, direction, r_i, j):
+                        pods = inv.pods_in(scope)
                         hint = _did_you_mean(psel, [p.labels for p in pods])
                         fix = None
                         elsewhere = sorted({p.namespace for p in inv.pods
