@@ -355,7 +355,8 @@ def _external_changes(before: Cluster, after: Cluster) -> list[ExternalChange]:
         if len(sb) == len(sa) and all((p is q or p == q) and d == e
                                       for (p, d), (q, e) in zip(sb, sa, strict=True)):
             continue
-        eb, ea = before.exposure(pod, pods=False), after.exposure(pod, pods=False)
+        eb = before.exposure(pod, pods=False, namespaces=False)
+        ea = after.exposure(pod, pods=False, namespaces=False)
         for direction, xb, xa in (("ingress", eb.external_ingress, ea.external_ingress),
                                   ("egress", eb.external_egress, ea.external_egress)):
             if xb == xa:

@@ -839,7 +839,8 @@ def _np002_dns(ctx: _Ctx) -> None:
 def _external_dns(cluster: Cluster, pod: Any, proto: str) -> bool:
     """Some external address (a node-local DNS cache, say) is allowed on ``proto`` 53: the
     benefit of the doubt."""
-    exposure = cluster.exposure(pod.key, pods=False)  # only its external egress is read
+    # only its external egress is read
+    exposure = cluster.exposure(pod.key, pods=False, namespaces=False)
     return any(e.connections.allows(proto, 53) for e in exposure.external_egress)
 
 

@@ -1355,12 +1355,13 @@ class Cluster:
                 self._class_pods[c].append(i)
         return self._class_pods
 
-    def exposure(self, pod: object, *, pods: bool = True) -> Exposure:
+    def exposure(self, pod: object, *, pods: bool = True, namespaces: bool = True) -> Exposure:
         """What may connect to ``pod`` and what it may connect to, on which connections.
 
         External addresses are given as disjoint CIDR groups; namespaces as what the pod's own
         policies allow to or from any pod there; pods with what both sides allow (``pods=False``
-        leaves them out, which is quicker on large clusters).
+        leaves them out, which is quicker on large clusters; ``namespaces=False`` leaves the
+        namespaces out, for a question about external addresses only).
 
         Example:
             >>> from netpol_dsl import load_policy
@@ -1372,6 +1373,10 @@ class Cluster:
             [(('10.0.0.0/8',), 'TCP 443')]
             >>> dict(e.pod_ingress), [str(x.connections) for x in e.external_egress]
             ({}, ['all'])
+            >>> only = Cluster(pods=[Pod("a", "x")], policies=[p]).exposure(
+            ...     "a/x", pods=False, namespaces=False)
+            >>> dict(only.namespace_ingress), [x.cidrs for x in only.external_ingress]
+            ({}, [('10.0.0.0/8',)])
         """
         ep, ends = self._ends(pod)
         if len(ends) != 1 or ends[0].kind != _POD:
@@ -1387,10 +1392,12 @@ class Cluster:
             out[f"{direction}_isolated"] = lst.isolated
             if lst.free:
                 out[f"external_{direction}"] = whole_space(ConnectionSet.all())
-                out[f"namespace_{direction}"] = {n: ConnectionSet.all() for n in self.namespaces}
+                out[f"namespace_{direction}"] = ({n: ConnectionSet.all() for n in self.namespaces}
+                                                 if namespaces else {})
                 continue
             out[f"external_{direction}"] = self._external_exposure(me, lst, direction)
-            out[f"namespace_{direction}"] = self._namespace_exposure(me, lst, direction)
+            out[f"namespace_{direction}"] = (self._namespace_exposure(me, lst, direction)
+                                             if namespaces else {})
         if not pods:
             return Exposure(**out)
         members = self._pods_of_class()
