@@ -960,28 +960,28 @@ def _np003_np004_selectors(ctx: _Ctx) -> None:
                                    "in the inventory" + (f". {hint}" if hint else ""))
                         continue
                 psel = peer.pod_selector
-                if psel is not None and not psel.is_empty:
-                    # Whether the peer stands for some pod is the evaluator's answer; the
-                    # namespaces in scope only shape the hint.
-                    if not inv.cluster.peer_pods(policy, direction, r_i, j):
-                        pods = inv.pods_in(scope)
-                        hint = _did_you_mean(psel, [p.labels for p in pods])
-                        fix = None
-                        elsewhere = sorted({p.namespace for p in inv.pods
-                                            if psel.matches(p.labels)} - set(scope))
-                        if nsel is None and elsewhere:
-                            # The lesson's mistake: a lone podSelector means *this* namespace.
-                            hint = (f"Pods matching it run in namespace "
-                                    f"{', '.join(map(repr, elsewhere))}; a podSelector without "
-                                    "a namespaceSelector selects only the policy's namespace")
-                            fix = (f"add namespaceSelector {{{_NS_NAME_LABEL}: {elsewhere[0]}}} "
-                                   f"to this peer (namespace({elsewhere[0]!r}) & pods(...) in "
-                                   "the DSL)")
-                        where = (f"namespace {scope[0]!r}" if len(scope) == 1
-                                 else f"{len(scope)} namespaces")
-                        ctx.report("NP003", i, f"{base}.podSelector",
-                                   f"podSelector {_sel_text(psel)} matches no pod in {where}"
-                                   + (f". {hint}" if hint else ""), fix=fix)
+                # Whether the peer stands for some pod is the evaluator's answer; the
+                # namespaces in scope only shape the hint.
+                if (psel is not None and not psel.is_empty
+                        and not inv.cluster.peer_pods(policy, direction, r_i, j)):
+                    pods = inv.pods_in(scope)
+                    hint = _did_you_mean(psel, [p.labels for p in pods])
+                    fix = None
+                    elsewhere = sorted({p.namespace for p in inv.pods
+                                        if psel.matches(p.labels)} - set(scope))
+                    if nsel is None and elsewhere:
+                        # The lesson's mistake: a lone podSelector means *this* namespace.
+                        hint = (f"Pods matching it run in namespace "
+                                f"{', '.join(map(repr, elsewhere))}; a podSelector without "
+                                "a namespaceSelector selects only the policy's namespace")
+                        fix = (f"add namespaceSelector {{{_NS_NAME_LABEL}: {elsewhere[0]}}} "
+                               f"to this peer (namespace({elsewhere[0]!r}) & pods(...) in "
+                               "the DSL)")
+                    where = (f"namespace {scope[0]!r}" if len(scope) == 1
+                             else f"{len(scope)} namespaces")
+                    ctx.report("NP003", i, f"{base}.podSelector",
+                               f"podSelector {_sel_text(psel)} matches no pod in {where}"
+                               + (f". {hint}" if hint else ""), fix=fix)
 
 
 def _np008_named_ports(ctx: _Ctx) -> None:
