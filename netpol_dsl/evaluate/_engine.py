@@ -24,7 +24,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import ipaddress
-import socket
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ import numpy as np
 import numpy.typing as npt
 
 from netpol_dsl import _rules
+from netpol_dsl._rules import ip_int
 from netpol_dsl.evaluate._atoms import Atoms
 from netpol_dsl.evaluate._inventory import Namespace, Pod
 from netpol_dsl.evaluate._ir import (
@@ -69,25 +69,6 @@ ISOLATED = -2
 ALLOW, DENY, PASS = 0, 1, 2
 _ACTION = {"allow": ALLOW, "deny": DENY, "pass": PASS}
 _TIER = {"admin": 0, "networkpolicy": 1, "baseline": 2}
-
-
-def ip_int(text: str) -> tuple[int, int] | None:
-    """``(version, integer)`` of an IP address as Kubernetes reads it, or None.
-
-    Example:
-        >>> ip_int("10.0.0.1"), ip_int("nope")
-        ((4, 167772161), None)
-    """
-    try:
-        # Fast path for plain dotted quads; glibc's inet_pton refuses leading zeros, so what it
-        # accepts means the same to Go's parser. Everything else takes the exact slow path.
-        return 4, int.from_bytes(socket.inet_pton(socket.AF_INET, text), "big")
-    except (OSError, ValueError, TypeError):
-        pass
-    addr = _rules.parse_ip(text)
-    if addr is None:
-        return None
-    return addr.version, int(addr)
 
 
 def _net_range(net: _rules.IPNetwork) -> tuple[int, int, int]:
@@ -828,7 +809,6 @@ class Engine:
             vec = self._ones
         elif isinstance(peer, PodsPeer):
             nm = peer.namespaces
-            vec = np.zeros(self.n, dtype=bool)
             ns_mask = None
             if nm.name is not None:
                 i = self.ns_id.get(nm.name)
@@ -840,8 +820,11 @@ class Engine:
                 # many namespaces: one pass over every class
                 vec = (ns_mask[self.class_ns] & self._lp_index.mask(peer.pods)[self.class_lp]
                        & self._pod_peer)
-            elif parts := [m for m in map(self.ns_classes.get, chosen) if m is not None]:
-                members = parts[0] if len(parts) == 1 else np.concatenate(parts)
+            else:
+                vec = np.zeros(self.n, dtype=bool)
+                parts = [m for m in map(self.ns_classes.get, chosen) if m is not None]
+                members = (parts[0] if len(parts) == 1 else np.concatenate(parts) if parts
+                           else np.zeros(0, dtype=np.int64))
                 # host-network pods are never pod peers
                 vec[members] = (self._lp_index.mask(peer.pods)[self.class_lp[members]]
                                 & self._pod_peer[members])

@@ -55,7 +55,8 @@ from netpol_dsl.evaluate._compile import compile_network_policy, policy_namespac
 from netpol_dsl.evaluate._connections import PROTOCOLS, ConnectionSet
 from netpol_dsl.evaluate._connectivity import Connectivity
 from netpol_dsl.evaluate._endpoints import Endpoint, Workload
-from netpol_dsl.evaluate._engine import Engine, Other, RuleList, ip_int
+from netpol_dsl._rules import ip_int
+from netpol_dsl.evaluate._engine import Engine, Other, RuleList
 from netpol_dsl.evaluate._exposure import Exposure, address_ranges, whole_space
 from netpol_dsl.evaluate._inventory import EndpointSpec, Namespace, Pod
 from netpol_dsl.evaluate._ir import PolicyIR
