@@ -44,6 +44,7 @@ import numpy.typing as npt
 from netpol_dsl import _rules
 from netpol_dsl._gc import gc_paused
 from netpol_dsl._portspec import PortSpec, parse_port_spec
+from netpol_dsl._rules import ip_int
 from netpol_dsl.errors import (
     AmbiguousResultError,
     DslUsageError,
@@ -55,7 +56,6 @@ from netpol_dsl.evaluate._compile import compile_network_policy, policy_namespac
 from netpol_dsl.evaluate._connections import PROTOCOLS, ConnectionSet
 from netpol_dsl.evaluate._connectivity import Connectivity
 from netpol_dsl.evaluate._endpoints import Endpoint, Workload
-from netpol_dsl._rules import ip_int
 from netpol_dsl.evaluate._engine import Engine, Other, RuleList
 from netpol_dsl.evaluate._exposure import Exposure, address_ranges, whole_space
 from netpol_dsl.evaluate._inventory import EndpointSpec, Namespace, Pod
