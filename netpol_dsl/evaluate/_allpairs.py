@@ -17,7 +17,7 @@ The answer for classes ``s -> d`` is ``egress[group(s)][d] & ingress[group(d)][s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -335,9 +335,12 @@ def _renumber(key: IntArray) -> IntArray:
     return inverse.reshape(-1).astype(np.int64)
 
 
-def _refine(label: IntArray, columns: Sequence[IntArray], n: int) -> IntArray:
+def _refine(label: IntArray, columns: Sequence[IntArray], n: int, held: bool = True
+            ) -> tuple[IntArray, list[IntArray]]:
     """Split the numbering ``label`` (over ``n`` items) by membership in each of ``columns``
-    (index arrays): items keep one number iff they had one and are in the same columns.
+    (index arrays): items keep one number iff they had one and are in the same columns. Also
+    returns, per column, the numbers it holds (whole parts, by construction), ascending
+    (with ``held`` False, maybe an empty list instead).
 
     Exact. Many columns: each item's columns are summed as random 64-bit weights (one pass),
     and the partition that gives is checked against every column (each column must hold all
@@ -345,7 +348,7 @@ def _refine(label: IntArray, columns: Sequence[IntArray], n: int) -> IntArray:
     the number a few dozen at a time (one sort per few dozen columns).
     """
     if n == 0:
-        return label
+        return label, [label[:0] for _ in columns]
     width = 62 - n.bit_length()  # numbers stay below n: number << width fits in 62 bits
     if len(columns) > width:
         found = _refine_hashed(label, columns, n)
@@ -356,10 +359,20 @@ def _refine(label: IntArray, columns: Sequence[IntArray], n: int) -> IntArray:
         for j, idx in enumerate(columns[c0:c0 + width]):
             bits[idx] |= np.int64(1) << j
         label = _renumber((label << width) | bits)
-    return label
+    if not held:
+        return label, []
+    mark = np.zeros(int(label.max()) + 1, dtype=bool)
+    held = []
+    for idx in columns:
+        mark[label[idx]] = True
+        got = np.flatnonzero(mark)
+        mark[got] = False
+        held.append(got)
+    return label, held
 
 
-def _refine_hashed(label: IntArray, columns: Sequence[IntArray], n: int) -> IntArray | None:
+def _refine_hashed(label: IntArray, columns: Sequence[IntArray], n: int
+                   ) -> tuple[IntArray, list[IntArray]] | None:
     """``_refine`` by summed random weights, verified; None if the sums merged two parts."""
     weights = np.random.default_rng(0x6E70).integers(1, 1 << 62, size=len(columns),
                                                        dtype=np.int64).astype(np.uint64)
@@ -369,19 +382,23 @@ def _refine_hashed(label: IntArray, columns: Sequence[IntArray], n: int) -> IntA
     number = _renumber(label * np.int64(n) + _renumber(total.view(np.int64)))
     sizes = np.bincount(number)
     parts = sizes.size
+    held = []
     for idx in columns:
         if idx.size == 0:
+            held.append(idx)
             continue
         hit = number[idx]
         if idx.size * 8 > parts:
             counts = np.bincount(hit, minlength=parts)
-            ok = bool(np.all((counts == 0) | (counts == sizes)))
+            got = np.flatnonzero(counts)
+            ok = bool(np.all(counts[got] == sizes[got]))
         else:
             got, counts = np.unique(hit, return_counts=True)
             ok = bool(np.all(counts == sizes[got]))
         if not ok:  # pragma: no cover - a 64-bit collision
             return None
-    return number
+        held.append(got)
+    return number, held
 
 
 def _first(label: IntArray) -> IntArray:
@@ -391,21 +408,35 @@ def _first(label: IntArray) -> IntArray:
 
 
 def _partition(engine: Engine, own: IntArray, other_rules: Sequence[int], named: bool
-               ) -> tuple[IntArray, IntArray]:
+               ) -> tuple[IntArray, IntArray, dict[int, IntArray]]:
     """Rows (or columns): classes numbered by (own group, host-network flag, [named-port
-    profile], which of the other direction's rules admit them); each class's number and the
-    first class of each number."""
+    profile], which of the other direction's rules admit them); each class's number, the
+    first class of each number, and per rule of ``other_rules`` the numbers it admits (a
+    number's classes are all admitted or none, so these are where the rule's bit is set in
+    a side table over the first classes)."""
     key = own.astype(np.int64) * 2 + engine.class_hn.astype(np.int64)
     if named:
         key = key * (len(engine.profiles) + 1) + engine.class_prof.astype(np.int64)
-    label = _refine(_renumber(key), [engine.rules[r].admitted() for r in other_rules], engine.n)
-    return label, _first(label)
+    # rules that share a peer vector share its index array: refine by each array once
+    slot: dict[int, int] = {}
+    columns: list[IntArray] = []
+    where = []
+    for r in other_rules:
+        idx = engine.admitted(engine.rules[r])
+        k = slot.setdefault(id(idx), len(columns))
+        if k == len(columns):
+            columns.append(idx)
+        where.append(k)
+    label, held = _refine(_renumber(key), columns, engine.n)
+    return label, _first(label), {r: held[k] for r, k in zip(other_rules, where, strict=True)}
 
 
 def _side(engine: Engine, direction: Direction, groups: list[_Group], reps: IntArray,
-          value: Callable[[int], int], dtype: Any) -> npt.NDArray[Any]:
+          held: Mapping[int, IntArray], value: Callable[[int], int], dtype: Any
+          ) -> npt.NDArray[Any]:
     """``[group, representative]``: each group's decision against each representative class
-    (as the other end), as values."""
+    (as the other end), as values; ``held``: each rule's admitted representatives, as
+    positions in ``reps`` (``_partition``)."""
     from netpol_dsl.evaluate._engine import _NO_PEER, Other
 
     hn = engine.class_hn[reps]
@@ -413,10 +444,6 @@ def _side(engine: Engine, direction: Direction, groups: list[_Group], reps: IntA
     prof_list = prof.tolist()
     hn_list = hn.tolist()
     rep_list = reps.tolist()
-    # each relevant rule's admitted representatives, as positions in ``reps``
-    position = np.full(engine.n, -1, dtype=np.int64)
-    position[reps] = np.arange(reps.size)
-    admitted: dict[int, IntArray] = {}
     # representatives no rule of a group admits: one decision per host-network flag
     defaults = np.asarray([[value(engine.decisions(g.lst, Other(-1, bool(f), 0, _NO_PEER),
                                                    g.prof).allowed) for f in (0, 1)]
@@ -432,13 +459,7 @@ def _side(engine: Engine, direction: Direction, groups: list[_Group], reps: IntA
         lst, sprof = g.lst, g.prof
         if not g.rules:
             continue
-        idx = []
-        for r in g.rules:
-            got = admitted.get(r)
-            if got is None:
-                pos = position[engine.rules[r].admitted()]
-                got = admitted[r] = pos[pos >= 0]
-            idx.append(got)
+        idx = [held[r] for r in g.rules]
         for i in idx:
             seen[i] = True
         touched = np.flatnonzero(seen)
@@ -453,7 +474,7 @@ def _side(engine: Engine, direction: Direction, groups: list[_Group], reps: IntA
         number = _renumber(key) if key.any() else key
         if len(idx) > 1:  # one rule admits every touched representative: nothing to split
             local[touched] = np.arange(touched.size)
-            number = _refine(number, [local[i] for i in idx], touched.size)
+            number, _ = _refine(number, [local[i] for i in idx], touched.size, held=False)
             local[touched] = -1
         first = _first(number) if number.any() else np.zeros(1, dtype=np.int64)
         vals = np.empty(first.size, dtype=np.int64)
@@ -467,7 +488,7 @@ def _side(engine: Engine, direction: Direction, groups: list[_Group], reps: IntA
 
 
 def _side_atom(engine: Engine, direction: Direction, groups: list[_Group], reps: IntArray,
-               atom: int) -> npt.NDArray[np.bool_]:
+               held: Mapping[int, IntArray], atom: int) -> npt.NDArray[np.bool_]:
     """``_side`` for one atom: each group's rules folded over all representatives at once
     (``Engine.fold`` on vectors), so no representative is visited in Python."""
     hn = engine.class_hn[reps]
@@ -496,17 +517,6 @@ def _side_atom(engine: Engine, direction: Direction, groups: list[_Group], reps:
     # NetworkPolicy-only groups: allowed where not governed (a host-network other end), where
     # the list does not isolate, or where a rule admits the other end on the atom (the fold
     # below, unrolled): written only at the positions each rule admits.
-    position = np.full(engine.n, -1, dtype=np.int64)
-    position[reps] = np.arange(reps.size)
-    admitted: dict[int, IntArray] = {}
-
-    def where(r: int) -> IntArray:
-        got = admitted.get(r)
-        if got is None:
-            pos = position[engine.rules[r].admitted()]
-            got = admitted[r] = pos[pos >= 0]
-        return got
-
     out[:] = hn
     for gi, g in enumerate(groups):
         lst, sprof = g.lst, g.prof
@@ -517,10 +527,10 @@ def _side_atom(engine: Engine, direction: Direction, groups: list[_Group], reps:
             for r in g.rules:
                 rule = engine.rules[r]
                 if direction == "egress" and rule.named:
-                    at = where(r)
+                    at = held[r]
                     out[gi, at[cover(rule)[at]]] = True
                 elif (engine.port_mask(rule, sprof) >> atom) & 1:
-                    out[gi, where(r)] = True
+                    out[gi, held[r]] = True
             continue
 
         def hit(rule: Rule, sprof: int = sprof, kept: tuple[int, ...] = g.rules
@@ -552,14 +562,15 @@ def all_pairs(engine: Engine, value: Callable[[int], int],
     e_rules = sorted({r for g in e_groups for r in g.rules})
     i_rules = sorted({r for g in i_groups for r in g.rules})
     named = any(engine.rules[r].named for r in e_rules)
-    row_of, rows = _partition(engine, e_group, i_rules, False)
-    col_of, cols = _partition(engine, i_group, e_rules, named)
+    row_of, rows, i_held = _partition(engine, e_group, i_rules, False)
+    col_of, cols, e_held = _partition(engine, i_group, e_rules, named)
     if atom is None:
-        e_side = _side(engine, "egress", e_groups, cols, value, side_dtype)   # [group, column]
-        i_side = _side(engine, "ingress", i_groups, rows, value_ingress or value,
+        e_side = _side(engine, "egress", e_groups, cols, e_held, value,
+                       side_dtype)  # [group, column]
+        i_side = _side(engine, "ingress", i_groups, rows, i_held, value_ingress or value,
                        side_dtype)  # [group, row]
     else:
-        e_side = _side_atom(engine, "egress", e_groups, cols, atom)
-        i_side = _side_atom(engine, "ingress", i_groups, rows, atom)
+        e_side = _side_atom(engine, "egress", e_groups, cols, e_held, atom)
+        i_side = _side_atom(engine, "ingress", i_groups, rows, i_held, atom)
     return Reduced(row_of, col_of, e_side, e_group[rows], i_side, i_group[cols], combine, dtype,
                    block_cells)

@@ -24,7 +24,7 @@ def test_refine_matches_a_naive_partition_over_many_columns(hashed, monkeypatch)
     n = 400
     label = _renumber(rng.integers(0, 9, n))
     columns = [np.flatnonzero(rng.random(n) < p) for p in rng.uniform(0.01, 0.6, 300)]
-    got = _refine(label, columns, n)
+    got, held = _refine(label, columns, n)
     member = np.zeros((len(columns), n), dtype=bool)
     for j, idx in enumerate(columns):
         member[j, idx] = True
@@ -32,6 +32,8 @@ def test_refine_matches_a_naive_partition_over_many_columns(hashed, monkeypatch)
     for i in range(n):
         for j in range(i + 1, n):
             assert (got[i] == got[j]) == (keys[i] == keys[j]), (i, j)
+    # each column's numbers: exactly the parts its items fall in
+    assert [h.tolist() for h in held] == [sorted(set(got[idx].tolist())) for idx in columns]
 
 
 def _policies() -> list:
