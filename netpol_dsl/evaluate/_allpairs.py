@@ -362,13 +362,13 @@ def _refine(label: IntArray, columns: Sequence[IntArray], n: int, held: bool = T
     if not held:
         return label, []
     mark = np.zeros(int(label.max()) + 1, dtype=bool)
-    held = []
+    parts = []
     for idx in columns:
         mark[label[idx]] = True
         got = np.flatnonzero(mark)
         mark[got] = False
-        held.append(got)
-    return label, held
+        parts.append(got)
+    return label, parts
 
 
 def _refine_hashed(label: IntArray, columns: Sequence[IntArray], n: int
