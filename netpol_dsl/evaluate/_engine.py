@@ -21,6 +21,7 @@ one-port matrices, all-pairs connection sets and explanations all call it.
 
 from __future__ import annotations
 
+import bisect
 import copy
 import dataclasses
 import ipaddress
@@ -517,6 +518,10 @@ class Engine:
         self._pair_cache: dict[tuple[int, int, int], int] = {}
         #: external addresses as other ends (see ``external``)
         self._externals: dict[tuple[tuple[int, int], bool], Other] = {}
+        #: addresses that every peer sees alike share one ``Other`` (see ``external``)
+        self._external_kinds: dict[tuple[Any, ...], Other] = {}
+        #: the ends of the policies' IP blocks, IPv4 and IPv6 (see ``external``)
+        self._all_blocks: tuple[tuple[int, ...], tuple[int, ...]] | None = None
 
         self._free = Folded(((DEFAULT, self.atoms.full),), self.atoms.full)
 
@@ -679,6 +684,8 @@ class Engine:
         removed = [pi for pi in self.live if pi not in taken]
         new = copy.copy(self)
         new._externals = {}
+        new._external_kinds = {}
+        new._all_blocks = None
         if any(missing.values()):
             new._refine_atoms(missing)
         new.policies = self.policies + tuple(added)
@@ -1100,21 +1107,44 @@ class Engine:
         if len(self._externals) >= 4096:  # kept for repeated questions about a few addresses
             self._externals.clear()
         version, value = ip
-        node_labels = [self.nodes[n] for n, addrs in self.node_addresses.items()
-                       if (version, value) in addrs and n in self.nodes]
+        nodes = tuple(n for n, addrs in self.node_addresses.items()
+                      if (version, value) in addrs and n in self.nodes)
+        # Every peer sees an address through the IP blocks that contain it, the nodes it is
+        # an address of, and domains_match. Between two consecutive ends of the policies' IP
+        # blocks (and their excepts) every address is in the same blocks, so addresses with
+        # the same stretch, nodes and domains_match share one Other, and so its per-rule-list
+        # answers (replaying recorded traffic asks about thousands of addresses).
+        if self._all_blocks is None:
+            ends: dict[int, set[int]] = {4: set(), 6: set()}
+            for pol in self.policies:
+                for rule in (*pol.ingress, *pol.egress):
+                    for p in rule.peers:
+                        if isinstance(p, IPPeer):
+                            b = self.block(p)
+                            for lo, hi in ((b.lo, b.hi), *b.excepts):
+                                ends[b.version].update((lo, hi + 1))
+            self._all_blocks = (tuple(sorted(ends[4])), tuple(sorted(ends[6])))
+        stretch = bisect.bisect_right(self._all_blocks[version == 6], value)
+        kind = (version, stretch, nodes, domains_match)
+        found = self._external_kinds.get(kind)
+        if found is None:
+            if len(self._external_kinds) >= 4096:
+                self._external_kinds.clear()
+            node_labels = [self.nodes[n] for n in nodes]
 
-        def peer(p: PeerIR, subject_ns: int | None) -> bool:
-            if isinstance(p, AnyPeer):
-                return True
-            if isinstance(p, IPPeer):
-                return self.block(p).contains(version, value)
-            if isinstance(p, NodesPeer):
-                return any(p.selector.matches(labels) for labels in node_labels)
-            if isinstance(p, DomainsPeer):
-                return domains_match
-            return False
+            def peer(p: PeerIR, subject_ns: int | None) -> bool:
+                if isinstance(p, AnyPeer):
+                    return True
+                if isinstance(p, IPPeer):
+                    return self.block(p).contains(version, value)
+                if isinstance(p, NodesPeer):
+                    return any(p.selector.matches(labels) for labels in node_labels)
+                if isinstance(p, DomainsPeer):
+                    return domains_match
+                return False
 
-        found = self._externals[key] = Other(-1, False, 0, peer)
+            found = self._external_kinds[kind] = Other(-1, False, 0, peer)
+        self._externals[key] = found
         return found
 
     def peer_admits(self, peer: PeerIR, subject_ns: int | None, other: Other) -> bool:
@@ -1224,6 +1254,8 @@ class Engine:
             return self
         view = copy.copy(self)
         view._externals = {}
+        view._external_kinds = {}
+        view._all_blocks = None
         view.class_prof = rep[self.class_prof]
         view.class_prof_list = view.class_prof.tolist()
         return view

@@ -245,6 +245,8 @@ class Cluster:
                         for w in self._engine.warnings)
         self.warnings: tuple[Issue, ...] = tuple(warnings)
         self._refs: dict[str, _End] = {}
+        #: ``_ends`` of endpoint texts asked about (addresses, workloads, Services)
+        self._text_ends: dict[str, tuple[Endpoint, list[_End]]] = {}
         #: id() of each policy -> its index (the policies are kept, so ids stay theirs)
         self._by_identity: dict[int, int] | None = None
         self._keys: tuple[str, ...] | None = None
@@ -381,6 +383,7 @@ class Cluster:
             out._engine = engine
             out._allowed = engine.allowed
             out._refs = {}
+            out._text_ends = {}
             out._by_identity = None
             out._connectivity = None
             out._class_pods = self._class_pods
@@ -805,8 +808,22 @@ class Cluster:
                     view_domains=eng.external(ip, domains_match=True))
 
     def _ends(self, obj: object) -> tuple[Endpoint, list[_End]]:
-        if isinstance(obj, str) and obj in self._by_key:
-            return Endpoint(obj, pods=(obj,)), [self._pod_end(obj)]
+        """What an endpoint stands for, as single ends (see ``resolve``); kept per text
+        (callers do not change the list)."""
+        if isinstance(obj, str):
+            if obj in self._by_key:
+                return Endpoint(obj, pods=(obj,)), [self._pod_end(obj)]
+            found = self._text_ends.get(obj)
+            if found is None:
+                if len(self._text_ends) >= 4096:  # kept for repeated questions
+                    self._text_ends.clear()
+                found = self._text_ends[obj] = self._resolve_ends(obj)
+            return found
+        if isinstance(obj, Pod) and self._by_key.get(obj.key) is obj:  # one of the inventory's
+            return Endpoint(obj.key, pods=(obj.key,)), [self._pod_end(obj.key)]
+        return self._resolve_ends(obj)
+
+    def _resolve_ends(self, obj: object) -> tuple[Endpoint, list[_End]]:
         ep = self.resolve(obj)
         if ep.address is not None:
             return ep, [self._ext_end(ep.address)]
